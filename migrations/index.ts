@@ -1,0 +1,4 @@
+import { Migration20261121000000_initial } from './Migration20261121000000_initial.js';
+
+/** Explicit list so the same migrations run from src (tests) and dist (app) without globbing. */
+export const migrationsList = [{ name: 'Migration20261121000000_initial', class: Migration20261121000000_initial }];

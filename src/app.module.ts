@@ -1,0 +1,29 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { CommonModule } from './common/common.module.js';
+import { HealthModule } from './health/health.module.js';
+
+/** Role of this process: the API also runs the worker and scheduler unless switched off. */
+export interface AppRole {
+  http: boolean;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, _role: AppRole = { http: true }): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        CommonModule,
+        ScheduleModule.forRoot(),
+        HealthModule,
+        // feature modules (one line each)
+      ],
+    };
+  }
+}

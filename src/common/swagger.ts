@@ -1,0 +1,40 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+const errorSchema = {
+  type: 'object',
+  required: ['error', 'message', 'requestId'],
+  properties: {
+    error: { type: 'string', example: 'validation_failed' },
+    message: { type: 'string', example: 'startDate must be a real calendar date in YYYY-MM-DD format.' },
+    requestId: { type: 'string', example: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f' },
+    code: { type: 'string', description: 'Sub-code (401: invalid_api_key | invalid_admin_key)' },
+    path: { type: 'string', description: '404 not_found: the unknown path' },
+    errorId: { type: 'string', description: '500 internal_error: matches the log line' },
+    issues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { in: { type: 'string', enum: ['query', 'params', 'body', 'header'] }, field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+export function setupSwagger(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Buffalo API')
+    .setDescription(
+      'One revenue number finance and ops can trust. Money is integer minor units serialised as strings; ' +
+        'every error is `{"error","message","requestId",…}` (see the Error schema). Read endpoints take `X-Api-Key`, ' +
+        'admin endpoints `X-Admin-Api-Key` and an `Idempotency-Key` on every POST.',
+    )
+    .setVersion('1.0.0')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'apiKey')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Api-Key' }, 'adminApiKey')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = document.components ?? {};
+  document.components.schemas = { ...(document.components.schemas ?? {}), Error: errorSchema as any };
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+}

@@ -1,0 +1,188 @@
+import { resolve } from 'node:path';
+
+/**
+ * The one typed configuration, read from the environment and validated once at boot.
+ * A bad value throws ConfigError with one sentence naming the variable.
+ */
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  apiKeys: string[];
+  adminApiKeys: string[];
+  reportingCurrency: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  worker: { enabled: boolean; batchSize: number; pollMs: number; leaseMs: number; maxAttempts: number; concurrency: number };
+  scheduler: { enabled: boolean };
+  limits: { jsonBodyBytes: number; webhookBodyBytes: number };
+  retention: { doneDays: number };
+  stripe: {
+    apiKey: string | null;
+    webhookSecret: string | null;
+    apiBase: string | null;
+    syncIntervalS: number;
+    pageSize: number;
+    overlapS: number;
+    rateLimitPerS: number;
+    maxRetries: number;
+  };
+  hubspot: {
+    accessToken: string | null;
+    clientSecret: string | null;
+    apiBase: string | null;
+    webhookUrl: string | null;
+    syncIntervalS: number;
+    pageSize: number;
+    searchRateLimitPerS: number;
+    rateLimitPerS: number;
+    portalCurrency: string;
+    maxRetries: number;
+  };
+  gcal: {
+    serviceAccountJson: string | null;
+    calendarIds: string[];
+    apiBase: string | null;
+    webhookUrl: string | null;
+    syncIntervalS: number;
+    pageSize: number;
+    rateLimitPerS: number;
+    channelTtlS: number;
+    maxRetries: number;
+  };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | null {
+  const v = env[name];
+  if (v === undefined) return null;
+  const t = v.trim();
+  return t === '' ? null : t;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = str(env, name);
+  if (v === null) return def;
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(`${name} must be an integer, got "${v}".`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}.`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const v = str(env, name);
+  if (v === null) return def;
+  if (/^(1|true|on|yes)$/i.test(v)) return true;
+  if (/^(0|false|off|no)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be on/off (true/false), got "${v}".`);
+}
+
+function keyList(env: Env, name: string): string[] {
+  const v = str(env, name);
+  if (v === null) return [];
+  const keys = v.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of keys) {
+    if (k.length < 16) throw new ConfigError(`${name} keys must be at least 16 characters long.`);
+  }
+  return keys;
+}
+
+function url(env: Env, name: string): string | null {
+  const v = str(env, name);
+  if (v === null) return null;
+  try {
+    const u = new URL(v);
+    if (!/^https?:$/.test(u.protocol)) throw new Error();
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${v}".`);
+  }
+  return v.replace(/\/+$/, '');
+}
+
+function currency(env: Env, name: string, def: string): string {
+  const v = (str(env, name) ?? def).toUpperCase();
+  if (!/^[A-Z]{3}$/.test(v)) throw new ConfigError(`${name} must be an ISO 4217 currency code like USD, got "${v}".`);
+  return v;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const databaseUrl = str(env, 'DATABASE_URL');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL.');
+  }
+  const logLevel = (str(env, 'LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error, got "${logLevel}".`);
+  }
+  const workerMode = str(env, 'WORKER');
+  const apiKeys = keyList(env, 'API_KEY');
+  const adminApiKeys = keyList(env, 'ADMIN_API_KEY');
+  if (env.NODE_ENV !== 'test' && env.BUFFALO_REQUIRE_KEYS !== 'off') {
+    if (apiKeys.length === 0) throw new ConfigError('API_KEY must be set (comma-separated list of keys, 16+ characters each).');
+    if (adminApiKeys.length === 0) throw new ConfigError('ADMIN_API_KEY must be set (comma-separated list of keys, 16+ characters each).');
+  }
+  const gcalIds = (str(env, 'GCAL_CALENDAR_IDS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl,
+    dataDir: resolve(str(env, 'DATA_DIR') ?? '.data/pg'),
+    apiKeys,
+    adminApiKeys,
+    reportingCurrency: currency(env, 'REPORTING_CURRENCY', 'USD'),
+    logLevel,
+    worker: {
+      enabled: workerMode === null ? true : bool(env, 'WORKER', true),
+      batchSize: int(env, 'WORKER_BATCH_SIZE', 200, 1, 5000),
+      pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
+      leaseMs: int(env, 'WORKER_LEASE_MS', 60_000, 1000, 3_600_000),
+      maxAttempts: int(env, 'WORKER_MAX_ATTEMPTS', 8, 1, 100),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 1, 1, 16),
+    },
+    scheduler: { enabled: bool(env, 'SCHEDULER', true) },
+    limits: {
+      jsonBodyBytes: int(env, 'MAX_JSON_BODY_BYTES', 100_000, 1024, 50_000_000),
+      webhookBodyBytes: int(env, 'MAX_WEBHOOK_BODY_BYTES', 1_000_000, 1024, 50_000_000),
+    },
+    retention: { doneDays: int(env, 'OUTBOX_RETENTION_DAYS', 7, 1, 3650) },
+    stripe: {
+      apiKey: str(env, 'STRIPE_API_KEY'),
+      webhookSecret: str(env, 'STRIPE_WEBHOOK_SECRET'),
+      apiBase: url(env, 'STRIPE_API_BASE'),
+      syncIntervalS: int(env, 'STRIPE_SYNC_INTERVAL_S', 300, 0, 86_400),
+      pageSize: int(env, 'STRIPE_PAGE_SIZE', 100, 1, 100),
+      overlapS: int(env, 'STRIPE_OVERLAP_S', 5, 0, 3600),
+      rateLimitPerS: int(env, 'STRIPE_RATE_LIMIT_PER_S', 25, 1, 100),
+      maxRetries: int(env, 'STRIPE_MAX_RETRIES', 3, 0, 10),
+    },
+    hubspot: {
+      accessToken: str(env, 'HUBSPOT_ACCESS_TOKEN'),
+      clientSecret: str(env, 'HUBSPOT_CLIENT_SECRET'),
+      apiBase: url(env, 'HUBSPOT_API_BASE'),
+      webhookUrl: url(env, 'HUBSPOT_WEBHOOK_URL'),
+      syncIntervalS: int(env, 'HUBSPOT_SYNC_INTERVAL_S', 300, 0, 86_400),
+      pageSize: int(env, 'HUBSPOT_PAGE_SIZE', 100, 1, 200),
+      searchRateLimitPerS: int(env, 'HUBSPOT_SEARCH_RATE_LIMIT_PER_S', 4, 1, 50),
+      rateLimitPerS: int(env, 'HUBSPOT_RATE_LIMIT_PER_S', 10, 1, 200),
+      portalCurrency: currency(env, 'HUBSPOT_PORTAL_CURRENCY', 'USD'),
+      maxRetries: int(env, 'HUBSPOT_MAX_RETRIES', 3, 0, 10),
+    },
+    gcal: {
+      serviceAccountJson: str(env, 'GCAL_SERVICE_ACCOUNT_JSON'),
+      calendarIds: gcalIds,
+      apiBase: url(env, 'GCAL_API_BASE'),
+      webhookUrl: url(env, 'GCAL_WEBHOOK_URL'),
+      syncIntervalS: int(env, 'GCAL_SYNC_INTERVAL_S', 300, 0, 86_400),
+      pageSize: int(env, 'GCAL_PAGE_SIZE', 250, 1, 2500),
+      rateLimitPerS: int(env, 'GCAL_RATE_LIMIT_PER_S', 10, 1, 100),
+      channelTtlS: int(env, 'GCAL_CHANNEL_TTL_S', 604_800, 60, 2_592_000),
+      maxRetries: int(env, 'GCAL_MAX_RETRIES', 3, 0, 10),
+    },
+  };
+}
+
+/** DI token for AppConfig. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import type { Sql } from '../database/database.js';
+import type { OutboxInsert } from './outbox.types.js';
+
+export interface InsertResult {
+  inserted: number;
+  duplicates: number;
+  /** Dedupe keys that were new (in input order). */
+  insertedKeys: Set<string>;
+}
+
+/**
+ * The single write path into ingest_outbox, used by webhooks (one event) and connectors (a page).
+ * Duplicates (same source + dedupe key) are skipped by the unique constraint, never updated:
+ * the first stored copy of a raw event is the evidence. Runs on the caller's transaction, so a
+ * page's rows and its cursor advance commit together. Notifies the worker on commit.
+ */
+@Injectable()
+export class OutboxInsertRepository {
+  async insertMany(sql: Sql, rows: readonly OutboxInsert[]): Promise<InsertResult> {
+    if (rows.length === 0) return { inserted: 0, duplicates: 0, insertedKeys: new Set() };
+    // One statement per page: arrays unnested server-side, order kept by ordinality.
+    const res = await sql.query<{ dedupe_key: string }>(
+      `INSERT INTO ingest_outbox (source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id)
+       SELECT t.source, t.kind, t.dedupe_key, t.origin, t.event_type, t.payload::jsonb, t.vendor_time::timestamptz, t.run_id::bigint
+         FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+              WITH ORDINALITY AS t(source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id, ord)
+        ORDER BY t.ord
+       ON CONFLICT (source, dedupe_key) DO NOTHING
+       RETURNING dedupe_key`,
+      [
+        rows.map((r) => r.source),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.dedupeKey),
+        rows.map((r) => r.origin),
+        rows.map((r) => r.eventType),
+        rows.map((r) => JSON.stringify(r.payload)),
+        rows.map((r) => (r.vendorTime ? r.vendorTime.toISOString() : null)),
+        rows.map((r) => r.runId ?? null),
+      ],
+    );
+    if (res.length > 0) await sql.query(`SELECT pg_notify('buffalo_outbox', '')`);
+    const insertedKeys = new Set(res.map((r) => r.dedupe_key));
+    return { inserted: insertedKeys.size, duplicates: rows.length - insertedKeys.size, insertedKeys };
+  }
+}
+
+export const OUTBOX_NOTIFY_CHANNEL = 'buffalo_outbox';

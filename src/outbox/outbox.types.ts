@@ -1,0 +1,63 @@
+import type { Source } from '../records/record.types.js';
+
+export type OutboxStatus = 'queued' | 'running' | 'done' | 'error' | 'dead' | 'ignored';
+export type OutboxOrigin = 'webhook' | 'poll' | 'replay';
+
+/**
+ * Reason classes for failures. `transient` is retried with backoff; the others are permanent
+ * and park the row as `dead` at once (a schema error does not deserve five fast retries).
+ */
+export type FailureClass = 'transient' | 'invalid_payload' | 'unsupported' | 'auth' | 'retries_exhausted';
+
+/**
+ * Kinds of raw payload. One handler per kind.
+ *  stripe.event     a Stripe Event object (webhook, or events API)
+ *  stripe.charge    a polled Charge snapshot
+ *  stripe.refund    a polled Refund snapshot
+ *  hubspot.deal / hubspot.contact  a polled CRM object (properties + archived flag)
+ *  hubspot.webhook  one event of a HubSpot webhook batch
+ *  gcal.event       a polled Calendar Event resource ({calendarId, event})
+ */
+export type OutboxKind =
+  | 'stripe.event'
+  | 'stripe.charge'
+  | 'stripe.refund'
+  | 'hubspot.deal'
+  | 'hubspot.contact'
+  | 'hubspot.webhook'
+  | 'gcal.event';
+
+export interface OutboxInsert {
+  source: Source;
+  kind: OutboxKind;
+  /**
+   * Unique per source. Webhooks: the vendor event id. Polled snapshots: entity + external id +
+   * vendor version, so a re-poll of an unchanged object is a duplicate and a changed one is new.
+   */
+  dedupeKey: string;
+  origin: OutboxOrigin;
+  eventType: string;
+  payload: unknown;
+  /** Vendor version time of the payload (event created / object updated), when known. */
+  vendorTime: Date | null;
+  runId?: string | null;
+}
+
+export interface OutboxRow {
+  id: string;
+  source: Source;
+  kind: OutboxKind;
+  dedupeKey: string;
+  origin: OutboxOrigin;
+  eventType: string;
+  payload: any;
+  attempts: number;
+  receivedAt: Date;
+  vendorTime: Date | null;
+}
+
+/** What a handler decided for one outbox row. */
+export type RowOutcome =
+  | { status: 'done' }
+  | { status: 'ignored'; reason: string }
+  | { status: 'failed'; failureClass: FailureClass; error: string; retryAfterMs?: number };

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import type { Sql } from '../database/database.js';
+import type { PaymentRecord } from './record.types.js';
+import { newestPerKey } from './version.js';
+
+/**
+ * The ledger write path. Last-write-wins on the version tuple (version_at, version_rank,
+ * version_tiebreak): an incoming row replaces the stored one only when strictly newer, so any
+ * permutation or duplication of the same events ends in the same table.
+ */
+@Injectable()
+export class PaymentsRepository {
+  /** Returns how many rows were inserted or changed. */
+  async upsertMany(sql: Sql, records: readonly PaymentRecord[], outboxId: string | null = null): Promise<number> {
+    const rows = newestPerKey(records, (r) => `${r.source}\u0000${r.externalId}`);
+    if (rows.length === 0) return 0;
+    const res = await sql.query(
+      `INSERT INTO payments AS p (source, kind, external_id, parent_external_id, amount_cents, currency, status, raw_status,
+                                  effect, occurred_at, customer_ref, description, deleted_at, version_at, version_rank,
+                                  version_tiebreak, outbox_id)
+       SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[],
+                            ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::int[],
+                            ?::text[], ?::bigint[])
+       ON CONFLICT (source, external_id) DO UPDATE SET
+         kind = excluded.kind, parent_external_id = COALESCE(excluded.parent_external_id, p.parent_external_id),
+         amount_cents = excluded.amount_cents, currency = excluded.currency, status = excluded.status,
+         raw_status = excluded.raw_status, effect = excluded.effect, occurred_at = excluded.occurred_at,
+         customer_ref = COALESCE(excluded.customer_ref, p.customer_ref), description = COALESCE(excluded.description, p.description),
+         deleted_at = excluded.deleted_at, version_at = excluded.version_at, version_rank = excluded.version_rank,
+         version_tiebreak = excluded.version_tiebreak, outbox_id = excluded.outbox_id, updated_at = now()
+       WHERE (excluded.version_at, excluded.version_rank, excluded.version_tiebreak) > (p.version_at, p.version_rank, p.version_tiebreak)
+       RETURNING p.id`,
+      [
+        rows.map((r) => r.source),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.externalId),
+        rows.map((r) => r.parentExternalId),
+        rows.map((r) => r.amountCents.toString()),
+        rows.map((r) => r.currency),
+        rows.map((r) => r.status),
+        rows.map((r) => r.rawStatus),
+        rows.map((r) => r.effect),
+        rows.map((r) => r.occurredAt.toISOString()),
+        rows.map((r) => r.customerRef),
+        rows.map((r) => r.description),
+        rows.map((r) => (r.deletedAt ? r.deletedAt.toISOString() : null)),
+        rows.map((r) => r.version.at.toISOString()),
+        rows.map((r) => r.version.rank),
+        rows.map((r) => r.version.tiebreak),
+        rows.map(() => outboxId),
+      ],
+    );
+    return res.length;
+  }
+}
