@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { CommonModule } from './common/common.module.js';
 import { HealthModule } from './health/health.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -22,6 +23,7 @@ export class AppModule {
         CommonModule,
         ScheduleModule.forRoot(),
         HealthModule,
+        WebhooksModule,
         // feature modules (one line each)
       ],
     };

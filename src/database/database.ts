@@ -1,10 +1,12 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from "@mikro-orm/postgresql";
 import { IsolationLevel } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery } from 'kysely';
 
 /**
- * The narrow SQL surface repositories use. Placeholders are `?` (MikroORM style); avoid the
- * jsonb `?` operator (use jsonb_exists) in parameterised statements.
- * Postgres int8 comes back as string and timestamptz as string: repositories convert.
+ * The narrow SQL surface repositories use: plain SQL with `$1…$n` bind parameters (arrays bind as
+ * Postgres arrays), sent through the MikroORM entity manager's Kysely executor so statements join
+ * the current MikroORM transaction. int8 and timestamptz come back as strings: repositories convert.
  */
 export interface Sql {
   query<T = Record<string, any>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
@@ -21,11 +23,16 @@ const ISOLATION: Record<NonNullable<TxOptions['isolation']>, IsolationLevel> = {
   serializable: IsolationLevel.SERIALIZABLE,
 };
 
+async function run<T>(em: EntityManager, sql: string, params: readonly unknown[]): Promise<T[]> {
+  const res = await em.getKysely().executeQuery(CompiledQuery.raw(sql, params as unknown[]));
+  return res.rows as T[];
+}
+
 export class Database implements Sql {
   constructor(readonly orm: MikroORM) {}
 
   async query<T = Record<string, any>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return (await this.orm.em.fork().execute(sql, params as unknown[], 'all')) as T[];
+    return run<T>(this.orm.em.fork(), sql, params);
   }
 
   /** Runs fn in one transaction; every statement issued through the given Sql shares it. */
@@ -33,7 +40,7 @@ export class Database implements Sql {
     const em = this.orm.em.fork();
     return em.transactional(
       async (tem) => {
-        const sql: Sql = { query: async (q, p = []) => (await tem.execute(q, p as unknown[], 'all')) as any };
+        const sql: Sql = { query: (q, p = []) => run(tem, q, p) };
         if (opts.readOnly) await sql.query('SET TRANSACTION READ ONLY');
         return fn(sql);
       },

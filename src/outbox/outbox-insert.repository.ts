@@ -23,7 +23,7 @@ export class OutboxInsertRepository {
     const res = await sql.query<{ dedupe_key: string }>(
       `INSERT INTO ingest_outbox (source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id)
        SELECT t.source, t.kind, t.dedupe_key, t.origin, t.event_type, t.payload::jsonb, t.vendor_time::timestamptz, t.run_id::bigint
-         FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
               WITH ORDINALITY AS t(source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id, ord)
         ORDER BY t.ord
        ON CONFLICT (source, dedupe_key) DO NOTHING

@@ -18,9 +18,9 @@ export class PaymentsRepository {
       `INSERT INTO payments AS p (source, kind, external_id, parent_external_id, amount_cents, currency, status, raw_status,
                                   effect, occurred_at, customer_ref, description, deleted_at, version_at, version_rank,
                                   version_tiebreak, outbox_id)
-       SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[],
-                            ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::int[],
-                            ?::text[], ?::bigint[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
+                            $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::int[],
+                            $16::text[], $17::bigint[])
        ON CONFLICT (source, external_id) DO UPDATE SET
          kind = excluded.kind, parent_external_id = COALESCE(excluded.parent_external_id, p.parent_external_id),
          amount_cents = excluded.amount_cents, currency = excluded.currency, status = excluded.status,

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { Database, isDbUnavailable } from '../database/database.js';
+import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
+import type { OutboxInsert } from '../outbox/outbox.types.js';
+import { AppError } from '../common/errors.js';
+import { HttpMetrics } from '../common/http-metrics.js';
+import { logger } from '../common/logger.js';
+
+export interface Receipt {
+  received: true;
+  type: string;
+  duplicate: boolean;
+  /** For batched webhooks (HubSpot): how many of the events were new. */
+  stored?: number;
+}
+
+/**
+ * The whole of webhook receipt after signature verification: store raw events in the outbox in
+ * one transaction and answer only after commit. Any failure to store is a 503 so the vendor
+ * retries; nothing is processed here.
+ */
+@Injectable()
+export class WebhookReceiver {
+  constructor(
+    private readonly db: Database,
+    private readonly outbox: OutboxInsertRepository,
+    private readonly metrics: HttpMetrics,
+  ) {}
+
+  async store(type: string, events: OutboxInsert[]): Promise<Receipt> {
+    try {
+      const res = await this.db.tx((sql) => this.outbox.insertMany(sql, events));
+      const source = events[0]?.source ?? 'unknown';
+      this.metrics.inc('buffalo_webhooks_received_total', { source, duplicate: String(res.inserted === 0) }, 1, 'Webhook deliveries stored');
+      return { received: true, type, duplicate: events.length > 0 && res.inserted === 0, ...(events.length > 1 ? { stored: res.inserted } : {}) };
+    } catch (err) {
+      logger.error('webhook could not be stored', { err: (err as Error)?.message, unavailable: isDbUnavailable(err) });
+      throw new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', 'The event could not be stored; retry later.', {}, { 'Retry-After': '5' });
+    }
+  }
+}
