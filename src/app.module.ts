@@ -6,6 +6,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { CommonModule } from './common/common.module.js';
 import { HealthModule } from './health/health.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { PipelineModule } from './outbox/pipeline.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -23,6 +24,7 @@ export class AppModule {
         CommonModule,
         ScheduleModule.forRoot(),
         HealthModule,
+        PipelineModule,
         WebhooksModule,
         // feature modules (one line each)
       ],

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { Database } from '../database/database.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from './outbox.types.js';
 
@@ -19,6 +20,7 @@ export interface OutboxHandler {
 }
 
 /** Handlers register themselves here (onModuleInit); the worker dispatches by kind. */
+@Injectable()
 export class OutboxHandlerRegistry {
   private readonly byKind = new Map<OutboxKind, OutboxHandler>();
 

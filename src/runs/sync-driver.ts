@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { OutboxInsert } from '../outbox/outbox.types.js';
 import type { Source } from '../records/record.types.js';
 
@@ -63,6 +64,7 @@ export interface SyncDriver {
 }
 
 /** Drivers register with the runs module (onModuleInit). */
+@Injectable()
 export class SyncDriverRegistry {
   private readonly drivers = new Map<Source, SyncDriver>();
   register(d: SyncDriver): void {
