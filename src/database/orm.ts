@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { migrationsList } from '../../migrations/index.js';
+import { logger } from '../common/logger.js';
 
 /** bigint (int8) stays a string from the driver; we convert to BigInt where money is handled. */
 export async function createOrm(clientUrl: string, poolMax = 20): Promise<MikroORM> {
@@ -12,6 +13,7 @@ export async function createOrm(clientUrl: string, poolMax = 20): Promise<MikroO
     extensions: [Migrator],
     pool: { min: 0, max: poolMax },
     debug: false,
+    logger: (message: string) => logger.debug('mikro-orm', { message }),
     allowGlobalContext: false,
     migrations: {
       tableName: 'mikro_orm_migrations',
@@ -20,6 +22,7 @@ export async function createOrm(clientUrl: string, poolMax = 20): Promise<MikroO
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
   });
 }
