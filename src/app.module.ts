@@ -7,6 +7,8 @@ import { CommonModule } from './common/common.module.js';
 import { HealthModule } from './health/health.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { PipelineModule } from './outbox/pipeline.module.js';
+import { OutboxModule } from './outbox/outbox.module.js';
+import { RunsModule } from './runs/runs.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -26,7 +28,9 @@ export class AppModule {
         HealthModule,
         PipelineModule,
         WebhooksModule,
+        RunsModule,
         // feature modules (one line each)
+        OutboxModule,
       ],
     };
   }

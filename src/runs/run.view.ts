@@ -1,0 +1,26 @@
+import type { SyncRun } from './run.types.js';
+
+/** The contract's Run JSON (plus the additive `trigger`, `createdAt` and `errorClass`). */
+export function runJson(r: SyncRun) {
+  return {
+    runId: r.id,
+    source: r.source,
+    entity: r.entity,
+    mode: r.mode,
+    status: r.status,
+    trigger: r.trigger,
+    createdAt: r.createdAt.toISOString(),
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    cursorBefore: r.cursorBefore ?? null,
+    cursorAfter: r.cursorAfter ?? null,
+    staleCursorDetected: r.staleCursorDetected,
+    fullBackfillTriggered: r.fullBackfillTriggered,
+    error: r.error,
+    errorClass: r.errorClass,
+    counts: { ...r.counts },
+    unmappedStatusesSeen: [...r.unmappedStatusesSeen],
+  };
+}
+
+export type RunJson = ReturnType<typeof runJson>;
