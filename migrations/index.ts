@@ -1,4 +1,8 @@
 import { Migration20261121000000_initial } from './Migration20261121000000_initial.js';
+import { Migration20261121001100_payment_orphans } from './Migration20261121001100_payment_orphans.js';
 
 /** Explicit list so the same migrations run from src (tests) and dist (app) without globbing. */
-export const migrationsList = [{ name: 'Migration20261121000000_initial', class: Migration20261121000000_initial }];
+export const migrationsList = [
+  { name: 'Migration20261121000000_initial', class: Migration20261121000000_initial },
+  { name: 'Migration20261121001100_payment_orphans', class: Migration20261121001100_payment_orphans },
+];

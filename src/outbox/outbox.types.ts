@@ -4,8 +4,9 @@ export type OutboxStatus = 'queued' | 'running' | 'done' | 'error' | 'dead' | 'i
 export type OutboxOrigin = 'webhook' | 'poll' | 'replay';
 
 /**
- * Reason classes for failures. `transient` is retried with backoff; the others are permanent
- * and park the row as `dead` at once (a schema error does not deserve five fast retries).
+ * Reason classes for failures. `transient` and `auth` are retried with backoff (a fixed key heals
+ * `auth`); `invalid_payload` and `unsupported` park the row as `dead` at once (a schema error does
+ * not deserve five fast retries); the worker sets `retries_exhausted` after WORKER_MAX_ATTEMPTS.
  */
 export type FailureClass = 'transient' | 'invalid_payload' | 'unsupported' | 'auth' | 'retries_exhausted';
 

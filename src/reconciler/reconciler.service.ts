@@ -1,0 +1,74 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { Database } from '../database/database.js';
+import { lockKey } from '../database/pg-locks.js';
+import { HttpMetrics } from '../common/http-metrics.js';
+import { logger } from '../common/logger.js';
+import { OrphansRepository, type OrphanSweep } from './orphans.repository.js';
+
+export const RECONCILE_EVERY_MS = 60_000;
+/** A refund webhook may beat its charge by a few seconds; only then is it an orphan. */
+export const ORPHAN_GRACE_MS = 60_000;
+export const ORPHAN_GIVE_UP_MS = 7 * 86_400_000;
+const RECONCILER_LOCK = 'buffalo:reconciler';
+/** Individual given-up orphans logged per sweep; the rest are counted. */
+const LOG_SAMPLE = 50;
+
+export interface SweepOptions {
+  graceMs?: number;
+  giveUpMs?: number;
+}
+
+/** Sweeps orphans on an interval in processes that run the worker. */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly orphans: OrphansRepository,
+    private readonly metrics: HttpMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.worker.enabled) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep()
+        .catch((err) => logger.error('reconciler sweep failed', { err: (err as Error).message }))
+        .finally(() => (this.running = null));
+    }, RECONCILE_EVERY_MS).unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /**
+   * One sweep in one transaction holding pg_try_advisory_xact_lock for its whole duration, so
+   * two processes never sweep at once. Returns null when another process is sweeping.
+   */
+  async sweep(opts: SweepOptions = {}): Promise<OrphanSweep | null> {
+    const graceMs = opts.graceMs ?? ORPHAN_GRACE_MS;
+    const giveUpMs = opts.giveUpMs ?? ORPHAN_GIVE_UP_MS;
+    const result = await this.db.tx(async (sql) => {
+      const [lock] = await sql.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [lockKey(RECONCILER_LOCK)]);
+      if (!lock?.ok) return null;
+      return this.orphans.sweep(sql, graceMs, giveUpMs);
+    });
+    if (!result) return null;
+    if (result.flagged || result.linked) logger.info('reconciler sweep', { flagged: result.flagged, linked: result.linked, givenUp: result.givenUp.length });
+    for (const o of result.givenUp.slice(0, LOG_SAMPLE)) {
+      logger.warn('orphan given up: its parent never arrived', { ...o, firstSeenAt: o.firstSeenAt.toISOString() });
+    }
+    if (result.givenUp.length > LOG_SAMPLE) logger.warn('more orphans given up', { count: result.givenUp.length - LOG_SAMPLE });
+    this.metrics.inc('buffalo_orphans_flagged_total', {}, result.flagged, 'Refunds/disputes found without their parent charge');
+    this.metrics.inc('buffalo_orphans_linked_total', {}, result.linked, 'Orphans whose parent charge arrived');
+    this.metrics.inc('buffalo_orphans_given_up_total', {}, result.givenUp.length, 'Orphans given up after the give-up window');
+    return result;
+  }
+}
