@@ -38,6 +38,8 @@ export interface AppConfig {
     rateLimitPerS: number;
     portalCurrency: string;
     maxRetries: number;
+    /** Incremental syncs re-read this far behind the cursor: HubSpot's search index lags writes by seconds. */
+    searchLookbackS: number;
   };
   gcal: {
     serviceAccountJson: string | null;
@@ -169,6 +171,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateLimitPerS: int(env, 'HUBSPOT_RATE_LIMIT_PER_S', 10, 1, 200),
       portalCurrency: currency(env, 'HUBSPOT_PORTAL_CURRENCY', 'USD'),
       maxRetries: int(env, 'HUBSPOT_MAX_RETRIES', 3, 0, 10),
+      searchLookbackS: int(env, 'HUBSPOT_SEARCH_LOOKBACK_S', 60, 0, 86_400),
     },
     gcal: {
       serviceAccountJson: str(env, 'GCAL_SERVICE_ACCOUNT_JSON'),
