@@ -9,6 +9,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { PipelineModule } from './outbox/pipeline.module.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 import { RunsModule } from './runs/runs.module.js';
+import { RevenueModule } from './revenue/revenue.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -31,6 +32,7 @@ export class AppModule {
         RunsModule,
         // feature modules (one line each)
         OutboxModule,
+        RevenueModule,
       ],
     };
   }

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { RevenueController } from './revenue.controller.js';
+import { RevenueQueryParser } from './revenue-query.js';
+import { RevenueRepository } from './revenue.repository.js';
+import { RevenueService } from './revenue.service.js';
+import { TimeZoneCatalog } from './time-zones.js';
+
+@Module({
+  controllers: [RevenueController],
+  providers: [RevenueRepository, RevenueService, RevenueQueryParser, TimeZoneCatalog],
+  exports: [RevenueService],
+})
+export class RevenueModule {}

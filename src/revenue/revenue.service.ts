@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/errors.js';
+import { logger } from '../common/logger.js';
+import { Database, type Sql } from '../database/database.js';
+import { daysInclusive } from './revenue-calendar.js';
+import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks, sumFigures, ZERO } from './revenue-buckets.js';
+import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue-query.js';
+import { RevenueRepository, type UnmappedStatus } from './revenue.repository.js';
+import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view.js';
+
+/**
+ * The one implementation of the revenue figures. Each request reads one snapshot (a read-only
+ * REPEATABLE READ transaction), so a webhook committed mid-request cannot make the buckets and
+ * the totals describe different ledgers. Buckets are then checked against an independent SQL
+ * total; summary, daily and weekly are all cut from the same verified report. Any disagreement
+ * is logged and answered with 500 metric_drift: wrong numbers are never returned.
+ */
+@Injectable()
+export class RevenueService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: RevenueRepository,
+  ) {}
+
+  /** Summary, daily and weekly all render this report. */
+  async report(q: RevenueQuery): Promise<RevenueReport> {
+    return this.verified(() => this.snapshot((sql) => this.build(sql, q)));
+  }
+
+  /** v1 `GET /metrics/revenue`: net collected over [from, to). */
+  async collected(q: CollectedQuery): Promise<CollectedJson> {
+    const totals = await this.snapshot((sql) => this.repo.instantTotals(sql, q));
+    return {
+      totalCollectedCents: netCents(totals).toString(),
+      txnCount: totals.count,
+      from: q.from.toISOString(),
+      to: q.to.toISOString(),
+      source: q.source,
+      currency: q.currency,
+    };
+  }
+
+  /** v1 `GET /metrics/revenue/breakdown`: dense day/week/month buckets over [from, to). */
+  async breakdown(q: BreakdownQuery): Promise<BreakdownJson> {
+    return this.verified(() =>
+      this.snapshot(async (sql) => {
+        const keys = await this.repo.bucketKeys(sql, q);
+        const rows = await this.repo.bucketFigures(sql, q);
+        const totals = await this.repo.instantTotals(sql, q);
+        const buckets = denseByKey(
+          keys.map((k) => k.key),
+          rows,
+        );
+        assertAgree('breakdown buckets vs SQL total', totals, sumFigures(buckets));
+        return {
+          granularity: q.granularity,
+          from: q.from.toISOString(),
+          to: q.to.toISOString(),
+          source: q.source,
+          currency: q.currency,
+          tz: q.tz,
+          buckets: buckets.map((b, i) => ({ bucketStart: keys[i].startAt, collectedCents: netCents(b).toString(), txnCount: b.count })),
+          totalCollectedCents: netCents(totals).toString(),
+          totalTxnCount: totals.count,
+        };
+      }),
+    );
+  }
+
+  async unmappedStatuses(limit: number): Promise<{ count: number; statuses: UnmappedStatus[] }> {
+    const { total, statuses } = await this.repo.unmappedStatuses(this.db, limit);
+    return { count: total, statuses };
+  }
+
+  private async build(sql: Sql, q: RevenueQuery): Promise<RevenueReport> {
+    const base = { currency: q.currency, source: q.source, tz: q.tz };
+    const currencies = await this.repo.currencies(sql, { source: q.source, tz: q.tz, startDate: q.startDate, endDate: q.endDate });
+    let startDate = q.startDate;
+    let endDate = q.endDate;
+    if (startDate === null || endDate === null) {
+      const extent = await this.repo.dataExtent(sql, base);
+      startDate ??= extent?.firstDay ?? null;
+      endDate ??= extent?.lastDay ?? null;
+    }
+    // No data for an open end (or the given end lies beyond all data): nothing to bucket.
+    if (startDate === null || endDate === null || endDate < startDate) {
+      return { ...base, totals: { ...ZERO }, days: [], weeks: [], startDate: q.startDate, endDate: q.endDate, currencies };
+    }
+    const days = daysInclusive(startDate, endDate);
+    if (days > MAX_RANGE_DAYS) throw rangeTooLarge(days, MAX_RANGE_DAYS, 'The data spans more than that; pass startDate and endDate.');
+
+    const window = { ...base, startDate, endDate };
+    const dayRows = await this.repo.dailyFigures(sql, window);
+    const totals = await this.repo.totals(sql, window);
+    const dense = denseDays(startDate, endDate, dayRows);
+    const weeks = rollupWeeks(dense);
+    assertAgree('daily buckets vs SQL total', totals, sumFigures(dense));
+    assertAgree('weekly buckets vs SQL total', totals, sumFigures(weeks));
+    return { ...base, totals, days: dense, weeks, startDate, endDate, currencies };
+  }
+
+  private snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.db.tx(fn, { isolation: 'repeatable read', readOnly: true });
+  }
+
+  private async verified<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof MetricDrift)) throw err;
+      logger.error('metric drift: revenue figures disagree, refusing to answer', { check: err.check, details: err.details });
+      throw new AppError(500, 'metric_drift', 'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.');
+    }
+  }
+}
