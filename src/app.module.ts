@@ -10,6 +10,7 @@ import { PipelineModule } from './outbox/pipeline.module.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { RevenueModule } from './revenue/revenue.module.js';
+import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -33,6 +34,7 @@ export class AppModule {
         // feature modules (one line each)
         OutboxModule,
         RevenueModule,
+        HubspotModule,
       ],
     };
   }

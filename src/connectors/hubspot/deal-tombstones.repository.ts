@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import type { Sql } from '../../database/database.js';
+import type { Version } from '../../records/record.types.js';
+import { newestPerKey } from '../../records/version.js';
+
+export interface DealTombstone {
+  externalId: string;
+  version: Version;
+}
+
+/**
+ * Deletes of deals HubSpot no longer returns at all (purged after a deletion webhook): the ledger
+ * row is soft-deleted at the event time and keeps its last known fields; an unknown id gets a
+ * zero, non-counting tombstone so an older snapshot arriving later cannot create it. Same
+ * last-write-wins guard as PaymentsRepository.upsertMany.
+ */
+@Injectable()
+export class DealTombstonesRepository {
+  async markDeleted(sql: Sql, tombstones: readonly DealTombstone[], fallbackCurrency: string, outboxId: string | null = null): Promise<number> {
+    const rows = newestPerKey(tombstones, (t) => t.externalId);
+    if (rows.length === 0) return 0;
+    const res = await sql.query(
+      `INSERT INTO payments AS p (source, kind, external_id, amount_cents, currency, status, raw_status, effect, occurred_at,
+                                  deleted_at, version_at, version_rank, version_tiebreak, outbox_id)
+       SELECT 'hubspot', 'deal', t.external_id, 0, $5, 'CANCELED', '(deleted)', 'none', t.at, t.at, t.at, t.rank, t.tiebreak, $6::bigint
+         FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[]) AS t(external_id, at, rank, tiebreak)
+       ON CONFLICT (source, external_id) DO UPDATE SET
+         deleted_at = excluded.deleted_at, version_at = excluded.version_at, version_rank = excluded.version_rank,
+         version_tiebreak = excluded.version_tiebreak, outbox_id = excluded.outbox_id, updated_at = now()
+       WHERE (excluded.version_at, excluded.version_rank, excluded.version_tiebreak) > (p.version_at, p.version_rank, p.version_tiebreak)
+       RETURNING p.id`,
+      [rows.map((t) => t.externalId), rows.map((t) => t.version.at.toISOString()), rows.map((t) => t.version.rank), rows.map((t) => t.version.tiebreak), fallbackCurrency, outboxId],
+    );
+    return res.length;
+  }
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox-handler.js';
+import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
+import { ContactsRepository } from '../../records/contacts.repository.js';
+import { PaymentsRepository } from '../../records/payments.repository.js';
+import type { ContactRecord, PaymentRecord } from '../../records/record.types.js';
+import { HubspotInvalidPayload } from './hubspot-errors.js';
+import { mapContact, mapDeal, toHubspotObject } from './hubspot.mappers.js';
+
+/**
+ * Snapshots of deals and contacts (polled, or fetched for a webhook) → ledger rows and contacts.
+ * Mapping is pure and per row: a payload that cannot become a record (unparsable amount on a won
+ * deal, no version time) is dead-lettered `invalid_payload` while the rest of the batch is written
+ * in one transaction. Upserts are last-write-wins on the vendor version, so replays and any
+ * delivery order end in the same rows; each row keeps the id of the outbox event it came from.
+ */
+@Injectable()
+export class HubspotRecordsHandler implements OutboxHandler, OnModuleInit {
+  readonly kinds: readonly OutboxKind[] = ['hubspot.deal', 'hubspot.contact'];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: OutboxHandlerRegistry,
+    private readonly payments: PaymentsRepository,
+    private readonly contacts: ContactsRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  async handle(rows: OutboxRow[], ctx: HandlerContext): Promise<Map<string, RowOutcome>> {
+    const outcomes = new Map<string, RowOutcome>();
+    const deals: { row: OutboxRow; rec: PaymentRecord }[] = [];
+    const contacts: { row: OutboxRow; rec: ContactRecord }[] = [];
+    for (const row of rows) {
+      try {
+        const obj = toHubspotObject(row.payload);
+        if (row.kind === 'hubspot.deal') deals.push({ row, rec: mapDeal(obj, this.config.hubspot.portalCurrency) });
+        else contacts.push({ row, rec: mapContact(obj) });
+      } catch (err) {
+        if (!(err instanceof HubspotInvalidPayload)) throw err;
+        outcomes.set(row.id, { status: 'failed', failureClass: 'invalid_payload', error: err.message });
+      }
+    }
+    if (deals.length || contacts.length) {
+      await ctx.db.tx(async (sql) => {
+        for (const { row, rec } of deals) await this.payments.upsertMany(sql, [rec], row.id);
+        for (const { row, rec } of contacts) await this.contacts.upsertMany(sql, [rec], row.id);
+      });
+    }
+    for (const { row } of [...deals, ...contacts]) outcomes.set(row.id, { status: 'done' });
+    return outcomes;
+  }
+}

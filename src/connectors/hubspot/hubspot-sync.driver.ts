@@ -1,0 +1,130 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync-driver.js';
+import type { HubspotApi, Page } from './hubspot-api.js';
+import { HubspotConnection } from './hubspot-connection.js';
+import { decide, forwardQuery, maxPosition, parseCursor, tieQuery, toCursor, type Position } from './hubspot-cursor.js';
+import { classifyHubspotError, toSyncError } from './hubspot-errors.js';
+import { mapDealStage } from './deal-stage.map.js';
+import { snapshotInsert } from './hubspot.mappers.js';
+import { ENTITY_SPECS, HUBSPOT_ENTITIES, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
+
+/** HubSpot's list endpoints return at most 100 objects per page; search takes up to 200. */
+const LIST_PAGE_MAX = 100;
+/**
+ * After a full listing the incremental cursor restarts this long before the listing began: objects
+ * modified while we walked the id-ordered list may sit behind our position, and our clock may be
+ * ahead of HubSpot's.
+ */
+const FULL_RESYNC_MARGIN_MS = 5 * 60_000;
+
+/**
+ * HubSpot deals and contacts, each its own run, cursor and lock.
+ *  incremental  CRM search on the last-modified property, keyset-paged by (modified, id): see
+ *               hubspot-cursor.ts. Starts HUBSPOT_SEARCH_LOOKBACK_S behind the cursor because the
+ *               search index lags writes; re-read objects are outbox duplicates, never new work.
+ *  full         list endpoints, live then archived (archived = deletions); the list `after`
+ *               token lives only inside the run, and the cursor is set once, at the end.
+ * Search never returns archived objects, so deletions reach us through webhooks and full runs.
+ * Without a stored cursor an incremental run does a full backfill; an unreadable cursor is
+ * reported stale (the run executor wipes it and resyncs in full). Auth errors keep the cursor.
+ */
+@Injectable()
+export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
+  readonly source = 'hubspot' as const;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: SyncDriverRegistry,
+    private readonly connection: HubspotConnection,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  entities(): string[] {
+    return [...HUBSPOT_ENTITIES];
+  }
+
+  enabled(): boolean {
+    return this.connection.api !== null;
+  }
+
+  async sync(ctx: SyncContext): Promise<void> {
+    const api = this.connection.api;
+    if (!api) throw new SyncError('auth', 'HUBSPOT_ACCESS_TOKEN is not set.');
+    if (!(HUBSPOT_ENTITIES as readonly string[]).includes(ctx.entity)) throw new SyncError('permanent', `unknown HubSpot entity "${ctx.entity}"`);
+    const spec = ENTITY_SPECS[ctx.entity as HubspotEntity];
+    if (ctx.mode === 'full') return this.full(ctx, api, spec);
+    if (ctx.cursor === null || ctx.cursor === undefined) {
+      ctx.markFullBackfill();
+      ctx.progress('no HubSpot cursor yet: full backfill', { entity: spec.entity });
+      return this.full(ctx, api, spec);
+    }
+    const from = parseCursor(ctx.cursor);
+    if (!from) throw new SyncError('stale_cursor', `stored ${spec.entity} cursor is not a (lastModified, lastId) position`);
+    return this.incremental(ctx, api, spec, from);
+  }
+
+  private async incremental(ctx: SyncContext, api: HubspotApi, spec: EntitySpec, stored: Position): Promise<void> {
+    const limit = this.config.hubspot.pageSize;
+    const lookbackMs = this.config.hubspot.searchLookbackS * 1000;
+    let pos: Position = lookbackMs > 0 ? { ms: Math.max(0, stored.ms - lookbackMs), id: 0n } : stored;
+    let committed = stored;
+    let kind: 'forward' | 'ties' = 'forward';
+    const visited = new Set<string>();
+    while (!ctx.signal.aborted) {
+      const step = `${kind}:${pos.ms}:${pos.id}`;
+      // decide() always moves forward; a repeat means the vendor broke its own ordering.
+      if (visited.has(step)) throw new SyncError('permanent', `HubSpot search made no progress at ${step}`);
+      visited.add(step);
+      const query = kind === 'forward' ? forwardQuery(spec, pos, limit) : tieQuery(spec, pos, limit);
+      const page = await this.fetch(() => api.search(spec.entity, query), query.after);
+      const d = decide(kind, pos, page.results, limit, spec);
+      committed = maxPosition(committed, d.next);
+      this.noteStatuses(ctx, spec, d.emit);
+      await ctx.commitPage(
+        d.emit.map((o) => snapshotInsert(spec.entity, o, 'poll', ctx.runId)),
+        toCursor(committed),
+      );
+      if (d.then === 'done') return;
+      pos = d.next;
+      kind = d.then;
+    }
+    throw new SyncError('transient', 'interrupted by shutdown');
+  }
+
+  private async full(ctx: SyncContext, api: HubspotApi, spec: EntitySpec): Promise<void> {
+    const startedAt = Date.now();
+    const limit = Math.min(this.config.hubspot.pageSize, LIST_PAGE_MAX);
+    for (const archived of [false, true]) {
+      let after: string | null = null;
+      do {
+        if (ctx.signal.aborted) throw new SyncError('transient', 'interrupted by shutdown');
+        const token: string | null = after;
+        const page: Page = await this.fetch(() => api.list(spec.entity, { limit, after: token, properties: spec.properties, archived }));
+        this.noteStatuses(ctx, spec, page.results);
+        await ctx.commitPage(page.results.map((o) => snapshotInsert(spec.entity, o, 'poll', ctx.runId)));
+        after = page.nextAfter;
+      } while (after);
+    }
+    await ctx.saveCursor(toCursor({ ms: Math.max(0, startedAt - FULL_RESYNC_MARGIN_MS), id: 0n }));
+  }
+
+  private noteStatuses(ctx: SyncContext, spec: EntitySpec, objects: HubspotObject[]): void {
+    if (spec.entity !== 'deals') return;
+    for (const o of objects) {
+      const raw = o.properties.dealstage ?? '';
+      if (mapDealStage(raw).status === 'UNKNOWN') ctx.noteUnmappedStatus(raw || '(none)');
+    }
+  }
+
+  private async fetch<T>(fn: () => Promise<T>, searchAfter?: number): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toSyncError(classifyHubspotError(err, { searchAfter }));
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { AppError, Errors } from '../../common/errors.js';
+import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
+import { verifyHubspotSignatureV3 } from './hubspot-signature.js';
+import { validateWebhookBatch, webhookInsert } from './hubspot-webhook.event.js';
+
+const EXAMPLE_BATCH = [
+  { eventId: 1001, subscriptionId: 42, portalId: 62515, appId: 7, occurredAt: 1781000000000, subscriptionType: 'deal.propertyChange', attemptNumber: 0, objectId: 123456, propertyName: 'dealstage', propertyValue: 'closedwon', changeSource: 'CRM_UI' },
+  { eventId: 1002, subscriptionId: 43, portalId: 62515, appId: 7, occurredAt: 1781000000500, subscriptionType: 'contact.deletion', attemptNumber: 0, objectId: 987, changeSource: 'CRM_UI' },
+];
+
+const error = (code: string, message: string, extra: Record<string, unknown> = {}) => ({ schema: { example: { error: code, message, requestId: '3f1c…', ...extra } } });
+
+/**
+ * Fast and dumb: verify the v3 signature on the raw bytes, check the batch shape, store every
+ * event in the outbox in one transaction (deduped by eventId), answer. Processing happens in the
+ * worker (HubspotWebhookHandler).
+ */
+@ApiTags('webhooks')
+@Controller('webhooks')
+export class HubspotWebhookController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly receiver: WebhookReceiver,
+  ) {}
+
+  @Post('hubspot')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'HubSpot webhook batch (v3 signature)',
+    description:
+      'Signature: base64(HMAC-SHA256(HUBSPOT_CLIENT_SECRET, method + URI + raw body + X-HubSpot-Request-Timestamp)). The URI is ' +
+      'HUBSPOT_WEBHOOK_URL when set, else rebuilt from the request (X-Forwarded-Proto/Host honoured). Timestamps older than 5 minutes are refused. ' +
+      'The body is a JSON array of 1–100 events; each is stored once (dedupe by eventId). `duplicate` is true only when every event was already stored; ' +
+      '`stored` counts the new ones. Unknown subscription types are stored and later marked ignored.',
+  })
+  @ApiHeader({ name: 'X-HubSpot-Signature-v3', required: true, description: 'base64 HMAC-SHA256 signature' })
+  @ApiHeader({ name: 'X-HubSpot-Request-Timestamp', required: true, description: 'epoch milliseconds' })
+  @ApiBody({ schema: { type: 'array', maxItems: 100, items: { type: 'object' }, example: EXAMPLE_BATCH } })
+  @ApiOkResponse({ description: 'Stored (or already stored)', schema: { example: { received: true, type: 'batch', duplicate: false, stored: 2 } } })
+  @ApiBadRequestResponse({
+    description: 'missing_signature | invalid_signature | validation_failed',
+    ...error('invalid_signature', 'The X-HubSpot-Signature-v3 header does not match the request.'),
+  })
+  @ApiNotFoundResponse({ description: 'HUBSPOT_CLIENT_SECRET is not configured', ...error('hubspot_disabled', 'HubSpot webhooks are not enabled on this deployment.') })
+  @ApiServiceUnavailableResponse({ description: 'The events could not be stored; HubSpot retries', ...error('database_unavailable', 'The event could not be stored; retry later.') })
+  async receive(@Req() req: Request) {
+    const secret = this.config.hubspot.clientSecret;
+    if (!secret) throw Errors.notFound('hubspot_disabled', 'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).');
+    const signature = req.header('x-hubspot-signature-v3');
+    const timestamp = req.header('x-hubspot-request-timestamp');
+    if (!signature || !timestamp) {
+      throw Errors.badRequest('missing_signature', 'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.');
+    }
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifyHubspotSignatureV3({ clientSecret: secret, method: req.method, uri: this.signedUri(req), rawBody, signature, timestamp });
+    if (verdict !== 'ok') {
+      const why = { bad_timestamp: 'the timestamp is not epoch milliseconds', stale: 'the timestamp is older than 5 minutes', future: 'the timestamp is in the future', mismatch: 'the signature does not match' }[verdict];
+      throw Errors.badRequest('invalid_signature', `Invalid HubSpot signature: ${why}.`);
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
+    }
+    const { events, issues } = validateWebhookBatch(body);
+    if (issues.length) throw Errors.validation(issues);
+    const receipt = await this.receiver.store('batch', events.map(webhookInsert));
+    return { ...receipt, stored: receipt.stored ?? (receipt.duplicate ? 0 : 1) };
+  }
+
+  /** The URL HubSpot called, as HubSpot saw it: the configured public URL, else rebuilt behind any proxy. */
+  private signedUri(req: Request): string {
+    if (this.config.hubspot.webhookUrl) return this.config.hubspot.webhookUrl;
+    const first = (v: string | undefined) => v?.split(',')[0]?.trim() || undefined;
+    const proto = first(req.header('x-forwarded-proto')) ?? req.protocol;
+    const host = first(req.header('x-forwarded-host')) ?? req.header('host') ?? '';
+    return `${proto}://${host}${req.originalUrl}`;
+  }
+}
