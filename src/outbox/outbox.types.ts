@@ -15,6 +15,7 @@ export type FailureClass = 'transient' | 'invalid_payload' | 'unsupported' | 'au
  *  stripe.event     a Stripe Event object (webhook, or events API)
  *  stripe.charge    a polled Charge snapshot
  *  stripe.refund    a polled Refund snapshot
+ *  stripe.dispute   a polled Dispute snapshot (full resync after a stale Events cursor)
  *  hubspot.deal / hubspot.contact  a polled CRM object (properties + archived flag)
  *  hubspot.webhook  one event of a HubSpot webhook batch
  *  gcal.event       a polled Calendar Event resource ({calendarId, event})
@@ -23,6 +24,7 @@ export type OutboxKind =
   | 'stripe.event'
   | 'stripe.charge'
   | 'stripe.refund'
+  | 'stripe.dispute'
   | 'hubspot.deal'
   | 'hubspot.contact'
   | 'hubspot.webhook'
