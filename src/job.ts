@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { OutboxWorker } from './outbox/outbox.worker.js';
+import { RunsService } from './runs/runs.service.js';
+import { JOB_USAGE, parseJobArgs, runJob } from './runs/job-cli.js';
+import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './process-entry.js';
+
+/**
+ * `npm run job -- fetch <source> [mode]` / `npm run job -- process`: one-shot work for external
+ * cron platforms, with the same advisory locks as the in-process scheduler. Worker and scheduler
+ * are off: only the asked-for work runs. The JSON summary is the last line on stdout.
+ */
+async function main() {
+  const cmd = parseJobArgs(process.argv.slice(2));
+  if ('error' in cmd) {
+    process.stderr.write(`${cmd.error}\n${JOB_USAGE}\n`);
+    process.exit(2);
+  }
+  const loaded = loadConfigOrExit({ requireKeys: false });
+  const config = { ...loaded, worker: { ...loaded.worker, enabled: false }, scheduler: { enabled: false } };
+  const app = await createAppContext(config, { http: false });
+  let exitCode = 1;
+  try {
+    const result = await runJob(cmd, {
+      runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
+      drain: () => app.get(OutboxWorker).drain(),
+    });
+    process.stdout.write(`${JSON.stringify(result.summary)}\n`);
+    exitCode = result.exitCode;
+  } finally {
+    await app.close();
+  }
+  process.exit(exitCode);
+}
+
+main().catch(exitOnStartupFailure('job'));

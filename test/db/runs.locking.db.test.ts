@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { createOrm } from '../../src/database/orm.js';
+import { Database } from '../../src/database/database.js';
+import { PgLocks } from '../../src/database/pg-locks.js';
+import { SyncScheduler } from '../../src/runs/sync.scheduler.js';
+import { openTestDb } from '../support/db.js';
+import { Gate, pageRows, pollableTestConfig, runsServiceFor, ScriptedDriver, waitForStatus, waitUntil } from '../support/runs-test-driver.js';
+
+/** Advisory-lock double-fire protection: one sync per (source, entity), across instances. */
+describe('sync runs: locking', () => {
+  let t: Awaited<ReturnType<typeof openTestDb>>;
+  beforeAll(async () => {
+    t = await openTestDb();
+  });
+  afterAll(async () => t?.close());
+
+  it('two triggers of the same source at once: exactly one syncs, the other is skipped', async () => {
+    const gate = new Gate();
+    const driver = new ScriptedDriver('stripe', ['charges'], async (ctx) => {
+      await gate.opened;
+      await ctx.commitPage(pageRows('stripe', `double-${ctx.runId}`, 3), { at: 1 });
+    });
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
+    const [a, b] = await Promise.all([service.trigger('stripe', 'incremental'), service.trigger('stripe', 'incremental')]);
+    const ids = [a.runIds[0], b.runIds[0]];
+    // Hold the winner inside its sync until the loser has been turned away.
+    await waitUntil(async () => (await repo.getMany(ids)).some((r) => r.status === 'skipped'));
+    gate.open();
+    await service.waitForIdle();
+    const runs = await repo.getMany(ids);
+    expect(runs.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+    expect(driver.calls).toHaveLength(1);
+    const skipped = runs.find((r) => r.status === 'skipped')!;
+    expect(skipped).toMatchObject({ errorClass: 'locked', startedAt: null, counts: { pagesFetched: 0 } });
+    expect(skipped.error).toContain('stripe/charges');
+    expect(skipped.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('two processes (separate pools and lock sessions) on one database: one syncs, one is skipped', async () => {
+    const orm2 = await createOrm(t.url, 5);
+    const db2 = new Database(orm2);
+    const locks2 = new PgLocks(t.url);
+    try {
+      const gate = new Gate();
+      const script = async () => {
+        await gate.opened;
+      };
+      const d1 = new ScriptedDriver('hubspot', ['deals'], script);
+      const d2 = new ScriptedDriver('hubspot', ['deals'], script);
+      const p1 = runsServiceFor(t.db, t.locks, [d1]);
+      const p2 = runsServiceFor(db2, locks2, [d2]);
+      const [a, b] = await Promise.all([p1.service.trigger('hubspot', 'incremental'), p2.service.trigger('hubspot', 'incremental')]);
+      const ids = [a.runIds[0], b.runIds[0]];
+      await waitUntil(async () => (await p1.repo.getMany(ids)).some((r) => r.status === 'skipped'));
+      gate.open();
+      await Promise.all([p1.service.waitForIdle(), p2.service.waitForIdle()]);
+      expect((await p1.repo.getMany(ids)).map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+      expect(d1.calls.length + d2.calls.length).toBe(1);
+    } finally {
+      await locks2.close();
+      await orm2.close(true);
+    }
+  });
+
+  it('a trigger while a run is in progress ends skipped; the running one is unaffected', async () => {
+    const gate = new Gate();
+    const driver = new ScriptedDriver('stripe', ['refunds'], async () => gate.opened);
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
+    const first = (await service.trigger('stripe', 'incremental')).runIds[0];
+    await waitForStatus(repo, first, ['running']);
+    const second = (await service.trigger('stripe', 'full')).runIds[0];
+    expect((await waitForStatus(repo, second, ['skipped', 'succeeded', 'failed'])).status).toBe('skipped');
+    gate.open();
+    await service.waitForIdle();
+    expect((await repo.get(first))!.status).toBe('succeeded');
+    expect(driver.calls).toEqual([{ entity: 'refunds', mode: 'incremental', cursor: null }]);
+  });
+
+  it('different entities of one source run in parallel, each under its own lock', async () => {
+    const gate = new Gate();
+    const driver = new ScriptedDriver('hubspot', ['deals', 'contacts'], async () => gate.opened);
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
+    const { runIds } = await service.trigger('hubspot', 'incremental');
+    expect(runIds).toHaveLength(2);
+    await waitUntil(() => driver.active === 2);
+    gate.open();
+    await service.waitForIdle();
+    const runs = await repo.getMany(runIds);
+    expect(runs.map((r) => [r.entity, r.status])).toEqual([
+      ['deals', 'succeeded'],
+      ['contacts', 'succeeded'],
+    ]);
+    expect(driver.maxActive).toBe(2);
+  });
+
+  it('after a run finishes the lock is free again: the next trigger syncs', async () => {
+    const driver = new ScriptedDriver('stripe', ['disputes']);
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
+    const [first] = await service.runNow('stripe', 'incremental', 'job');
+    const [second] = await service.runNow('stripe', 'incremental', 'job');
+    expect([first.status, second.status]).toEqual(['succeeded', 'succeeded']);
+    expect(first.trigger).toBe('job');
+    expect(driver.calls).toHaveLength(2);
+    expect((await repo.get(second.id))!.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('a double-fired scheduler tick (two instances) queues two runs, and only one syncs', async () => {
+    const gate = new Gate();
+    const driver = new ScriptedDriver('stripe', ['payouts'], async () => gate.opened);
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
+    const config = pollableTestConfig();
+    const a = new SyncScheduler(config, new SchedulerRegistry(), { get: () => driver } as any, service);
+    const b = new SyncScheduler(config, new SchedulerRegistry(), { get: () => driver } as any, service);
+    await Promise.all([a.tick('stripe'), b.tick('stripe')]);
+    const { runs } = await repo.list({ source: 'stripe', entity: 'payouts', limit: 10 });
+    expect(runs).toHaveLength(2);
+    expect(runs.every((r) => r.trigger === 'schedule' && r.mode === 'incremental')).toBe(true);
+    await waitUntil(async () => (await repo.getMany(runs.map((r) => r.id))).some((r) => r.status === 'skipped'));
+    gate.open();
+    await service.waitForIdle();
+    expect((await repo.getMany(runs.map((r) => r.id))).map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+    expect(driver.calls).toHaveLength(1);
+  });
+
+  it('the scheduler registers one interval per pollable source with a non-zero interval, plus the sweep', async () => {
+    const driver = new ScriptedDriver('stripe', ['charges']);
+    const { service } = runsServiceFor(t.db, t.locks, [driver]);
+    const registry = new SchedulerRegistry();
+    const on = pollableTestConfig({ STRIPE_SYNC_INTERVAL_S: '60', HUBSPOT_SYNC_INTERVAL_S: '0' });
+    const drivers = { get: (s: string) => (s === 'stripe' ? driver : undefined) } as any;
+    const scheduler = new SyncScheduler(on, registry, drivers, service);
+    scheduler.onApplicationBootstrap();
+    expect(registry.getIntervals().sort()).toEqual(['sync:abandoned-sweep', 'sync:stripe']);
+    scheduler.onModuleDestroy();
+    expect(registry.getIntervals()).toEqual([]);
+
+    const off = new SyncScheduler(pollableTestConfig({ SCHEDULER: 'off' }), registry, drivers, service);
+    off.onApplicationBootstrap();
+    expect(registry.getIntervals()).toEqual([]);
+  });
+});
