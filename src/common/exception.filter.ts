@@ -26,8 +26,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const requestId = requestIdOf(req);
     let err: AppError;
+    // Nest's express adapter wraps body-parser errors in an HttpException; the original is its cause.
+    const httpLayer = fromHttpLayer(exception) ?? fromHttpLayer((exception as { cause?: unknown } | null)?.cause);
     if (exception instanceof AppError) err = exception;
-    else if (fromHttpLayer(exception)) err = fromHttpLayer(exception)!;
+    else if (httpLayer) err = httpLayer;
     else if (exception instanceof HttpException && exception.getStatus() === 404) {
       err = new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`, { path: req.path });
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
