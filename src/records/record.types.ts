@@ -85,6 +85,8 @@ export interface CalendarEventRecord {
   organizerEmail: string | null;
   recurringEventId: string | null;
   originalStartTime: string | null;
+  /** Series masters only: RRULE/EXDATE lines (instances are not expanded into rows). */
+  recurrence: string[] | null;
   htmlLink: string | null;
   deletedAt: Date | null;
   version: Version;
