@@ -18,7 +18,8 @@ export type FailureClass = 'transient' | 'invalid_payload' | 'unsupported' | 'au
  *  stripe.dispute   a polled Dispute snapshot (full resync after a stale Events cursor)
  *  hubspot.deal / hubspot.contact  a polled CRM object (properties + archived flag)
  *  hubspot.webhook  one event of a HubSpot webhook batch
- *  gcal.event       a polled Calendar Event resource ({calendarId, event})
+ *  gcal.event       a polled Calendar Event resource ({calendarId, event, fetchedAt})
+ *  gcal.notification  one Google push notification (channel, calendar, resource state, message number)
  */
 export type OutboxKind =
   | 'stripe.event'
@@ -28,7 +29,8 @@ export type OutboxKind =
   | 'hubspot.deal'
   | 'hubspot.contact'
   | 'hubspot.webhook'
-  | 'gcal.event';
+  | 'gcal.event'
+  | 'gcal.notification';
 
 export interface OutboxInsert {
   source: Source;
