@@ -137,8 +137,12 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Processes until nothing is claimable (one-shot jobs and tests). Rows backing off are not waited for. */
+  /**
+   * Processes until nothing is claimable (one-shot jobs and tests). Rows backing off are not
+   * waited for. Sweeps expired leases first: a cron-driven deployment has no other sweeper.
+   */
   async drain(): Promise<DrainResult> {
+    await this.sweepLeases();
     const total: DrainResult = { processed: 0, failed: 0 };
     for (;;) {
       const r = await this.processBatch();
