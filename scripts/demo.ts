@@ -1,0 +1,162 @@
+/**
+ * `npm run demo`: embedded Postgres + Stripe/HubSpot/Google Calendar simulators seeded with a
+ * deterministic dataset + Buffalo (API, worker, scheduler). Runs a first sync of every vendor
+ * through the official SDKs, fires signed webhooks, prints URLs, keys and curl commands, and keeps
+ * serving until Ctrl-C. Honours the same environment as `npm start`, generating only what is unset.
+ */
+import 'reflect-metadata';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createApp } from '../src/bootstrap.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import { logger } from '../src/common/logger.js';
+import { generateStripeDataset, startStripeSimulator } from '../src/sandbox/stripe/index.js';
+import { startGcalSimulator } from '../src/sandbox/gcal/gcal-simulator.js';
+import { startDemoHubSpot } from './demo-hubspot.js';
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const step = (msg: string, fields: Record<string, unknown> = {}) => logger.info(`demo: ${msg}`, fields);
+
+function setDefault(env: NodeJS.ProcessEnv, name: string, make: () => string): string {
+  if (!env[name] || env[name]!.trim() === '') env[name] = make();
+  return env[name]!;
+}
+
+async function api(base: string, path: string, init: { method?: string; key: string; admin?: boolean; body?: unknown } ): Promise<any> {
+  const headers: Record<string, string> = { [init.admin ? 'x-admin-api-key' : 'x-api-key']: init.key };
+  if (init.method === 'POST') {
+    headers['content-type'] = 'application/json';
+    headers['idempotency-key'] = randomUUID();
+  }
+  const res = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers, body: init.method === 'POST' ? JSON.stringify(init.body ?? {}) : undefined });
+  const body = await res.json().catch(() => null);
+  if (res.status >= 400) throw new Error(`${init.method ?? 'GET'} ${path} → ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 300_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function main() {
+  const env = process.env;
+  env.PORT = env.PORT ?? '3000';
+  const apiKey = setDefault(env, 'API_KEY', () => `demo-read-${randomBytes(12).toString('hex')}`).split(',')[0].trim();
+  const adminKey = setDefault(env, 'ADMIN_API_KEY', () => `demo-admin-${randomBytes(12).toString('hex')}`).split(',')[0].trim();
+  const stripeSecret = setDefault(env, 'STRIPE_WEBHOOK_SECRET', () => `whsec_demo${randomBytes(16).toString('hex')}`);
+  const stripeKey = setDefault(env, 'STRIPE_API_KEY', () => `sk_test_demo${randomBytes(12).toString('hex')}`);
+  const hubspotToken = setDefault(env, 'HUBSPOT_ACCESS_TOKEN', () => `demo-hubspot-${randomBytes(12).toString('hex')}`);
+  const hubspotSecret = setDefault(env, 'HUBSPOT_CLIENT_SECRET', () => `demo-hubspot-secret-${randomBytes(12).toString('hex')}`);
+  const base = `http://127.0.0.1:${env.PORT}`;
+
+  step('starting vendor simulators');
+  const stripeDataset = generateStripeDataset({ seed: 42, charges: Number(env.DEMO_STRIPE_CHARGES ?? 3000) });
+  const stripe = await startStripeSimulator({ apiKey: stripeKey, dataset: stripeDataset, seed: 42 });
+  setDefault(env, 'STRIPE_API_BASE', () => stripe.url);
+  const hubspot = await startDemoHubSpot(hubspotToken);
+  setDefault(env, 'HUBSPOT_API_BASE', () => hubspot.url);
+  setDefault(env, 'HUBSPOT_WEBHOOK_URL', () => `${base}/webhooks/hubspot`);
+  const calendars = ['team@buffalo.example', 'sales@buffalo.example'];
+  const gcal = await startGcalSimulator({ calendars, dataset: { seed: 42 } });
+  setDefault(env, 'GCAL_SERVICE_ACCOUNT_JSON', () => gcal.serviceAccountJson);
+  setDefault(env, 'GCAL_CALENDAR_IDS', () => calendars.join(','));
+  setDefault(env, 'GCAL_API_BASE', () => gcal.url);
+  setDefault(env, 'GCAL_WEBHOOK_URL', () => `${base}/webhooks/gcal`);
+  step('simulators up', { stripe: stripe.url, charges: stripe.state.count('charges'), hubspot: hubspot.url, gcal: gcal.url });
+
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  logger.setLevel(config.logLevel);
+  const app = await createApp(config);
+  app.getHttpServer().on('close', () => {
+    void stripe.stop();
+    void hubspot.stop();
+    void gcal.stop();
+  });
+  try {
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    process.stderr.write(`Cannot listen on port ${config.port} (${(err as Error).message}); set PORT to a free port.\n`);
+    await app.close();
+    process.exit(1);
+  }
+  step('buffalo listening', { url: base });
+
+  // First sync of every vendor, through the public API like an admin would.
+  const runIds: string[] = [];
+  for (const source of ['stripe', 'hubspot', 'gcal']) {
+    const r = await api(base, `/trigger/${source}/full`, { method: 'POST', key: adminKey, admin: true });
+    runIds.push(...(r.runIds ?? [r.runId]));
+    step('sync triggered', { source, runIds: r.runIds ?? [r.runId] });
+  }
+  const runs = await waitFor('first sync', async () => {
+    const all = await Promise.all(runIds.map((id) => api(base, `/runs/${id}`, { key: apiKey })));
+    const pending = all.filter((r) => r.status === 'queued' || r.status === 'running');
+    if (pending.length) {
+      step('sync progress', { pending: pending.map((r) => `${r.source}/${r.entity}:${r.counts.recordsFetched}`) });
+      await new Promise((r) => setTimeout(r, 750));
+      return null;
+    }
+    return all;
+  });
+  for (const r of runs) step('sync finished', { source: r.source, entity: r.entity, status: r.status, fetched: r.counts.recordsFetched, error: r.error });
+
+  await waitFor('outbox drained', async () => {
+    const s = await api(base, '/outbox/stats', { key: adminKey, admin: true });
+    const open = (s.byStatus?.queued ?? s.queued ?? 0) + (s.byStatus?.running ?? s.running ?? 0);
+    return open === 0 ? s : null;
+  });
+
+  // Live traffic: signed webhooks from each simulator.
+  const forwarder = stripe.forwardEventsTo({ url: `${base}/webhooks/stripe`, secret: stripeSecret });
+  const fresh = stripe.state.createCharge({ amount: 12_345, currency: 'usd', description: 'Demo webhook charge' });
+  stripe.state.refundCharge(fresh.id, { amount: 2_345 });
+  await forwarder.flush();
+  await hubspot.fireWebhooks(`${base}/webhooks/hubspot`, hubspotSecret);
+  await api(base, '/admin/gcal/watch', { method: 'POST', key: adminKey, admin: true, body: {} }).catch((e) => step('gcal watch failed', { err: String(e) }));
+  await gcal.flushNotifications();
+  step('webhooks fired', { stripe: 2, hubspot: 'batch', gcal: 'push channels opened' });
+  await new Promise((r) => setTimeout(r, 1500));
+
+  const summary = await api(base, '/metrics/revenue/summary?currency=USD', { key: apiKey });
+  const stripeOnly = await api(base, '/metrics/revenue/summary?source=stripe&currency=USD', { key: apiKey });
+  const money = (c: string) => `${(Number(c) / 100).toFixed(2)}`;
+  say('');
+  say('──────────────────────────────── Buffalo demo is running ────────────────────────────────');
+  say(`API            ${base}`);
+  say(`Swagger UI     ${base}/docs        OpenAPI: ${base}/docs/openapi.json`);
+  say(`API_KEY        ${apiKey}`);
+  say(`ADMIN_API_KEY  ${adminKey}`);
+  say(`Simulators     stripe ${stripe.url} · hubspot ${hubspot.url} · gcal ${gcal.url}`);
+  say(`Revenue (USD, all sources, ${summary.startDate}..${summary.endDate}): net ${money(summary.totalRevenueCents)} = gross ${money(summary.grossCents)} − refunds ${money(summary.refundsCents)}; currencies ${summary.currencies.join(', ')}`);
+  say(`Revenue (USD, stripe only): net ${money(stripeOnly.totalRevenueCents)} from ${stripeOnly.count} charges, ${stripeOnly.refundCount} refunds`);
+  say('');
+  say('Try:');
+  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/summary?currency=USD'`);
+  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/weekly?currency=EUR&tz=Europe/Berlin'`);
+  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/daily?startDate=${summary.endDate}&endDate=${summary.endDate}&tz=America/New_York'`);
+  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/runs?limit=5'`);
+  say(`  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-1' '${base}/trigger/stripe/incremental'`);
+  say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/outbox/stats'`);
+  say('');
+  say('Press Ctrl-C to stop (Postgres is stopped cleanly).');
+}
+
+main().catch((err) => {
+  logger.error('demo failed', { err: err instanceof Error ? err.message : String(err) });
+  process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
