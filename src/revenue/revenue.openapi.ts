@@ -31,17 +31,19 @@ const SEMANTICS =
 
 const rangeQueries = () =>
   applyDecorators(
-    ApiQuery({ name: 'startDate', required: false, description: 'First day, YYYY-MM-DD, inclusive (a real calendar date).', example: '2026-06-15' }),
-    ApiQuery({ name: 'endDate', required: false, description: 'Last day, YYYY-MM-DD, inclusive; not before startDate.', example: '2026-06-18' }),
+    ApiQuery({ name: 'startDate', type: String, required: false, description: 'First day, YYYY-MM-DD, inclusive (a real calendar date).', example: '2026-06-15' }),
+    ApiQuery({ name: 'endDate', type: String, required: false, description: 'Last day, YYYY-MM-DD, inclusive; not before startDate.', example: '2026-06-18' }),
     ApiQuery({ name: 'source', required: false, enum: ['stripe', 'hubspot'], description: 'One vendor; omit for the plain sum of both.' }),
     ApiQuery({
       name: 'currency',
+      type: String,
       required: false,
       description: 'ISO 4217 code, case-insensitive, answered in upper case. Default REPORTING_CURRENCY (USD).',
       example: 'USD',
     }),
     ApiQuery({
       name: 'tz',
+      type: String,
       required: false,
       description:
         "IANA zone known to the server's PostgreSQL (pg_timezone_names), case-insensitive; default UTC. POSIX offsets such as UTC+3 are refused.",
@@ -51,10 +53,10 @@ const rangeQueries = () =>
 
 const v1Queries = () =>
   applyDecorators(
-    ApiQuery({ name: 'from', required: true, description: 'Window start (inclusive), ISO 8601 with Z or an offset.', example: '2026-06-01T00:00:00Z' }),
-    ApiQuery({ name: 'to', required: true, description: `Window end (exclusive), later than from, at most ${MAX_V1_DAYS} days after it.`, example: '2026-07-01T00:00:00Z' }),
+    ApiQuery({ name: 'from', type: String, required: true, description: 'Window start (inclusive), ISO 8601 with Z or an offset.', example: '2026-06-01T00:00:00Z' }),
+    ApiQuery({ name: 'to', type: String, required: true, description: `Window end (exclusive), later than from, at most ${MAX_V1_DAYS} days after it.`, example: '2026-07-01T00:00:00Z' }),
     ApiQuery({ name: 'source', required: false, enum: ['stripe', 'hubspot'], description: 'One vendor; omit for the plain sum of both.' }),
-    ApiQuery({ name: 'currency', required: false, description: 'Added in v2: ISO 4217, default REPORTING_CURRENCY (USD). v1 mixed currencies.', example: 'USD' }),
+    ApiQuery({ name: 'currency', type: String, required: false, description: 'Added in v2: ISO 4217, default REPORTING_CURRENCY (USD). v1 had no currency parameter.', example: 'USD' }),
   );
 
 const summaryExample = {
@@ -203,7 +205,7 @@ export const SummaryDocs = () =>
   applyDecorators(
     ApiOperation({ summary: 'Revenue totals for a range (net, gross, refunds, counts)', description: SEMANTICS }),
     rangeQueries(),
-    ApiOkResponse({ schema: { type: 'object', properties: summaryProps, example: summaryExample } }),
+    ApiOkResponse({ description: 'Totals for the range', schema: { type: 'object', properties: summaryProps, example: summaryExample } }),
     rangeErrors(),
     drift(),
     dbDown(),
@@ -214,6 +216,7 @@ export const DailyDocs = () =>
     ApiOperation({ summary: 'Revenue per day: the summary fields plus a dense, ascending day breakdown', description: SEMANTICS }),
     rangeQueries(),
     ApiOkResponse({
+      description: 'Totals plus one bucket per day, dense and ascending',
       schema: {
         type: 'object',
         properties: { ...summaryProps, breakdown: { type: 'array', items: { type: 'object', properties: { date: { type: 'string', format: 'date' }, ...figureProps } } } },
@@ -244,6 +247,7 @@ export const WeeklyDocs = () =>
     }),
     rangeQueries(),
     ApiOkResponse({
+      description: 'Totals plus one bucket per Monday-start week, dense and ascending',
       schema: {
         type: 'object',
         properties: {
@@ -278,6 +282,7 @@ export const CollectedDocs = () =>
     }),
     v1Queries(),
     ApiOkResponse({
+      description: 'Net collected revenue over the window',
       schema: {
         type: 'object',
         example: { totalCollectedCents: '82800', txnCount: 9, from: '2026-06-01T00:00:00.000Z', to: '2026-07-01T00:00:00.000Z', source: null, currency: 'USD' },
@@ -299,8 +304,9 @@ export const BreakdownDocs = () =>
     }),
     ApiQuery({ name: 'granularity', required: false, enum: ['day', 'week', 'month'], description: 'Bucket size; default day.' }),
     v1Queries(),
-    ApiQuery({ name: 'tz', required: false, description: 'Added in v2: IANA zone that cuts the buckets; default UTC.', example: 'UTC' }),
+    ApiQuery({ name: 'tz', type: String, required: false, description: 'Added in v2: IANA zone that cuts the buckets; default UTC.', example: 'UTC' }),
     ApiOkResponse({
+      description: 'Dense, ascending buckets that add up to the totals',
       schema: {
         type: 'object',
         example: {
@@ -332,8 +338,9 @@ export const UnmappedDocs = () =>
         '`count` is the number of distinct (source, rawStatus) pairs; `statuses` holds the `limit` most frequent ' +
         '(ties by source, rawStatus) with how many ledger rows carry each and one sample external id.',
     }),
-    ApiQuery({ name: 'limit', required: false, description: '1..500, default 50', example: 50 }),
+    ApiQuery({ name: 'limit', type: Number, required: false, description: '1..500, default 50', example: 50 }),
     ApiOkResponse({
+      description: 'Unmapped statuses, most frequent first',
       schema: {
         type: 'object',
         example: { count: 2, statuses: [{ source: 'stripe', rawStatus: 'requires_action', count: 3, sample: 'ch_3Pq…' }, { source: 'hubspot', rawStatus: 'negotiation', count: 1, sample: '18234' }] },
