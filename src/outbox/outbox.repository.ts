@@ -128,6 +128,20 @@ export class OutboxRepository {
   }
 
   /**
+   * Keeps a slow batch's lease alive while its worker is demonstrably still working on it. An
+   * already expired lease is not revived: the rows are up for grabs by then.
+   */
+  async extendLease(token: string, leaseMs: number): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE ingest_outbox SET lease_until = now() + $2::bigint * interval '1 millisecond'
+        WHERE status = 'running' AND locked_by = $1 AND lease_until >= now()
+       RETURNING id`,
+      [token, leaseMs],
+    );
+    return rows.length;
+  }
+
+  /**
    * Returns rows whose lease expired to `queued` (their worker died or hung). A row that has
    * used its last attempt goes to `dead` instead, so a payload that crashes workers cannot
    * take them down forever.

@@ -34,6 +34,7 @@ const RETENTION_BATCH = 5_000;
 const RETENTION_MAX_BATCHES = 1_000;
 const STOP_WAIT_MS = 10_000;
 const MAX_ERROR_PAUSE_MS = 30_000;
+const MAX_LEASE_HOLD_MS = 10 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -154,7 +155,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Claims one batch, dispatches it by kind, settles every row. */
   async processBatch(): Promise<BatchResult> {
-    const { batchSize, leaseMs, maxAttempts } = this.config.worker;
+    const { batchSize, leaseMs } = this.config.worker;
     const token = `${this.workerId}#${++this.seq}`;
     const t0 = performance.now();
     const rows = await this.repo.claim(token, batchSize, leaseMs);
@@ -168,6 +169,31 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       byKind.set(row.kind, group);
     }
     const ctx: HandlerContext = { db: this.db, workerId: token };
+    const heartbeat = this.keepLeaseAlive(token);
+    try {
+      return await this.runBatch(token, rows, byKind, ctx, result, t0);
+    } finally {
+      heartbeat.stop();
+    }
+  }
+
+  /**
+   * Extends the lease every third of it while the batch runs (slow vendor fetches must not let a
+   * second worker take the rows over), but only up to MAX_LEASE_HOLD_MS: a handler hung for
+   * longer loses its rows to the sweeper like a dead worker would.
+   */
+  private keepLeaseAlive(token: string): { stop(): void } {
+    const { leaseMs } = this.config.worker;
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - started > MAX_LEASE_HOLD_MS) return clearInterval(timer);
+      this.repo.extendLease(token, leaseMs).catch((err) => logger.warn('outbox lease extension failed', { err: (err as Error).message }));
+    }, Math.max(250, Math.floor(leaseMs / 3))).unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  private async runBatch(token: string, rows: OutboxRow[], byKind: Map<string, OutboxRow[]>, ctx: HandlerContext, result: BatchResult, t0: number): Promise<BatchResult> {
+    const { maxAttempts } = this.config.worker;
     let lost = 0;
     for (const [kind, group] of byKind) {
       const outcomes = await this.dispatch(kind, group, ctx);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
+import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import {
   LedgerTestHandler,
   buildWorker,
@@ -10,7 +11,6 @@ import {
   paymentStream,
   rng,
   sleep,
-  waitFor,
 } from '../support/outbox-test-kit.js';
 
 type TestDb = Awaited<ReturnType<typeof openTestDb>>;
@@ -68,42 +68,43 @@ describe('outbox worker: concurrency and crash recovery', () => {
   it('a worker that dies mid-batch loses nothing: its lease expires, the sweeper requeues, another worker finishes', async () => {
     const t = await open();
     await insertOutbox(t.db, stream);
-    let frozen!: () => void;
-    const freeze = new Promise<void>((r) => (frozen = r));
-    let wrote = 0;
-    // The dying worker writes half of its batch to the ledger and then never returns.
-    const dyingHandler = new LedgerTestHandler({
-      outcomeFor: (row) => (Number(row.id) % 2 === 0 ? { status: 'done' } : undefined),
-      afterWrite: async (rows) => {
-        wrote = rows.length;
-        await freeze;
-      },
-    });
-    const dying = buildWorker(t, [dyingHandler], { WORKER_BATCH_SIZE: '40', WORKER_LEASE_MS: '1000' });
-    const survivor = buildWorker(t, [new LedgerTestHandler()], { WORKER_LEASE_MS: '1000' });
-    const dyingBatch = dying.processBatch();
-
-    await waitFor(async () => wrote > 0, 5000);
-    const claimed = (await outboxRows(t.db)).filter((r) => r.status === 'running');
+    const repo = new OutboxRepository(t.db);
+    // The dying worker claims a batch, writes half of it to the ledger and is gone (no settle, no heartbeat).
+    const deadToken = 'dead-host:1:abc#1';
+    const claimed = await repo.claim(deadToken, 40, 1000);
     expect(claimed).toHaveLength(40);
-    expect(new Set(claimed.map((r) => r.locked_by?.split('#')[0]))).toEqual(new Set([dying.workerId]));
-    // Before the lease expires nothing is rescued.
+    await new LedgerTestHandler().handle(claimed.filter((_, i) => i % 2 === 0), { db: t.db, workerId: deadToken });
+
+    const survivor = buildWorker(t, [new LedgerTestHandler()], { WORKER_LEASE_MS: '1000' });
+    // Before the lease expires nothing is rescued and nothing of the batch can be claimed.
     expect((await survivor.sweepLeases()).requeued).toBe(0);
-
     await sleep(1100);
-    const swept = await survivor.sweepLeases();
-    expect(swept).toEqual({ requeued: 40, dead: 0, lockedBy: [expect.stringContaining(dying.workerId)] });
-    const drained = await survivor.drain();
-    expect(drained).toEqual({ processed: stream.length, failed: 0 });
+    expect(await survivor.sweepLeases()).toEqual({ requeued: 40, dead: 0, lockedBy: [deadToken] });
+    expect(await survivor.drain()).toEqual({ processed: stream.length, failed: 0 });
 
-    // The dead worker wakes up late: its verdicts are fenced off and change nothing.
-    frozen();
-    const late = await dyingBatch;
-    expect(late.processed + late.failed).toBe(0);
+    // Had the worker only been frozen, its late verdict would be fenced off by its claim token.
+    expect((await repo.settle(deadToken, claimed.map((r) => ({ id: r.id, status: 'dead', failureClass: 'transient', error: 'late', delayMs: null })))).size).toBe(0);
 
     const rows = await outboxRows(t.db);
     expect(rows.every((r) => r.status === 'done' && r.locked_by === null)).toBe(true);
-    expect(rows.filter((r) => r.attempts === 2)).toHaveLength(40);
+    expect(rows.filter((r) => r.attempts === 2).map((r) => r.id).sort()).toEqual(claimed.map((r) => r.id).sort());
     expect(await ledger(t.db)).toEqual(reference);
+  });
+
+  it('a slow but alive worker keeps its lease: nobody else takes its batch', async () => {
+    const t = await open();
+    await insertOutbox(t.db, stream.slice(0, 5));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const slowHandler = new LedgerTestHandler({ afterWrite: async () => { entered(); await sleep(2500); } });
+    const slow = buildWorker(t, [slowHandler], { WORKER_LEASE_MS: '1000' });
+    const other = buildWorker(t, [new LedgerTestHandler()], { WORKER_LEASE_MS: '1000' });
+    const slowRun = slow.processBatch();
+    await inHandler;
+    await sleep(1500); // past the original lease
+    expect(await other.sweepLeases()).toMatchObject({ requeued: 0, dead: 0 });
+    expect(await other.drain()).toEqual({ processed: 0, failed: 0 });
+    expect(await slowRun).toMatchObject({ claimed: 5, processed: 5, failed: 0 });
+    expect((await outboxRows(t.db)).map((r) => [r.status, r.attempts])).toEqual(Array(5).fill(['done', 1]));
   });
 });
