@@ -11,6 +11,7 @@ import { OutboxModule } from './outbox/outbox.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { RevenueModule } from './revenue/revenue.module.js';
 import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
+import { GcalModule } from './connectors/gcal/gcal.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -35,6 +36,7 @@ export class AppModule {
         OutboxModule,
         RevenueModule,
         HubspotModule,
+        GcalModule,
       ],
     };
   }

@@ -1,0 +1,98 @@
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Database, isDbUnavailable } from '../../database/database.js';
+import { AppError, Errors } from '../../common/errors.js';
+import { Validator } from '../../common/validate.js';
+import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
+import { GcalChannelsRepository, type GcalChannel } from './gcal-channels.repository.js';
+import { GcalConnection } from './gcal-connection.js';
+import { channelTokenMatches, notificationInsert, RESOURCE_STATES } from './gcal-notification.js';
+
+/** A message sent just before expiry may arrive a little after it. */
+const EXPIRY_GRACE_MS = 5 * 60_000;
+
+const error = (code: string, message: string) => ({ schema: { example: { error: code, message, requestId: '3f1c…' } } });
+
+/**
+ * Google push notifications carry no body and no signature: the proof is the channel token we
+ * chose when opening the channel, echoed in X-Goog-Channel-Token. It is compared in constant time
+ * with the stored token of the channel named by X-Goog-Channel-ID. An unknown, stopped or expired
+ * channel is refused like a wrong token (400 invalid_signature): Google does not retry 4xx, so a
+ * replaced channel's stragglers end there. Valid notifications are stored in the outbox (deduped
+ * by channel + message number); the worker turns `sync`/`exists` into a debounced incremental
+ * sync of that calendar.
+ */
+@ApiTags('webhooks')
+@Controller('webhooks')
+export class GcalWebhookController {
+  constructor(
+    private readonly connection: GcalConnection,
+    private readonly channels: GcalChannelsRepository,
+    private readonly db: Database,
+    private readonly receiver: WebhookReceiver,
+  ) {}
+
+  @Post('gcal')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Google Calendar push notification',
+    description:
+      'Sent by Google to the address of a channel opened with POST /admin/gcal/watch. Authenticated by X-Goog-Channel-Token against the stored ' +
+      'token of the channel (constant-time). `sync` and `exists` schedule one incremental sync of the calendar (a burst of notifications yields one run); ' +
+      '`not_exists` is stored and ignored. Unknown, stopped or expired channels get 400 invalid_signature.',
+  })
+  @ApiHeader({ name: 'X-Goog-Channel-ID', required: true })
+  @ApiHeader({ name: 'X-Goog-Channel-Token', required: true })
+  @ApiHeader({ name: 'X-Goog-Resource-State', required: true, enum: [...RESOURCE_STATES] })
+  @ApiHeader({ name: 'X-Goog-Message-Number', required: true })
+  @ApiHeader({ name: 'X-Goog-Resource-ID', required: false })
+  @ApiHeader({ name: 'X-Goog-Resource-URI', required: false })
+  @ApiHeader({ name: 'X-Goog-Channel-Expiration', required: false })
+  @ApiOkResponse({ description: 'Stored (or already stored)', schema: { example: { received: true, type: 'exists', duplicate: false } } })
+  @ApiBadRequestResponse({ description: 'missing_signature | invalid_signature | validation_failed', ...error('invalid_signature', 'Unknown channel or wrong channel token.') })
+  @ApiNotFoundResponse({ description: 'Google Calendar is not configured', ...error('gcal_disabled', 'Google Calendar is not enabled on this deployment.') })
+  @ApiServiceUnavailableResponse({ description: 'The notification could not be stored; Google retries', ...error('database_unavailable', 'The event could not be stored; retry later.') })
+  async receive(@Req() req: Request) {
+    if (!this.connection.enabled) throw Errors.notFound('gcal_disabled', 'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).');
+    const channelId = req.header('x-goog-channel-id');
+    const token = req.header('x-goog-channel-token');
+    if (!channelId || !token) throw Errors.badRequest('missing_signature', 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.');
+
+    const channel = channelId.length <= 200 ? await this.lookup(channelId) : null;
+    const tokenOk = channelTokenMatches(token, channel?.token ?? null);
+    const live = channel !== null && channel.stoppedAt === null && channel.expiration.getTime() > Date.now() - EXPIRY_GRACE_MS;
+    const resourceId = req.header('x-goog-resource-id') ?? null;
+    const sameResource = !resourceId || !channel?.resourceId || resourceId === channel.resourceId;
+    if (!channel || !tokenOk || !live || !sameResource) throw Errors.badRequest('invalid_signature', 'Unknown, stopped or expired channel, or a wrong channel token.');
+
+    const v = new Validator('header', {
+      'X-Goog-Resource-State': req.header('x-goog-resource-state'),
+      'X-Goog-Message-Number': req.header('x-goog-message-number'),
+    });
+    const state = v.oneOf('X-Goog-Resource-State', RESOURCE_STATES, { required: true });
+    const messageNumber = v.string('X-Goog-Message-Number', { required: true, max: 20, pattern: /^\d{1,20}$/, patternHint: 'must be a decimal number' });
+    v.done();
+
+    return this.receiver.store(state!, [
+      notificationInsert({
+        channelId,
+        calendarId: channel.calendarId,
+        resourceState: state!,
+        messageNumber: messageNumber!,
+        resourceId,
+        resourceUri: req.header('x-goog-resource-uri')?.slice(0, 2000) ?? null,
+        channelExpiration: req.header('x-goog-channel-expiration')?.slice(0, 100) ?? null,
+      }),
+    ]);
+  }
+
+  private async lookup(channelId: string): Promise<GcalChannel | null> {
+    try {
+      return await this.channels.find(this.db, channelId);
+    } catch (err) {
+      // The vendor must retry (503) rather than drop a notification we could not even check.
+      throw new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', 'The notification could not be checked; retry later.', {}, { 'Retry-After': '5' });
+    }
+  }
+}
