@@ -12,6 +12,7 @@ import { RunsModule } from './runs/runs.module.js';
 import { RevenueModule } from './revenue/revenue.module.js';
 import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 import { GcalModule } from './connectors/gcal/gcal.module.js';
+import { StripeModule } from './connectors/stripe/stripe.module.js';
 
 /** Role of this process: the API also runs the worker and scheduler unless switched off. */
 export interface AppRole {
@@ -37,6 +38,7 @@ export class AppModule {
         RevenueModule,
         HubspotModule,
         GcalModule,
+        StripeModule,
       ],
     };
   }

@@ -1,0 +1,53 @@
+import Stripe from 'stripe';
+import type { Issue } from '../../common/errors.js';
+
+/** Stripe's own default, and the contract's: signatures older than 5 minutes are refused. */
+export const SIGNATURE_TOLERANCE_S = 300;
+
+export type SignatureVerdict = 'ok' | 'stale' | 'malformed' | 'mismatch';
+
+/**
+ * Verifies `Stripe-Signature` over the exact raw bytes with the official SDK. Several secrets
+ * (comma-separated STRIPE_WEBHOOK_SECRET) are tried in turn so a secret can be rolled without
+ * dropping deliveries signed with the old one.
+ */
+export function verifyStripeSignature(rawBody: Buffer, header: string, secrets: readonly string[], nowMs?: number): SignatureVerdict {
+  let verdict: SignatureVerdict = 'mismatch';
+  for (const secret of secrets) {
+    try {
+      Stripe.webhooks.signature!.verifyHeader(rawBody, header, secret, SIGNATURE_TOLERANCE_S, undefined, nowMs);
+      return 'ok';
+    } catch (err) {
+      const msg = String((err as Error)?.message ?? '');
+      if (/tolerance/i.test(msg)) verdict = 'stale';
+      else if (/Unable to extract|expected scheme/i.test(msg) && verdict === 'mismatch') verdict = 'malformed';
+    }
+  }
+  return verdict;
+}
+
+export interface StripeEventEnvelope {
+  id: string;
+  type: string;
+  created: number;
+  [k: string]: unknown;
+}
+
+/** Issues that make a body not a Stripe v1 event; empty when it is one. */
+export function stripeEventIssues(body: unknown): Issue[] {
+  const issue = (field: string, message: string): Issue => ({ in: 'body', field, message });
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [issue('', 'Body must be a Stripe event object.')];
+  const e = body as Record<string, unknown>;
+  const out: Issue[] = [];
+  if (typeof e.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(e.id)) out.push(issue('id', 'id must be a Stripe event id (evt_…).'));
+  if (typeof e.type !== 'string' || !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(e.type) || e.type.length > 100) {
+    out.push(issue('type', 'type must be a Stripe event type such as charge.succeeded.'));
+  }
+  if (typeof e.created !== 'number' || !Number.isSafeInteger(e.created) || e.created <= 0) out.push(issue('created', 'created must be a unix timestamp in seconds.'));
+  if (e.object !== undefined && e.object !== 'event') out.push(issue('object', 'object must be "event".'));
+  const data = e.data as Record<string, unknown> | undefined;
+  if (!data || typeof data !== 'object' || Array.isArray(data) || !data.object || typeof data.object !== 'object' || Array.isArray(data.object)) {
+    out.push(issue('data.object', 'data.object must be the event’s object.'));
+  }
+  return out;
+}

@@ -1,0 +1,148 @@
+import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { AppError, Errors } from '../../common/errors.js';
+import { WebhookReceiver, type Receipt } from '../../webhooks/webhook-receiver.service.js';
+import { eventRow } from './stripe-outbox-rows.js';
+import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook-event.js';
+
+const REQUEST_ID = '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f';
+const err = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ error, message, requestId: REQUEST_ID, ...extra });
+
+const EXAMPLE_EVENT = {
+  id: 'evt_3QbUJ2CZ6qsJgndJ0j6jXW1V',
+  object: 'event',
+  api_version: '2026-10-28.endive',
+  created: 1781000000,
+  type: 'charge.refunded',
+  livemode: false,
+  pending_webhooks: 1,
+  request: { id: 'req_Lq2mZc8Yx1Ab', idempotency_key: null },
+  data: {
+    object: {
+      id: 'ch_3QbUJ2CZ6qsJgndJ0xE4kq8s',
+      object: 'charge',
+      amount: 4900,
+      amount_captured: 4900,
+      amount_refunded: 4900,
+      captured: true,
+      currency: 'usd',
+      created: 1780990000,
+      customer: 'cus_000123',
+      disputed: false,
+      refunded: true,
+      status: 'succeeded',
+    },
+    previous_attributes: { amount_refunded: 0, refunded: false },
+  },
+};
+
+const SECRET_HINT = 'set STRIPE_WEBHOOK_SECRET (the endpoint’s whsec_… signing secret; comma-separate two while rolling it)';
+
+/**
+ * Fast and dumb: verify `Stripe-Signature` on the raw bytes, check it is an event, store it in the
+ * outbox keyed by the event id (so Stripe's redeliveries and our Events API polling dedupe against
+ * each other), answer after commit. The worker does the rest.
+ */
+@ApiTags('webhooks')
+@Controller('webhooks')
+export class StripeWebhookController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly receiver: WebhookReceiver,
+  ) {}
+
+  @Post('stripe')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Stripe webhook endpoint',
+    description:
+      'Point a Stripe webhook endpoint at this URL. The `Stripe-Signature` header (`t=<unix>,v1=<hex HMAC-SHA256>`) is verified on the raw body ' +
+      'with STRIPE_WEBHOOK_SECRET; signatures older than 300 s are refused. The event is stored once per event id and processed asynchronously ' +
+      '(visible in revenue within about a second). Any event type is accepted; types that do not affect money are stored and marked ignored. ' +
+      'Works with only STRIPE_WEBHOOK_SECRET set (no API key needed).',
+  })
+  @ApiHeader({ name: 'Stripe-Signature', required: true, description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">', example: 't=1781000000,v1=5257a869e7…' })
+  @ApiBody({ description: 'A Stripe Event object, exactly as Stripe sent it', schema: { type: 'object', required: ['id', 'type', 'created', 'data'], example: EXAMPLE_EVENT } })
+  @ApiOkResponse({
+    description: 'Stored (duplicate: false) or already stored earlier (duplicate: true); either way Stripe must not retry',
+    content: {
+      'application/json': {
+        schema: { type: 'object', properties: { received: { type: 'boolean' }, type: { type: 'string' }, duplicate: { type: 'boolean' } } },
+        examples: {
+          stored: { summary: 'First delivery', value: { received: true, type: 'charge.refunded', duplicate: false } },
+          redelivered: { summary: 'Redelivery of a stored event', value: { received: true, type: 'charge.refunded', duplicate: true } },
+        },
+      },
+    },
+  })
+  @ApiBadRequestResponse({
+    description: 'missing_signature | invalid_signature | validation_failed (not JSON, or not a Stripe event)',
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/Error' },
+        examples: {
+          missing_signature: { summary: 'No Stripe-Signature header', value: err('missing_signature', 'The Stripe-Signature header is required.') },
+          invalid_signature: { summary: 'Wrong secret or tampered body', value: err('invalid_signature', 'Invalid Stripe signature: no signature matches the payload.') },
+          stale_signature: { summary: 'Timestamp older than 300 s', value: err('invalid_signature', 'Invalid Stripe signature: the timestamp is outside the 300 s tolerance.') },
+          not_json: { summary: 'Signed, but not JSON', value: err('validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] }) },
+          not_an_event: {
+            summary: 'Signed JSON that is not an event',
+            value: err('validation_failed', 'id must be a Stripe event id (evt_…).', { issues: [{ in: 'body', field: 'id', message: 'id must be a Stripe event id (evt_…).' }] }),
+          },
+        },
+      },
+    },
+  })
+  @ApiNotFoundResponse({
+    description: 'STRIPE_WEBHOOK_SECRET is not configured',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: err('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`) } },
+  })
+  @ApiPayloadTooLargeResponse({
+    description: 'Body larger than MAX_WEBHOOK_BODY_BYTES',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: err('payload_too_large', 'The request body is larger than this endpoint accepts.') } },
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'The event could not be stored (Retry-After: 5); Stripe retries the delivery',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: err('database_unavailable', 'The event could not be stored; retry later.') } },
+  })
+  async receive(@Req() req: Request): Promise<Receipt> {
+    const secrets = (this.config.stripe.webhookSecret ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (secrets.length === 0) throw Errors.notFound('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`);
+    const header = req.header('stripe-signature')?.trim();
+    if (!header) throw Errors.badRequest('missing_signature', 'The Stripe-Signature header is required.');
+
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verdict = verifyStripeSignature(rawBody, header, secrets);
+    if (verdict !== 'ok') {
+      const why = {
+        stale: `the timestamp is outside the 300 s tolerance`,
+        malformed: 'the header is not of the form t=…,v1=…',
+        mismatch: 'no signature matches the payload',
+      }[verdict];
+      throw Errors.badRequest('invalid_signature', `Invalid Stripe signature: ${why}.`);
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
+    }
+    const issues = stripeEventIssues(body);
+    if (issues.length) throw Errors.validation(issues);
+    const event = body as StripeEventEnvelope;
+    return this.receiver.store(event.type, [eventRow(event, 'webhook')]);
+  }
+}
