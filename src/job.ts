@@ -1,8 +1,6 @@
 import 'reflect-metadata';
-import { OutboxWorker } from './outbox/outbox.worker.js';
-import { RunsService } from './runs/runs.service.js';
-import { JOB_USAGE, parseJobArgs, runJob } from './runs/job-cli.js';
-import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './process-entry.js';
+import { JOB_USAGE, parseJobArgs, runJobInContext } from './runs/job-cli.js';
+import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './process-entry.js';
 
 /**
  * `npm run job -- fetch <source> [mode]` / `npm run job -- process`: one-shot work for external
@@ -15,15 +13,11 @@ async function main() {
     process.stderr.write(`${cmd.error}\n${JOB_USAGE}\n`);
     process.exit(2);
   }
-  const loaded = loadConfigOrExit({ requireKeys: false });
-  const config = { ...loaded, worker: { ...loaded.worker, enabled: false }, scheduler: { enabled: false } };
-  const app = await createAppContext(config, { http: false });
+  const config = withRole(loadConfigOrExit({ requireKeys: false }), { worker: false, scheduler: false });
+  const app = await createAppContext(config, { http: false }, { quiet: true });
   let exitCode = 1;
   try {
-    const result = await runJob(cmd, {
-      runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
-      drain: () => app.get(OutboxWorker).drain(),
-    });
+    const result = await runJobInContext(app, cmd);
     process.stdout.write(`${JSON.stringify(result.summary)}\n`);
     exitCode = result.exitCode;
   } finally {

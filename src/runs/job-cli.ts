@@ -1,4 +1,7 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { isAppError } from '../common/errors.js';
+import { OutboxWorker } from '../outbox/outbox.worker.js';
+import { RunsService } from './runs.service.js';
 import { SOURCES, type Source } from '../records/record.types.js';
 import type { SyncMode } from './sync-driver.js';
 import type { RunStatus, SyncRun } from './run.types.js';
@@ -67,4 +70,12 @@ export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult>
     }
     throw err;
   }
+}
+
+/** The job against a booted application context (what `npm run job` does after startup). */
+export function runJobInContext(app: INestApplicationContext, cmd: JobCommand): Promise<JobResult> {
+  return runJob(cmd, {
+    runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
+    drain: () => app.get(OutboxWorker).drain(),
+  });
 }
