@@ -10,13 +10,15 @@ import { createOrm, runMigrations } from '../../src/database/orm.js';
  * database; every test file clones its own database from it, so files never share data.
  */
 let handle: EmbeddedHandle | null = null;
+let dir: string | null = null;
 
 export const TEMPLATE_DB = 'buffalo_template';
 
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.TEST_DATABASE_URL ?? null;
   if (!adminUrl) {
-    const dir = resolve('.data/test-pg');
+    // Per-run directory: two vitest runs in one checkout must not share (or delete) a cluster.
+    dir = resolve(`.data/test-pg-${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     handle = await startEmbeddedPostgres(dir);
     adminUrl = handle.url;
@@ -33,6 +35,7 @@ export default async function setup(project: TestProject) {
   project.provide('pgAdminUrl', adminUrl);
   return async () => {
     await handle?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   };
 }
 
