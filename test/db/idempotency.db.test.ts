@@ -98,3 +98,21 @@ describe('idempotency (real Postgres)', () => {
     expect(out.body).toEqual({ v: 2 });
   });
 });
+
+describe('idempotency purge (real Postgres)', () => {
+  it('deletes only expired keys', async () => {
+    const t = await openTestDb();
+    try {
+      const repo = new IdempotencyRepository(t.db);
+      const { IdempotencyPurge } = await import('../../src/common/idempotency-purge.js');
+      await repo.claim('live', 'POST', '/a', 'h');
+      await repo.claim('old', 'POST', '/a', 'h');
+      await t.db.query(`UPDATE api_idempotency SET expires_at = now() - interval '1 minute' WHERE key = 'old'`);
+      const purge = new IdempotencyPurge(repo, { scheduler: { enabled: false } } as never);
+      expect(await purge.purge()).toBe(1);
+      expect((await t.db.query<{ key: string }>('SELECT key FROM api_idempotency')).map((r) => r.key)).toEqual(['live']);
+    } finally {
+      await t.close();
+    }
+  });
+});
