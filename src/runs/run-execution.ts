@@ -97,6 +97,7 @@ export class RunExecution {
       return ins;
     });
     this.pages++;
+    logger.debug('page committed', { source, entity, page: this.pages, rows: rows.length, inserted: res.inserted, duplicates: res.duplicates });
     return { inserted: res.inserted, duplicates: res.duplicates };
   }
 

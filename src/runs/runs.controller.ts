@@ -22,7 +22,8 @@ import { RUN_STATUSES, SYNC_MODES } from './run.types.js';
 import { runJson } from './run.view.js';
 import { getErrors, listErrors, runListSchema, runSchema, triggerAcceptedSchema, triggerBodySchema, triggerErrors } from './runs.openapi.js';
 
-const ENTITY_PATTERN = /^[\w.:@-]{1,200}$/;
+/** Printable ASCII without spaces: calendar ids carry '@', '#', '.' (e.g. en.usa#holiday@group.v.calendar.google.com). */
+const ENTITY_PATTERN = /^[\x21-\x7e]{1,300}$/;
 
 /** Reads the optional trigger body; anything but `{}` or `{"entities":[…]}` is refused. */
 function triggerBody(body: unknown): string[] | undefined {
@@ -33,7 +34,7 @@ function triggerBody(body: unknown): string[] | undefined {
   let entities: string[] | undefined;
   if (raw !== undefined) {
     if (!Array.isArray(raw) || raw.length === 0 || raw.length > 100) v.fail('entities', 'entities must be a non-empty array of at most 100 entity names.');
-    else if (!raw.every((e) => typeof e === 'string' && ENTITY_PATTERN.test(e))) v.fail('entities', 'entities must contain entity names (letters, digits, _ . : @ -).');
+    else if (!raw.every((e) => typeof e === 'string' && ENTITY_PATTERN.test(e))) v.fail('entities', 'entities must contain entity names (printable characters, no spaces).');
     else entities = raw as string[];
   }
   v.done();
@@ -96,7 +97,7 @@ export class RunsController {
     const v = new Validator('query', query);
     const source = v.oneOf('source', SOURCES);
     const status = v.oneOf('status', RUN_STATUSES);
-    const entity = v.string('entity', { pattern: ENTITY_PATTERN, patternHint: 'must be an entity name' });
+    const entity = v.string('entity', { max: 300, pattern: ENTITY_PATTERN, patternHint: 'must be an entity name (printable characters, no spaces)' });
     const limit = v.int('limit', { min: 1, max: 100, def: 20 });
     const before = v.id('before');
     v.done();

@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database, isDbUnavailable } from '../database/database.js';
 import { PgLocks } from '../database/pg-locks.js';
@@ -38,7 +38,7 @@ const SETUP_HINT: Record<Source, string> = {
  * parallel sync of the same cursor.
  */
 @Injectable()
-export class RunsService implements BeforeApplicationShutdown {
+export class RunsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly abort = new AbortController();
   private closing = false;
@@ -69,6 +69,11 @@ export class RunsService implements BeforeApplicationShutdown {
   /** Resolves once no run started by this instance is in flight (tests, shutdown). */
   async waitForIdle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  /** Every process sweeps once at boot, so runs left by a crashed one-shot job are not stuck until a scheduler runs. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sweepAbandoned().catch((err) => logger.warn('abandoned-run sweep at boot failed', { err: (err as Error)?.message }));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -173,6 +178,7 @@ export class RunsService implements BeforeApplicationShutdown {
 
   private entitiesFor(driver: SyncDriver, wanted: string[] | undefined): string[] {
     const all = driver.entities();
+    if (all.length === 0) throw new AppError(400, 'source_not_enabled', `${driver.source} has nothing to sync (no entities configured).`, { source: driver.source });
     if (wanted === undefined) return all;
     const unknown = wanted.filter((e) => !all.includes(e));
     if (wanted.length === 0 || unknown.length) {
