@@ -41,9 +41,16 @@ const MAX_RETRY_AFTER_MS = 60_000;
 export class GcalClient {
   private readonly api: calendar_v3.Calendar;
   private readonly limiter: Bottleneck;
+  private readonly jwt: InstanceType<typeof googleAuth.JWT>;
 
   constructor(account: GcalServiceAccount, private readonly opts: GcalClientOptions) {
-    const jwt = new googleAuth.JWT({ email: account.clientEmail, key: account.privateKey, keyId: account.privateKeyId ?? undefined, scopes: GCAL_SCOPES });
+    const jwt = new googleAuth.JWT({
+      email: account.clientEmail,
+      key: account.privateKey,
+      keyId: account.privateKeyId ?? undefined,
+      scopes: GCAL_SCOPES,
+    });
+    this.jwt = jwt;
     // google-auth-library always posts the grant to Google's URL and ignores the key file's
     // token_uri; honour it so a key minted by a simulator (or another universe) works.
     if (account.tokenUri !== GOOGLE_TOKEN_URL) {
@@ -98,12 +105,31 @@ export class GcalClient {
     await this.call(() => this.api.channels.stop({ requestBody: { id: channelId, ...(resourceId ? { resourceId } : {}) } }, this.requestOptions(['POST'])));
   }
 
+  /**
+   * A 401 answer means Google no longer accepts the cached access token (the library would keep
+   * using it until its own expiry): drop it and retry once with a freshly minted one. A revoked
+   * key then fails the grant itself and surfaces as an auth error.
+   */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await this.limiter.schedule(fn);
-    } catch (err) {
-      throw classifyGcalError(err);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.limiter.schedule(fn);
+      } catch (err) {
+        const status = (err as { response?: { status?: number } })?.response?.status;
+        if (status === 401 && attempt === 0) {
+          this.forgetAccessToken();
+          continue;
+        }
+        const classified = classifyGcalError(err);
+        if (classified.errorClass === 'auth') this.forgetAccessToken();
+        throw classified;
+      }
     }
+  }
+
+  private forgetAccessToken(): void {
+    this.jwt.gtoken = undefined;
+    this.jwt.credentials = { refresh_token: 'jwt-placeholder', expiry_date: 1 };
   }
 
   private requestOptions(methods: string[], signal?: AbortSignal) {
