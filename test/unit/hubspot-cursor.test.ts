@@ -43,12 +43,16 @@ describe('HubSpot incremental cursor', () => {
     expect(d.emit).toHaveLength(3);
   });
 
-  it('a full page holds back the objects at its last millisecond and pages that millisecond by id', () => {
+  it('a full page holds back the objects at its last millisecond and continues from that millisecond', () => {
     const page = [obj(1, 1001), obj(2, 1002), obj(8, 1003), obj(4, 1003)];
     const d = decide('forward', pos(1000, 0), page, 4, spec);
     expect(d.emit.map((o) => o.id)).toEqual(['1', '2']);
     expect(d.next).toEqual(pos(1003, 0));
-    expect(d.then).toBe('ties');
+    expect(d.then).toBe('forward');
+  });
+
+  it('a full page entirely at one later millisecond switches to id-ordered tie paging there', () => {
+    expect(decide('forward', pos(1000, 0), [obj(9, 1003), obj(2, 1003)], 2, spec)).toEqual({ emit: [], next: pos(1003, 0), then: 'ties' });
   });
 
   it('a full page entirely at the cursor millisecond continues the ties from the cursor id', () => {

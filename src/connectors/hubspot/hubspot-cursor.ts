@@ -94,8 +94,10 @@ export interface PageDecision {
  * Forward page of `limit` objects sorted by modified:
  *  - short page: it holds everything after `from`; emit all, stop at the last (modified, max id).
  *  - full page ending at T' > from.ms: objects before T' are complete, those AT T' may be cut
- *    arbitrarily (one sort only), so emit the ones before T' and continue from (T', 0) with ties.
- *  - full page entirely at from.ms (or at one T'): page through that millisecond by id.
+ *    arbitrarily (one sort only), so emit the ones before T' and go on forward from (T', 0): the
+ *    next page starts with all of T' (they sort first), so no extra query is needed.
+ *  - full page entirely at one millisecond: more objects share it than a page holds; page through
+ *    it by id (the only deterministic order HubSpot gives us within a millisecond).
  * Tie page sorted by id: emit all; full → more ties at this ms; short → back to forward.
  */
 export function decide(kind: 'forward' | 'ties', from: Position, page: HubspotObject[], limit: number, spec: EntitySpec): PageDecision {
@@ -115,8 +117,9 @@ export function decide(kind: 'forward' | 'ties', from: Position, page: HubspotOb
     const p = positionOf(o, spec);
     return p === null || p.ms < lastMs;
   });
-  const boundary: Position = { ms: lastMs, id: 0n };
-  // All of the page sits at from.ms: the ties at from.ms continue past from.id.
-  const next = lastMs === from.ms ? from : maxPosition(from, boundary);
-  return { emit, next, then: 'ties' };
+  if (withPos.every((x) => x.p.ms === lastMs)) {
+    // One millisecond fills the page: page through it by id (from from.id if it is the cursor's own ms).
+    return { emit, next: lastMs === from.ms ? from : { ms: lastMs, id: 0n }, then: 'ties' };
+  }
+  return { emit, next: { ms: lastMs, id: 0n }, then: 'forward' };
 }

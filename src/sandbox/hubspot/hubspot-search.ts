@@ -121,9 +121,16 @@ export function runSearch(objects: Iterable<SimObject>, body: SearchBody, cap: n
     if (groups.length === 0 || groups.some((g) => (g.filters ?? []).every((f) => matches(o, f)))) hits.push(o);
   }
   const sort = sorts.length ? parseSort(sorts[0]) : { prop: 'hs_object_id', desc: false };
-  const keyed = hits.map((o) => ({ o, v: value(o, sort.prop), t: tieKey(o.id) }));
+  // Sort keys computed once per hit (parsing datetimes inside the comparator is quadratic-ish).
+  const isNum = NUMERIC.has(sort.prop);
+  const keyed = hits.map((o) => {
+    const raw = value(o, sort.prop);
+    return { o, n: isNum ? numeric(sort.prop, raw) : null, s: raw, t: tieKey(o.id) };
+  });
   keyed.sort((a, b) => {
-    const c = compareValues(sort.prop, a.v, b.v) ?? (a.v === null ? (b.v === null ? 0 : 1) : -1);
+    let c: number;
+    if (isNum) c = a.n === null ? (b.n === null ? 0 : 1) : b.n === null ? -1 : a.n - b.n;
+    else c = a.s === null ? (b.s === null ? 0 : 1) : b.s === null ? -1 : a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
     if (c !== 0) return sort.desc ? -c : c;
     return a.t < b.t ? -1 : a.t > b.t ? 1 : 0;
   });
