@@ -10,7 +10,7 @@ import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync-driver.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunExecution } from './run-execution.js';
-import { runLockName, type RunTrigger, type SyncRun } from './run.types.js';
+import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
 
 export interface TriggerOptions {
   trigger?: RunTrigger;
@@ -115,26 +115,29 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
         return this.repo.get(runId);
       }
       let heartbeat: NodeJS.Timeout | undefined;
+      let outcome: RunOutcome;
+      let cursorAfter: unknown;
+      const t0 = Date.now();
       try {
         const cursorBefore = await this.repo.loadCursor(run.source, run.entity);
         if (!(await this.repo.markRunning(runId, cursorBefore))) return this.repo.get(runId);
         heartbeat = setInterval(() => void this.repo.heartbeat(runId).catch(() => undefined), HEARTBEAT_MS);
         heartbeat.unref();
-        const t0 = Date.now();
         logger.info('sync run started', { source: run.source, entity: run.entity, mode: run.mode, trigger: run.trigger });
         const exec = new RunExecution(run, cursorBefore, this.db, this.repo, this.outbox, this.abort.signal);
-        const outcome = await exec.execute(this.registry.get(run.source));
-        const cursorAfter = await this.repo.loadCursor(run.source, run.entity);
-        await this.repo.finish(runId, outcome, cursorAfter);
-        const done = await this.repo.get(runId);
-        const fields = { source: run.source, entity: run.entity, status: outcome.status, ms: Date.now() - t0, counts: done?.counts, error: outcome.error };
-        if (outcome.status === 'succeeded') logger.info('sync run finished', fields);
-        else logger.warn('sync run finished', { ...fields, errorClass: outcome.errorClass });
-        return done;
+        outcome = await exec.execute(this.registry.get(run.source));
+        cursorAfter = await this.repo.loadCursor(run.source, run.entity);
       } finally {
         clearInterval(heartbeat);
         await lock.release();
       }
+      // Verdict after the lock is free: a client that sees a finished run and triggers again is never `skipped` by it.
+      await this.repo.finish(runId, outcome, cursorAfter);
+      const done = await this.repo.get(runId);
+      const fields = { source: run.source, entity: run.entity, status: outcome.status, ms: Date.now() - t0, counts: done?.counts, error: outcome.error };
+      if (outcome.status === 'succeeded') logger.info('sync run finished', fields);
+      else logger.warn('sync run finished', { ...fields, errorClass: outcome.errorClass });
+      return done;
     });
   }
 

@@ -77,6 +77,24 @@ describe('sync runs: locking', () => {
     expect(driver.calls).toEqual([{ entity: 'refunds', mode: 'incremental', cursor: null }]);
   });
 
+  it('once a run shows a final status its lock is free: an immediate re-trigger is never skipped', async () => {
+    const driver = new ScriptedDriver('stripe', ['balance'], async (ctx) => {
+      await ctx.commitPage(pageRows('stripe', `again-${ctx.runId}`, 1), { n: ctx.runId });
+    });
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
+    let runId = (await service.trigger('stripe', 'incremental')).runIds[0];
+    for (let i = 0; i < 10; i++) {
+      // Poll as a client would (no waitForIdle), as tightly as possible.
+      let run = await repo.get(runId);
+      while (run!.status === 'queued' || run!.status === 'running') run = await repo.get(runId);
+      expect(run!.status).toBe('succeeded');
+      runId = (await service.trigger('stripe', 'incremental')).runIds[0];
+    }
+    await service.waitForIdle();
+    expect((await repo.get(runId))!.status).toBe('succeeded');
+    expect(driver.calls).toHaveLength(11);
+  });
+
   it('different entities of one source run in parallel, each under its own lock', async () => {
     const gate = new Gate();
     const driver = new ScriptedDriver('hubspot', ['deals', 'contacts'], async () => gate.opened);
