@@ -42,6 +42,15 @@ export class GcalChannelsRepository {
     ]);
   }
 
+  /** Google's answer to watch: the watched resource and the expiry it granted. */
+  async confirm(sql: Sql, channelId: string, resourceId: string | null, expiration: Date): Promise<void> {
+    await sql.query(`UPDATE gcal_channels SET resource_id = $2, expiration = $3 WHERE channel_id = $1`, [channelId, resourceId, expiration.toISOString()]);
+  }
+
+  async delete(sql: Sql, channelId: string): Promise<void> {
+    await sql.query(`DELETE FROM gcal_channels WHERE channel_id = $1`, [channelId]);
+  }
+
   /** Channels not stopped yet (expired ones included: they still need a replacement). */
   async open(sql: Sql, calendarId?: string): Promise<GcalChannel[]> {
     const rows = await sql.query(

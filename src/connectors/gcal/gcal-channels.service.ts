@@ -81,13 +81,17 @@ export class GcalChannelsService {
     const previous = await this.channels.open(this.db, calendarId);
     const channelId = randomUUID();
     const token = randomBytes(32).toString('base64url');
+    const ttlS = this.config.gcal.channelTtlS;
+    // Stored before asking Google: its `sync` message can arrive before the watch call returns.
+    await this.channels.insert(this.db, { channelId, calendarId, token, resourceId: null, expiration: new Date(Date.now() + ttlS * 1000) });
     let opened;
     try {
-      opened = await client.watch({ calendarId, channelId, token, address, ttlS: this.config.gcal.channelTtlS });
+      opened = await client.watch({ calendarId, channelId, token, address, ttlS });
     } catch (err) {
+      await this.channels.delete(this.db, channelId).catch(() => undefined);
       throw upstreamError(err, calendarId);
     }
-    await this.channels.insert(this.db, { channelId, calendarId, token, resourceId: opened.resourceId || null, expiration: opened.expiration });
+    await this.channels.confirm(this.db, channelId, opened.resourceId || null, opened.expiration);
     for (const old of previous) {
       // Best effort: a channel Google already dropped (expired) answers 404, and an old channel
       // that keeps sending is refused by the webhook once marked stopped here.

@@ -208,8 +208,8 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
         stopped: false,
       };
       push.channels.set(id, channel);
-      // Google confirms a new channel with a `sync` message right after answering.
-      setTimeout(() => void push.send(channel, 'sync'), 20);
+      // Google confirms a new channel with a `sync` message, which may overtake the watch response.
+      setImmediate(() => void push.send(channel, 'sync'));
       return reply(res, 200, {
         kind: 'api#channel',
         id,
