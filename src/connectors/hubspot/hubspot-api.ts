@@ -119,19 +119,24 @@ export class HubspotApi {
   }
 
   /** Current state of up to 100 objects; ids HubSpot does not know (or that are archived when archived=false) are simply absent. */
-  async batchRead(entity: HubspotEntity, ids: readonly string[], opts: { archived: boolean; properties: readonly string[] }): Promise<HubspotObject[]> {
+  async batchRead(entity: HubspotEntity, ids: readonly string[], opts: { archived: boolean; properties: readonly string[]; maxWaitMs?: number }): Promise<HubspotObject[]> {
     if (ids.length === 0) return [];
     if (ids.length > 100) throw new Error('batchRead takes at most 100 ids');
     const res = await this.call(this.generalGate, 'batch_read', () =>
       this.crm(entity).batchApi.read({ inputs: ids.map((id) => ({ id })), properties: [...opts.properties], propertiesWithHistory: [] }, opts.archived),
+      { maxWaitMs: opts.maxWaitMs },
     );
     return res.results.map(toHubspotObject);
   }
 
-  private async call<T>(gate: Gate, op: string, fn: () => Promise<T>, ctx: { searchAfter?: number } = {}): Promise<T> {
+  /**
+   * `maxWaitMs` bounds how long this one call may sleep before a retry: a queue worker would rather
+   * hand the row back with the vendor's Retry-After than hold its lease while sleeping.
+   */
+  private async call<T>(gate: Gate, op: string, fn: () => Promise<T>, ctx: { searchAfter?: number; maxWaitMs?: number } = {}): Promise<T> {
     const base = this.opts.baseBackoffMs ?? 1000;
-    const maxBackoff = this.opts.maxBackoffMs ?? 30_000;
-    const maxRetryAfter = this.opts.maxRetryAfterMs ?? 60_000;
+    const maxBackoff = Math.min(this.opts.maxBackoffMs ?? 30_000, ctx.maxWaitMs ?? Infinity);
+    const maxRetryAfter = Math.min(this.opts.maxRetryAfterMs ?? 60_000, ctx.maxWaitMs ?? Infinity);
     for (let attempt = 0; ; attempt++) {
       try {
         this.stats.requests++;

@@ -17,6 +17,8 @@ type Plan =
 
 const FETCH_ACTIONS = new Set(['creation', 'propertyChange', 'restore', 'merge', 'deletion']);
 const BATCH_READ_MAX = 100;
+/** Longer vendor waits go back to the worker's retry schedule instead of holding the batch's lease. */
+const MAX_WAIT_IN_HANDLER_MS = 2_000;
 
 /** What a HubSpot subscription type asks of us; pure. */
 export function planEvent(payload: unknown): Plan {
@@ -128,7 +130,7 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
     for (const archived of [false, true]) {
       const wanted = ids.filter((id) => !found.has(id));
       for (let i = 0; i < wanted.length; i += BATCH_READ_MAX) {
-        const objs = await api.batchRead(entity, wanted.slice(i, i + BATCH_READ_MAX), { archived, properties: spec.properties });
+        const objs = await api.batchRead(entity, wanted.slice(i, i + BATCH_READ_MAX), { archived, properties: spec.properties, maxWaitMs: MAX_WAIT_IN_HANDLER_MS });
         for (const o of objs) if (wanted.includes(o.id)) found.set(o.id, o);
       }
     }

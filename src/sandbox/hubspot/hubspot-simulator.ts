@@ -55,6 +55,8 @@ export interface HubSpotSimulator {
    * fail with `status`; 429s carry Retry-After (seconds; true = 1) when asked.
    */
   failNext(n: number, status: number, withRetryAfter?: boolean | number, opts?: { path?: RegExp; skip?: number }): void;
+  /** Drops every injected failure not yet served. */
+  clearFailures(): void;
   /** Revokes or rotates the token: requests with the old one get 401. */
   setAccessToken(token: string): void;
   create(type: SimObjectType, properties: Record<string, string | null>, opts?: MutateOptions): SimObject;
@@ -296,6 +298,9 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     failNext(n, status, withRetryAfter = false, o = {}) {
       const retryAfterS = withRetryAfter === false ? null : withRetryAfter === true ? 1 : withRetryAfter;
       failures.push({ remaining: n, skip: o.skip ?? 0, status, retryAfterS, path: o.path ?? null });
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     setAccessToken(token) {
       state.accessToken = token;
