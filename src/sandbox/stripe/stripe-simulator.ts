@@ -36,7 +36,14 @@ export interface SimulatedRequest {
 interface InjectedFailure {
   status: number;
   retryAfterS?: number;
-  pathPrefix?: string;
+  path?: RegExp | string;
+}
+
+export interface FailOptions {
+  /** Only requests whose path matches (a RegExp, or a path prefix such as '/v1/charges'). */
+  path?: RegExp | string;
+  /** Let this many matching requests through first (e.g. fail the third page). */
+  skip?: number;
 }
 
 export interface StripeSimulator {
@@ -47,8 +54,8 @@ export interface StripeSimulator {
   state: StripeSimState;
   /** Every request answered, oldest first. */
   requests: SimulatedRequest[];
-  /** The next `n` requests (optionally only under `pathPrefix`) fail with `status` (429 gets Retry-After when given). */
-  failNext(n: number, status: number, retryAfterS?: number, pathPrefix?: string): void;
+  /** The next `n` matching requests fail with `status` (a 429 carries Retry-After when `retryAfterS` is given). */
+  failNext(n: number, status: number, retryAfterS?: number, opts?: FailOptions): void;
   /** Forgets injected failures that have not fired yet. */
   clearFailures(): void;
   /** POSTs every event emitted from now on to a webhook URL, signed with `secret`. */
@@ -106,10 +113,10 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
       return status;
     };
     try {
-      const injected = failures.findIndex((f) => !f.pathPrefix || path.startsWith(f.pathPrefix));
+      const injected = failures.findIndex((f) => matches(f.path, path));
       if (injected >= 0) {
         const f = failures.splice(injected, 1)[0];
-        throw injectedError(f);
+        if (f.status > 0) throw injectedError(f);
       }
       if (!takeToken()) throw rateLimited(1);
       authenticate(req, keys);
@@ -215,8 +222,10 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
     port: addr.port,
     state,
     requests,
-    failNext(n, status, retryAfterS, pathPrefix) {
-      for (let i = 0; i < n; i++) failures.push({ status, retryAfterS, pathPrefix });
+    failNext(n, status, retryAfterS, o = {}) {
+      // Skipped requests are queued as pass-through entries (status 0) ahead of the failures.
+      for (let i = 0; i < (o.skip ?? 0); i++) failures.push({ status: 0, path: o.path });
+      for (let i = 0; i < n; i++) failures.push({ status, retryAfterS, path: o.path });
     },
     clearFailures() {
       failures.length = 0;
@@ -232,6 +241,11 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function matches(p: RegExp | string | undefined, path: string): boolean {
+  if (p === undefined) return true;
+  return typeof p === 'string' ? path.startsWith(p) : p.test(path);
 }
 
 function authenticate(req: IncomingMessage, keys: string[]): void {
