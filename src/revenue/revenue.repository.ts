@@ -16,17 +16,15 @@ export interface LedgerFilter {
   source: RevenueSource | null;
 }
 
-/** Whole zone-local days, both ends included. */
-export interface DayWindow extends LedgerFilter {
-  tz: string;
-  startDate: string;
-  endDate: string;
+/** Half-open instant window `[from, to)`; ISO 8601 strings, bound as timestamptz. */
+export interface InstantWindow extends LedgerFilter {
+  from: string;
+  to: string;
 }
 
-/** Half-open instant window `[from, to)` (the v1 endpoints). */
-export interface InstantWindow extends LedgerFilter {
-  from: Date;
-  to: Date;
+/** An instant window whose ends are zone-local midnights, grouped into the zone's days. */
+export interface LocalDayWindow extends InstantWindow {
+  tz: string;
 }
 
 export type Granularity = 'day' | 'week' | 'month';
@@ -74,7 +72,7 @@ class Params {
   }
 }
 
-/** Counted rows: the one definition of "in revenue" (effect), optionally one source. */
+/** Counted rows: the one definition of "in revenue" (effect), optionally one currency and source. */
 function counted(p: Params, f: { source: RevenueSource | null }, currency: string | null): string {
   const parts = [`effect <> 'none'`, 'deleted_at IS NULL'];
   if (currency !== null) parts.push(`currency = ${p.bind(currency)}`);
@@ -82,51 +80,71 @@ function counted(p: Params, f: { source: RevenueSource | null }, currency: strin
   return parts.join(' AND ');
 }
 
-/**
- * Rows whose zone-local date lies in [startDate, endDate] (either end may be open).
- *
- * The local date `(occurred_at AT TIME ZONE tz)::date` is the only definition of "which day".
- * The instant bounds (zone-local midnights, widened by two days) exist only so the index range
- * scan stays narrow: plain midnights are not exact where midnight is ambiguous, e.g.
- * America/Havana 2026-11-01 has 00:00 at 04:00Z and again at 05:00Z and Postgres resolves
- * `'2026-11-01'::timestamp AT TIME ZONE 'America/Havana'` to 05:00Z, so a charge at 04:30Z
- * (local 00:30 on Nov 1) would fall outside a Nov 1 range by instants but inside it by date.
- * Two days of slack cover every real offset change (the largest, Pacific/Apia 2011, was 24 h).
- */
-function localDays(p: Params, tz: string, startDate: string | null, endDate: string | null): string {
+function within(p: Params, from: string | null, to: string | null): string {
   const parts: string[] = [];
-  const zone = startDate !== null || endDate !== null ? p.bind(tz) : '';
-  if (startDate !== null) {
-    const s = p.bind(startDate);
-    parts.push(`occurred_at >= ((${s}::date - 2)::timestamp AT TIME ZONE ${zone})`, `(occurred_at AT TIME ZONE ${zone})::date >= ${s}::date`);
-  }
-  if (endDate !== null) {
-    const e = p.bind(endDate);
-    parts.push(`occurred_at < ((${e}::date + 3)::timestamp AT TIME ZONE ${zone})`, `(occurred_at AT TIME ZONE ${zone})::date <= ${e}::date`);
-  }
+  if (from !== null) parts.push(`occurred_at >= ${p.bind(from)}::timestamptz`);
+  if (to !== null) parts.push(`occurred_at < ${p.bind(to)}::timestamptz`);
   return parts.length ? parts.join(' AND ') : 'true';
 }
 
+/**
+ * SQL for the first instant of local day `day` in zone `tz`: the earliest instant whose local date
+ * is `day` or later. A day's rows are then exactly those in [midnight(day), midnight(day + 1)),
+ * the same rows `(occurred_at AT TIME ZONE tz)::date = day` picks, but found by an index range.
+ *
+ * Plain `day::timestamp AT TIME ZONE tz` is not enough: when midnight happens twice Postgres picks
+ * the later one (America/Havana 2026-11-01: 00:00 CDT = 04:00Z and 00:00 CST = 05:00Z), which would
+ * push the first hour of Nov 1 into Oct 31. So we also try up to two hours earlier in 15-minute
+ * steps (every offset and transition since the 1970s is on that grid, and no shift exceeds 2 h)
+ * and keep the earliest candidate already on `day`. When midnight does not exist (clocks jump
+ * from 23:59 to 01:00), Postgres's answer is the transition instant, which is also the earliest.
+ */
+function localMidnight(day: string, tz: string): string {
+  return `(SELECT min(c) FROM generate_series(0, 8) AS k,
+             LATERAL (SELECT (${day}::timestamp AT TIME ZONE ${tz}) - k * interval '15 minutes') AS x(c)
+           WHERE (c AT TIME ZONE ${tz})::date >= ${day})`;
+}
+
+const ISO_INSTANT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
 @Injectable()
 export class RevenueRepository {
-  /** Sparse per-day figures (only days with counted rows), ascending. */
-  async dailyFigures(sql: Sql, w: DayWindow): Promise<DayFigures[]> {
+  /** First instant of each local day (see localMidnight), as ISO strings in the same order. */
+  async localMidnights(sql: Sql, tz: string, days: readonly string[]): Promise<string[]> {
+    const rows = await sql.query<{ at: string }>(
+      `SELECT to_char(${localMidnight('d.day', '$2')} AT TIME ZONE 'UTC', ${ISO_INSTANT}) AS at
+         FROM unnest($1::date[]) WITH ORDINALITY AS d(day, i) ORDER BY d.i`,
+      [days, tz],
+    );
+    return rows.map((r) => r.at);
+  }
+
+  /**
+   * Sparse per-day figures over [from, to), each row on its zone-local date, ascending. The caller
+   * passes local midnights; a row landing outside the requested days would expose a bound bug.
+   */
+  async dailyFigures(sql: Sql, w: LocalDayWindow): Promise<DayFigures[]> {
     const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND ${localDays(p, w.tz, w.startDate, w.endDate)}`;
+    const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const tz = p.bind(w.tz);
+    // Group on the date and format afterwards: to_char per row would dominate the cost.
     const rows = await sql.query<FigureRow & { day: string }>(
-      `SELECT to_char((occurred_at AT TIME ZONE ${tz})::date, 'YYYY-MM-DD') AS day, ${FIGURES}
-         FROM payments WHERE ${where}
-        GROUP BY 1 ORDER BY 1`,
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, gross, refunds, count, refund_count
+         FROM (SELECT (occurred_at AT TIME ZONE ${tz})::date AS day, ${FIGURES}
+                 FROM payments WHERE ${where} GROUP BY 1) AS per_day
+        ORDER BY per_day.day`,
       p.values,
     );
     return rows.map((r) => ({ date: r.day, ...toFigures(r) }));
   }
 
-  /** One ungrouped aggregate over the same rows: the independent check on the day buckets. */
-  async totals(sql: Sql, w: DayWindow): Promise<Figures> {
+  /**
+   * One ungrouped aggregate over [from, to): the independent check on any set of buckets, and the
+   * v1 figure itself.
+   */
+  async totals(sql: Sql, w: InstantWindow): Promise<Figures> {
     const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND ${localDays(p, w.tz, w.startDate, w.endDate)}`;
+    const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const [row] = await sql.query<FigureRow>(`SELECT ${FIGURES} FROM payments WHERE ${where}`, p.values);
     return toFigures(row);
   }
@@ -149,13 +167,12 @@ export class RevenueRepository {
   }
 
   /**
-   * Currencies with counted rows for this source in the given local-date bounds (an absent bound
-   * is open), alphabetical. A loose index scan (one index probe per currency) instead of DISTINCT
+   * Currencies with counted rows for this source in [from, to) (a null end is open), alphabetical. A loose index scan (one index probe per currency) instead of DISTINCT
    * over every row: the ledger has many rows and few currencies.
    */
-  async currencies(sql: Sql, f: { source: RevenueSource | null; tz: string; startDate: string | null; endDate: string | null }): Promise<string[]> {
+  async currencies(sql: Sql, f: { source: RevenueSource | null; from: string | null; to: string | null }): Promise<string[]> {
     const p = new Params();
-    const where = `${counted(p, f, null)} AND ${localDays(p, f.tz, f.startDate, f.endDate)}`;
+    const where = `${counted(p, f, null)} AND ${within(p, f.from, f.to)}`;
     const rows = await sql.query<{ currency: string }>(
       `WITH RECURSIVE c(cur) AS (
          SELECT (SELECT min(currency) FROM payments WHERE ${where})
@@ -168,27 +185,21 @@ export class RevenueRepository {
     return rows.map((r) => r.currency);
   }
 
-  /** v1: figures over the half-open instant window [from, to). */
-  async instantTotals(sql: Sql, w: InstantWindow): Promise<Figures> {
-    const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND occurred_at >= ${p.bind(w.from.toISOString())}::timestamptz AND occurred_at < ${p.bind(w.to.toISOString())}::timestamptz`;
-    const [row] = await sql.query<FigureRow>(`SELECT ${FIGURES} FROM payments WHERE ${where}`, p.values);
-    return toFigures(row);
-  }
-
   /**
-   * v1: every bucket (day, Monday week or month, cut in `tz`) that overlaps [from, to), ascending.
-   * The first bucket may start before `from`; it still only counts rows from `from` on.
+   * v1: every bucket (day, Monday week or month, cut in `tz`) that overlaps [from, to), ascending,
+   * labelled with its first instant (see localMidnight). The first bucket may start before `from`;
+   * it still only counts rows from `from` on.
    */
-  async bucketKeys(sql: Sql, w: { from: Date; to: Date; tz: string; granularity: Granularity }): Promise<BucketKey[]> {
+  async bucketKeys(sql: Sql, w: { from: string; to: string; tz: string; granularity: Granularity }): Promise<BucketKey[]> {
     const rows = await sql.query<{ key: string; start_at: string }>(
-      `SELECT to_char(b, 'YYYY-MM-DD') AS key,
-              to_char((b AT TIME ZONE $3) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS start_at
+      `SELECT to_char(b.day, 'YYYY-MM-DD') AS key,
+              to_char(${localMidnight('b.day', '$3')} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS start_at
          FROM generate_series(date_trunc($4, $1::timestamptz AT TIME ZONE $3),
                               date_trunc($4, ($2::timestamptz - interval '1 microsecond') AT TIME ZONE $3),
-                              ('1 ' || $4)::interval) AS b
-        ORDER BY b`,
-      [w.from.toISOString(), w.to.toISOString(), w.tz, w.granularity],
+                              ('1 ' || $4)::interval) AS g(b),
+              LATERAL (SELECT g.b::date AS day) AS b
+        ORDER BY b.day`,
+      [w.from, w.to, w.tz, w.granularity],
     );
     return rows.map((r) => ({ key: r.key, startAt: r.start_at }));
   }
@@ -196,13 +207,14 @@ export class RevenueRepository {
   /** v1: sparse figures per bucket over [from, to), keyed like bucketKeys. */
   async bucketFigures(sql: Sql, w: InstantWindow & { tz: string; granularity: Granularity }): Promise<Array<Figures & { key: string }>> {
     const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND occurred_at >= ${p.bind(w.from.toISOString())}::timestamptz AND occurred_at < ${p.bind(w.to.toISOString())}::timestamptz`;
+    const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const g = p.bind(w.granularity);
     const tz = p.bind(w.tz);
     const rows = await sql.query<FigureRow & { key: string }>(
-      `SELECT to_char(date_trunc(${g}, occurred_at AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS key, ${FIGURES}
-         FROM payments WHERE ${where}
-        GROUP BY 1 ORDER BY 1`,
+      `SELECT to_char(key, 'YYYY-MM-DD') AS key, gross, refunds, count, refund_count
+         FROM (SELECT date_trunc(${g}, occurred_at AT TIME ZONE ${tz}) AS key, ${FIGURES}
+                 FROM payments WHERE ${where} GROUP BY 1) AS per_bucket
+        ORDER BY per_bucket.key`,
       p.values,
     );
     return rows.map((r) => ({ key: r.key, ...toFigures(r) }));

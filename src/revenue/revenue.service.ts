@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors.js';
 import { logger } from '../common/logger.js';
 import { Database, type Sql } from '../database/database.js';
-import { daysInclusive } from './revenue-calendar.js';
+import { addDays, daysInclusive } from './revenue-calendar.js';
 import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks, sumFigures, ZERO } from './revenue-buckets.js';
 import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue-query.js';
 import { RevenueRepository, type UnmappedStatus } from './revenue.repository.js';
@@ -29,7 +29,7 @@ export class RevenueService {
 
   /** v1 `GET /metrics/revenue`: net collected over [from, to). */
   async collected(q: CollectedQuery): Promise<CollectedJson> {
-    const totals = await this.snapshot((sql) => this.repo.instantTotals(sql, q));
+    const totals = await this.snapshot((sql) => this.repo.totals(sql, instants(q)));
     return {
       totalCollectedCents: netCents(totals).toString(),
       txnCount: totals.count,
@@ -44,9 +44,10 @@ export class RevenueService {
   async breakdown(q: BreakdownQuery): Promise<BreakdownJson> {
     return this.verified(() =>
       this.snapshot(async (sql) => {
-        const keys = await this.repo.bucketKeys(sql, q);
-        const rows = await this.repo.bucketFigures(sql, q);
-        const totals = await this.repo.instantTotals(sql, q);
+        const w = instants(q);
+        const keys = await this.repo.bucketKeys(sql, w);
+        const rows = await this.repo.bucketFigures(sql, w);
+        const totals = await this.repo.totals(sql, w);
         const buckets = denseByKey(
           keys.map((k) => k.key),
           rows,
@@ -74,7 +75,8 @@ export class RevenueService {
 
   private async build(sql: Sql, q: RevenueQuery): Promise<RevenueReport> {
     const base = { currency: q.currency, source: q.source, tz: q.tz };
-    const currencies = await this.repo.currencies(sql, { source: q.source, tz: q.tz, startDate: q.startDate, endDate: q.endDate });
+    const asked = await this.window(sql, q.tz, q.startDate, q.endDate);
+    const currencies = await this.repo.currencies(sql, { source: q.source, ...asked });
     let startDate = q.startDate;
     let endDate = q.endDate;
     if (startDate === null || endDate === null) {
@@ -89,7 +91,8 @@ export class RevenueService {
     const days = daysInclusive(startDate, endDate);
     if (days > MAX_RANGE_DAYS) throw rangeTooLarge(days, MAX_RANGE_DAYS, 'The data spans more than that; pass startDate and endDate.');
 
-    const window = { ...base, startDate, endDate };
+    const bounds = startDate === q.startDate && endDate === q.endDate ? asked : await this.window(sql, q.tz, startDate, endDate);
+    const window = { ...base, from: bounds.from!, to: bounds.to! };
     const dayRows = await this.repo.dailyFigures(sql, window);
     const totals = await this.repo.totals(sql, window);
     const dense = denseDays(startDate, endDate, dayRows);
@@ -97,6 +100,15 @@ export class RevenueService {
     assertAgree('daily buckets vs SQL total', totals, sumFigures(dense));
     assertAgree('weekly buckets vs SQL total', totals, sumFigures(weeks));
     return { ...base, totals, days: dense, weeks, startDate, endDate, currencies };
+  }
+
+  /** Instants for local days startDate…endDate: [midnight(start), midnight(end + 1)); null ends stay open. */
+  private async window(sql: Sql, tz: string, startDate: string | null, endDate: string | null): Promise<{ from: string | null; to: string | null }> {
+    const days = [startDate, endDate === null ? null : addDays(endDate, 1)];
+    const wanted = days.filter((d): d is string => d !== null);
+    if (wanted.length === 0) return { from: null, to: null };
+    const found = await this.repo.localMidnights(sql, tz, wanted);
+    return { from: startDate === null ? null : found[0], to: endDate === null ? null : found[found.length - 1] };
   }
 
   private snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
@@ -112,4 +124,8 @@ export class RevenueService {
       throw new AppError(500, 'metric_drift', 'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.');
     }
   }
+}
+
+function instants<T extends { from: Date; to: Date }>(q: T): Omit<T, 'from' | 'to'> & { from: string; to: string } {
+  return { ...q, from: q.from.toISOString(), to: q.to.toISOString() };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/common/errors.js';
 import type { Database, Sql } from '../../src/database/database.js';
-import { RevenueRepository, type DayWindow } from '../../src/revenue/revenue.repository.js';
+import { RevenueRepository, type LocalDayWindow } from '../../src/revenue/revenue.repository.js';
 import { RevenueService } from '../../src/revenue/revenue.service.js';
 import type { RevenueQuery } from '../../src/revenue/revenue-query.js';
 import { dailyJson, summaryJson, weeklyJson } from '../../src/revenue/revenue.view.js';
@@ -223,9 +223,9 @@ describe('one snapshot per request', () => {
     constructor(private readonly outside: Database) {
       super();
     }
-    override async dailyFigures(sql: Sql, w: DayWindow) {
+    override async dailyFigures(sql: Sql, w: LocalDayWindow) {
       const rows = await super.dailyFigures(sql, w);
-      await seedLedger(this.outside, [charge({ at: `${w.startDate}T12:00:00Z`, cents: 1_000, currency: w.currency })]);
+      await seedLedger(this.outside, [charge({ at: new Date(Date.parse(w.from) + 12 * 3_600_000), cents: 1_000, currency: w.currency })]);
       return rows;
     }
   }
@@ -235,6 +235,21 @@ describe('one snapshot per request', () => {
     const r = await svc.report(q({ startDate: '2026-03-02', endDate: '2026-03-02', currency: 'SEK' }));
     expect(summaryJson(r).grossCents).toBe('0');
     expect(summaryJson(await service.report(q({ startDate: '2026-03-02', endDate: '2026-03-02', currency: 'SEK' }))).grossCents).toBe('1000');
+  });
+
+  it('a bound that lets in a row of the next day is caught as metric_drift, never returned', async () => {
+    class LateBound extends RevenueRepository {
+      override async localMidnights(sql: Sql, tz: string, days: readonly string[]) {
+        return (await super.localMidnights(sql, tz, days)).map((at) => new Date(Date.parse(at) + 3_600_000).toISOString());
+      }
+    }
+    await seedLedger(t.db, [charge({ at: '2026-06-15T12:00:00Z', cents: 5, currency: 'CZK' }), charge({ at: '2026-06-16T00:30:00Z', cents: 7, currency: 'CZK' })]);
+    const exact = summaryJson(await service.report(q({ startDate: '2026-06-15', endDate: '2026-06-15', currency: 'CZK' })));
+    expect(exact.grossCents).toBe('5');
+    const err = await new RevenueService(t.db, new LateBound())
+      .report(q({ startDate: '2026-06-15', endDate: '2026-06-15', currency: 'CZK' }))
+      .catch((e) => e);
+    expect([err.status, err.code]).toEqual([500, 'metric_drift']);
   });
 
   it('without the snapshot the same race is caught as metric_drift, never returned', async () => {
