@@ -115,3 +115,37 @@ describe('HubSpot cursor: the 10,000-result search cap', () => {
     expect((await h.cursor('deals')) as { lastModified: string }).toMatchObject({ lastModified: new Date(maxModified).toISOString() });
   }, 60_000);
 });
+
+describe('HubSpot search rate limit', () => {
+  let sim: HubSpotSimulator;
+  let t: TestApp;
+  beforeAll(async () => {
+    // The simulator refuses a 6th search within one second, as HubSpot does at ~5/s.
+    sim = await startHubSpotSimulator({ accessToken: HUBSPOT_TOKEN, dataset: generateHubSpotDataset({ seed: 11, deals: 150, contacts: 0 }), searchRateLimitPerS: 5 });
+    t = await bootHubspotApp(sim, { HUBSPOT_PAGE_SIZE: '20', HUBSPOT_SEARCH_RATE_LIMIT_PER_S: '4', HUBSPOT_MAX_RETRIES: '0' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sim?.stop();
+  });
+
+  it('an unthrottled client gets 429s from the simulator (the check below can fail)', async () => {
+    const greedy = createHubspotApi(t.config, { searchRatePerS: 50, maxRetries: 0 })!;
+    const query = forwardQuery(ENTITY_SPECS.deals, { ms: 0, id: 0n }, 10);
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => greedy.search('deals', query)));
+    expect(results.some((r) => r.status === 'rejected' && (r.reason as { code?: number }).code === 429)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100));
+  });
+
+  it('the connector paces search at HUBSPOT_SEARCH_RATE_LIMIT_PER_S and never trips the limit', async () => {
+    const h = hubspotRuns(t);
+    await h.setCursor('deals', { v: 1, lastModified: '2020-01-01T00:00:00.000Z', lastId: '0' });
+    const before429 = sim.count('/search', 429);
+    const t0 = Date.now();
+    const run = await h.run('deals');
+    expect(run.status).toBe('succeeded');
+    expect(run.counts.pagesFetched).toBeGreaterThanOrEqual(8);
+    expect(sim.count('/search', 429)).toBe(before429);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual((run.counts.pagesFetched - 1) * 250 - 50);
+  });
+});
