@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
+import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { charge, notCounted, refund, seedLedger, wonDeal } from '../support/revenue-ledger.js';
 
@@ -156,6 +157,46 @@ describe('summary, daily, weekly: shapes', () => {
     expect(res.body).toMatchObject({ source: 'hubspot', startDate: '2026-06-17', endDate: '2026-06-17', grossCents: '18000', currencies: ['USD'] });
     const none = await get('/metrics/revenue/weekly?currency=JPY');
     expect(none.body).toMatchObject({ startDate: null, endDate: null, totalRevenueCents: '0', breakdown: [] });
+  });
+});
+
+describe('edges that must not 500', () => {
+  it('the first and last representable days, in extreme zones', async () => {
+    for (const tz of ['UTC', 'Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+      for (const range of ['startDate=1970-01-01&endDate=1970-01-07', 'startDate=9999-12-25&endDate=9999-12-31']) {
+        const res = await get(`/metrics/revenue/weekly?${range}&tz=${tz}`);
+        expect(res.status, `${range} ${tz}`).toBe(200);
+        expect(res.body.totalRevenueCents).toBe('0');
+      }
+    }
+  });
+
+  it('empty parameters count as absent', async () => {
+    const res = await get('/metrics/revenue/summary?startDate=&endDate=&tz=&currency=&source=');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tz: 'UTC', currency: 'USD', source: null, startDate: '2026-06-15', endDate: '2026-06-17' });
+  });
+});
+
+describe('metric_drift over HTTP', () => {
+  it('buckets that do not add up are answered 500 metric_drift with the contract error shape', async () => {
+    const repo = t.app.get(RevenueRepository);
+    const original = repo.totals;
+    repo.totals = async (...args) => {
+      const f = await original.apply(repo, args);
+      return { ...f, grossCents: f.grossCents + 1n };
+    };
+    try {
+      const paths = [...RANGE.map((p) => `${p}?startDate=2026-06-15&endDate=2026-06-17`), '/metrics/revenue/breakdown?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z'];
+      for (const path of paths) {
+        const res = await get(path);
+        expect(res.status, path).toBe(500);
+        expect(res.body).toEqual({ error: 'metric_drift', message: expect.any(String), requestId: 'rev-e2e-1' });
+      }
+    } finally {
+      repo.totals = original;
+    }
+    expect((await get('/metrics/revenue/summary')).status).toBe(200);
   });
 });
 
