@@ -106,7 +106,7 @@ describe('stripe simulator through the official SDK', () => {
     await expect(stripe.charges.list({ limit: 5, starting_after: 'ch_doesnotexist' })).rejects.toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'starting_after' });
     const unknown = await fetch(`${sim.url}/v1/charges?colour=red`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).error.param).toBe('colour');
+    expect(((await unknown.json()) as any).error.param).toBe('colour');
   });
 
   it('the client pins the API version on every request', async () => {
@@ -171,6 +171,17 @@ describe('stripe gateway: limiter, 429 and error classes', () => {
     const err = await gw.listPage(pass, 10).catch((e) => e);
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(err).toMatchObject({ errorClass: 'transient', retryAfterMs: 3_600_000 });
+  });
+
+  it('shutdown ends a long cool-down at once instead of holding the run', async () => {
+    const gw = gatewayFor(sim);
+    sim.failNext(1, 429, 30);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 150);
+    const t0 = Date.now();
+    const err = await gw.listPage(pass, 10, abort.signal).catch((e) => e);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err).toMatchObject({ errorClass: 'transient', message: expect.stringContaining('shutdown') });
   });
 
   it('5xx is retried by the SDK; 401/403 are auth errors', async () => {

@@ -6,6 +6,7 @@ import { HttpMetrics } from '../../common/http-metrics.js';
 import { logger } from '../../common/logger.js';
 import { createStripeClient } from './stripe-client.js';
 import type { Pass } from './stripe-cursor.js';
+import { SyncError } from '../../runs/sync-driver.js';
 import { classifyStripeError, isRateLimited, retryAfterMs } from './stripe-errors.js';
 import { LEDGER_EVENT_TYPES } from './stripe-mappers.js';
 import type { Json } from './stripe-payload.js';
@@ -57,7 +58,7 @@ export class StripeGateway implements OnApplicationShutdown {
   }
 
   /** One page of a created-windowed list, newest first. Throws SyncError. */
-  async listPage(pass: Pass, limit: number): Promise<ListPage> {
+  async listPage(pass: Pass, limit: number, signal?: AbortSignal): Promise<ListPage> {
     const created: Stripe.RangeQueryParam = { lte: pass.lte };
     if (pass.gte !== null) created.gte = pass.gte;
     const params = { limit, created, ...(pass.startingAfter ? { starting_after: pass.startingAfter } : {}) };
@@ -72,16 +73,16 @@ export class StripeGateway implements OnApplicationShutdown {
         case 'events':
           return s.events.list({ ...params, types: [...LEDGER_EVENT_TYPES] });
       }
-    });
+    }, signal);
     return { data: res.data as Json[], hasMore: res.has_more && res.data.length > 0 };
   }
 
   /** Runs one SDK call under the limiter, retrying 429s with Retry-After / backoff. Throws SyncError. */
-  async call<T>(label: string, fn: (s: Stripe) => Promise<T>): Promise<T> {
+  async call<T>(label: string, fn: (s: Stripe) => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.limiter.schedule(async () => {
-          await sleep(this.cooldownUntil - Date.now());
+          await sleep(this.cooldownUntil - Date.now(), signal);
           return fn(this.sdk());
         });
       } catch (err) {
@@ -102,6 +103,19 @@ export class StripeGateway implements OnApplicationShutdown {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+/** A cool-down must not hold up shutdown: an abort ends the wait (and the call) at once. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new SyncError('transient', 'stopped by shutdown'));
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SyncError('transient', 'stopped by shutdown'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -128,7 +128,7 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
       const pass = cursor.plan.passes[0];
       let page;
       try {
-        page = await this.gateway.listPage(pass, pageSize);
+        page = await this.gateway.listPage(pass, pageSize, ctx.signal);
       } catch (err) {
         // An object list anchor that vanished: restart this pass (dedupe keys absorb the re-read).
         if (err instanceof SyncError && err.errorClass === 'stale_cursor' && pass.list !== 'events' && pass.startingAfter) {
