@@ -209,6 +209,19 @@ describe('stripe gateway: limiter, 429 and error classes', () => {
   });
 });
 
+describe('stripe simulator rate limit', () => {
+  it('answers 429 once a client goes faster than rateLimitPerS', async () => {
+    const sim = await startStripeSimulator({ apiKey: KEY, rateLimitPerS: 5 });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 12 }, () => fetch(`${sim.url}/v1/charges`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.status)));
+      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(6);
+      expect(statuses).toContain(429);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
 describe('stripe webhook sender', () => {
   it('signs like Stripe: the official verifier accepts it, and it reaches the URL', async () => {
     const secret = 'whsec_test_sender';

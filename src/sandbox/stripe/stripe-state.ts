@@ -62,6 +62,8 @@ export class StripeSimState {
     events: new Map(),
   };
   private readonly listeners = new Set<(e: StripeEvent) => void>();
+  /** Sorted views, rebuilt only after an insert (mutations never change created or seq). */
+  private readonly sorted = new Map<ResourceName, AnyResource[]>();
 
   constructor(opts: { seed?: number; clock?: () => number } = {}) {
     this.rng = new Prng(opts.seed ?? 0x5eed);
@@ -71,6 +73,7 @@ export class StripeSimState {
   /** Replaces the account's contents with a generated dataset. */
   load(data: StripeSimData): void {
     for (const t of Object.values(this.tables)) t.clear();
+    this.sorted.clear();
     const put = (name: ResourceName, objs: AnyResource[]) => {
       for (const o of objs) this.tables[name].set(o.id, { obj: clone(o), seq: ++this.seq });
     };
@@ -87,11 +90,16 @@ export class StripeSimState {
     return { charges: all('charges'), refunds: all('refunds'), disputes: all('disputes'), events: all('events') };
   }
 
-  /** Newest first, as Stripe lists: created descending, then creation order descending. */
+  /** Newest first, as Stripe lists: created descending, then creation order descending. Read-only. */
   list<T extends AnyResource>(name: ResourceName): T[] {
-    return [...this.tables[name].values()]
-      .sort((a, b) => (b.obj as { created: number }).created - (a.obj as { created: number }).created || b.seq - a.seq)
-      .map((e) => e.obj as T);
+    let view = this.sorted.get(name);
+    if (!view) {
+      view = [...this.tables[name].values()]
+        .sort((a, b) => (b.obj as { created: number }).created - (a.obj as { created: number }).created || b.seq - a.seq)
+        .map((e) => e.obj);
+      this.sorted.set(name, view);
+    }
+    return view as T[];
   }
 
   get<T extends AnyResource>(name: ResourceName, id: string): T | undefined {
@@ -341,6 +349,7 @@ export class StripeSimState {
 
   private insert(name: ResourceName, obj: AnyResource): void {
     this.tables[name].set(obj.id, { obj, seq: ++this.seq });
+    this.sorted.delete(name);
   }
 
   private mustGet<T extends AnyResource>(name: ResourceName, id: string): T {
