@@ -6,7 +6,10 @@
  * [watermark − overlap, now] up front (the plan), pages through it with `starting_after`, and
  * stores the position after every page (in the page's transaction). The watermark moves to the
  * window's end only with the last page. A crash between pages resumes at the stored position;
- * objects created during the run are above the window's end and belong to the next run.
+ * objects created during the run are above the window's end and belong to the next run. The next
+ * window starts STRIPE_OVERLAP_S before the watermark, which covers writes Stripe makes visible late
+ * within the same second and small clock skew between Stripe and us; re-read objects are
+ * duplicates by their state-bearing dedupe keys.
  */
 export type StripeListName = 'charges' | 'refunds' | 'disputes' | 'events';
 
