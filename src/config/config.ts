@@ -104,6 +104,22 @@ function url(env: Env, name: string): string | null {
   return v.replace(/\/+$/, '');
 }
 
+/** A service-account key file as one JSON string; the connector reads the rest (token_uri…). */
+function serviceAccountJson(env: Env, name: string): string | null {
+  const v = str(env, name);
+  if (v === null) return null;
+  let o: any;
+  try {
+    o = JSON.parse(v);
+  } catch {
+    throw new ConfigError(`${name} must be the service-account key file as a JSON string.`);
+  }
+  if (o?.type !== 'service_account' || typeof o.client_email !== 'string' || typeof o.private_key !== 'string') {
+    throw new ConfigError(`${name} must be a service-account key with "type": "service_account", client_email and private_key.`);
+  }
+  return v;
+}
+
 function currency(env: Env, name: string, def: string): string {
   const v = (str(env, name) ?? def).toUpperCase();
   if (!/^[A-Z]{3}$/.test(v)) throw new ConfigError(`${name} must be an ISO 4217 currency code like USD, got "${v}".`);
@@ -174,7 +190,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       searchLookbackS: int(env, 'HUBSPOT_SEARCH_LOOKBACK_S', 60, 0, 86_400),
     },
     gcal: {
-      serviceAccountJson: str(env, 'GCAL_SERVICE_ACCOUNT_JSON'),
+      serviceAccountJson: serviceAccountJson(env, 'GCAL_SERVICE_ACCOUNT_JSON'),
       calendarIds: gcalIds,
       apiBase: url(env, 'GCAL_API_BASE'),
       webhookUrl: url(env, 'GCAL_WEBHOOK_URL'),

@@ -6,7 +6,7 @@ import { renewalEveryMs, renewalWindowMs } from '../../src/connectors/gcal/gcal-
 import { channelTokenMatches, notificationInsert } from '../../src/connectors/gcal/gcal-notification.js';
 import { parseGcalCursor } from '../../src/connectors/gcal/gcal-sync.driver.js';
 import { calendarOfEntity } from '../../src/connectors/gcal/gcal-connection.js';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { generateServiceAccount } from '../../src/sandbox/gcal/service-account.js';
 
 const CAL = 'team@example.com';
@@ -177,6 +177,15 @@ describe('gcal configuration and helpers', () => {
       expect(() => parseServiceAccount(bad)).toThrow(ConfigError);
       expect(() => parseServiceAccount(bad)).toThrow(/GCAL_SERVICE_ACCOUNT_JSON/);
     }
+  });
+
+  it('a malformed GCAL_SERVICE_ACCOUNT_JSON stops the boot configuration with a sentence naming it', () => {
+    for (const bad of ['{oops', JSON.stringify({ type: 'authorized_user', client_id: 'x' })]) {
+      expect(() => loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: bad })).toThrow(/^GCAL_SERVICE_ACCOUNT_JSON must/);
+    }
+    const sa = JSON.stringify(generateServiceAccount({ tokenUri: 'http://127.0.0.1:1/token' }));
+    expect(loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: sa }).gcal.serviceAccountJson).toBe(sa);
   });
 
   it('cursors: only {v:1, syncToken} is valid; entities name one calendar', () => {
