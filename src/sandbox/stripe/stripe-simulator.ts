@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { listPage, parseQuery, queryValue, StripeApiError, type Listable, type Query } from './stripe-list.js';
-import { SIMULATOR_API_VERSION, type StripeCharge, type StripeDispute, type StripeEvent, type StripeRefund } from './stripe-objects.js';
+import { SIMULATOR_API_VERSION, type StripeCharge, type StripeEvent, type StripeRefund } from './stripe-objects.js';
 import { StripeSimState, type ResourceName, type StripeSimData } from './stripe-state.js';
 import { StripeWebhookForwarder } from './stripe-webhook-sender.js';
 
@@ -318,7 +318,7 @@ function mutate<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new StripeApiError(400, 'invalid_request_error', (err as Error).message, 'charge_not_capturable');
+    throw new StripeApiError(400, 'invalid_request_error', (err as Error).message);
   }
 }
 
@@ -333,4 +333,3 @@ async function readForm(req: IncomingMessage): Promise<Query> {
   return parseQuery(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
 }
 
-export type { StripeCharge, StripeDispute, StripeEvent, StripeRefund };
