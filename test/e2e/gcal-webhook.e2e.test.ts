@@ -203,6 +203,15 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     expect((await push(await live(SALES), 777)).status).toBe(200);
   });
 
+  it('two concurrent renewals of one calendar run one after the other and leave exactly one live channel', async () => {
+    const [a, b] = await Promise.all([watch('race-ops-a', { calendarId: OPS }), watch('race-ops-b', { calendarId: OPS })]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const open = (await channels()).filter((c) => c.calendar_id === OPS && c.stopped_at === null);
+    expect(open).toHaveLength(1);
+    expect([a.body.channels[0].channelId, b.body.channels[0].channelId]).toContain(open[0].channel_id);
+    expect(sim.push.active(OPS).map((c) => c.id)).toEqual([open[0].channel_id]);
+  });
+
   it('the scheduled renewal replaces channels close to expiry and leaves the others', async () => {
     const ops = await live(OPS);
     const sales = await live(SALES);
@@ -212,6 +221,12 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     expect((await live(OPS)).channel_id).toBe(renewed![0].channelId);
     expect(sim.channel(ops.channel_id)!.stopped).toBe(true);
     expect((await live(SALES)).channel_id).toBe(sales.channel_id);
+  });
+
+  it('both routes are in the OpenAPI document with their error shapes', async () => {
+    const doc = (await request(t.url).get('/docs/openapi.json')).body;
+    expect(Object.keys(doc.paths['/webhooks/gcal'].post.responses).sort()).toEqual(['200', '400', '404', '503']);
+    expect(Object.keys(doc.paths['/admin/gcal/watch'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '409', '502']));
   });
 
   it('not_exists is stored and ignored (no sync)', async () => {

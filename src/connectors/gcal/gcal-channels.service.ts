@@ -16,6 +16,8 @@ export interface WatchedChannel {
   expiration: string;
 }
 
+const LOCK_WAIT_MS = 5_000;
+
 export const watchLockName = (calendarId: string) => `gcal:watch:${calendarId}`;
 
 /**
@@ -38,7 +40,7 @@ export class GcalChannelsService {
   async watch(calendarIds: readonly string[]): Promise<WatchedChannel[]> {
     const out: WatchedChannel[] = [];
     for (const calendarId of calendarIds) {
-      const lock = await this.locks.tryAcquire(watchLockName(calendarId));
+      const lock = await this.acquireWithin(watchLockName(calendarId), LOCK_WAIT_MS);
       if (!lock) throw new AppError(409, 'watch_in_progress', `A channel for ${calendarId} is being opened or renewed right now; retry shortly.`);
       try {
         out.push(await this.renew(calendarId));
@@ -71,6 +73,16 @@ export class GcalChannelsService {
       }
     }
     return renewed;
+  }
+
+  /** A concurrent renewal takes well under a second: wait for it rather than failing the request. */
+  private async acquireWithin(name: string, ms: number) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const lock = await this.locks.tryAcquire(name);
+      if (lock || Date.now() > deadline) return lock;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   private async renew(calendarId: string): Promise<WatchedChannel> {
