@@ -65,7 +65,7 @@ async function main() {
   const addr = app.getHttpServer().address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const db = app.get(Database);
-  const pgVersion = (await db.query<{ v: string }>('SHOW server_version'))[0].v;
+  const pgVersion = (await db.query<{ server_version: string }>('SHOW server_version'))[0].server_version;
   process.stdout.write(`postgres: ${pgVersion} (embedded, fsync on)\n`);
 
   try {

@@ -19,15 +19,20 @@ export interface InsertResult {
 export class OutboxInsertRepository {
   async insertMany(sql: Sql, rows: readonly OutboxInsert[]): Promise<InsertResult> {
     if (rows.length === 0) return { inserted: 0, duplicates: 0, insertedKeys: new Set() };
-    // One statement per page: arrays unnested server-side, order kept by ordinality.
+    // One statement (one round trip, atomic even outside a transaction): arrays unnested
+    // server-side in order, and the worker's NOTIFY raised only when something new was stored
+    // (delivered at commit).
     const res = await sql.query<{ dedupe_key: string }>(
-      `INSERT INTO ingest_outbox (source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id)
+      `WITH ins AS (
+       INSERT INTO ingest_outbox (source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id)
        SELECT t.source, t.kind, t.dedupe_key, t.origin, t.event_type, t.payload::jsonb, t.vendor_time::timestamptz, t.run_id::bigint
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
               WITH ORDINALITY AS t(source, kind, dedupe_key, origin, event_type, payload, vendor_time, run_id, ord)
         ORDER BY t.ord
        ON CONFLICT (source, dedupe_key) DO NOTHING
-       RETURNING dedupe_key`,
+       RETURNING dedupe_key),
+       wake AS (SELECT pg_notify('buffalo_outbox', '') WHERE EXISTS (SELECT 1 FROM ins))
+       SELECT ins.dedupe_key FROM ins LEFT JOIN wake ON true`,
       [
         rows.map((r) => r.source),
         rows.map((r) => r.kind),
@@ -39,7 +44,6 @@ export class OutboxInsertRepository {
         rows.map((r) => r.runId ?? null),
       ],
     );
-    if (res.length > 0) await sql.query(`SELECT pg_notify('buffalo_outbox', '')`);
     const insertedKeys = new Set(res.map((r) => r.dedupe_key));
     return { inserted: insertedKeys.size, duplicates: rows.length - insertedKeys.size, insertedKeys };
   }

@@ -29,7 +29,8 @@ export class WebhookReceiver {
 
   async store(type: string, events: OutboxInsert[]): Promise<Receipt> {
     try {
-      const res = await this.db.tx((sql) => this.outbox.insertMany(sql, events));
+      // A single statement: atomic on its own, so no explicit transaction (one round trip).
+      const res = await this.outbox.insertMany(this.db, events);
       const source = events[0]?.source ?? 'unknown';
       this.metrics.inc('buffalo_webhooks_received_total', { source, duplicate: String(res.inserted === 0) }, 1, 'Webhook deliveries stored');
       return { received: true, type, duplicate: events.length > 0 && res.inserted === 0, ...(events.length > 1 ? { stored: res.inserted } : {}) };
