@@ -16,10 +16,18 @@ import { startDemoHubSpot } from './demo-hubspot.js';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (msg: string, fields: Record<string, unknown> = {}) => logger.info(`demo: ${msg}`, fields);
 
+const generated = new Set<string>();
+
 function setDefault(env: NodeJS.ProcessEnv, name: string, make: () => string): string {
-  if (!env[name] || env[name]!.trim() === '') env[name] = make();
+  if (!env[name] || env[name]!.trim() === '') {
+    env[name] = make();
+    generated.add(name);
+  }
   return env[name]!;
 }
+
+/** Secrets are shown only when the demo generated them; yours stay yours. */
+const shown = (name: string, value: string) => (generated.has(name) ? `${value}   (generated for this run)` : '(from your environment)');
 
 async function api(base: string, path: string, init: { method?: string; key: string; admin?: boolean; body?: unknown } ): Promise<any> {
   const headers: Record<string, string> = { [init.admin ? 'x-admin-api-key' : 'x-api-key']: init.key };
@@ -138,8 +146,11 @@ async function main() {
   say('──────────────────────────────── Buffalo demo is running ────────────────────────────────');
   say(`API            ${base}`);
   say(`Swagger UI     ${base}/docs        OpenAPI: ${base}/docs/openapi.json`);
-  say(`API_KEY        ${apiKey}`);
-  say(`ADMIN_API_KEY  ${adminKey}`);
+  say(`API_KEY        ${shown('API_KEY', apiKey)}`);
+  say(`ADMIN_API_KEY  ${shown('ADMIN_API_KEY', adminKey)}`);
+  say(`STRIPE_WEBHOOK_SECRET  ${shown('STRIPE_WEBHOOK_SECRET', stripeSecret)}`);
+  say(`HUBSPOT_CLIENT_SECRET  ${shown('HUBSPOT_CLIENT_SECRET', hubspotSecret)}`);
+  say(`Postman        import postman/buffalo.postman_collection.json and set baseUrl=${base} and the keys above`);
   say(`Simulators     stripe ${stripe.url} · hubspot ${hubspot.url} · gcal ${gcal.url}`);
   say(`Revenue (USD, all sources, ${summary.startDate}..${summary.endDate}): net ${money(summary.totalRevenueCents)} = gross ${money(summary.grossCents)} − refunds ${money(summary.refundsCents)}; currencies ${summary.currencies.join(', ')}`);
   say(`Revenue (USD, stripe only): net ${money(stripeOnly.totalRevenueCents)} from ${stripeOnly.count} charges, ${stripeOnly.refundCount} refunds`);

@@ -24,12 +24,6 @@ async function main() {
       DATABASE_URL: pg.url,
       WORKER: 'off',
       SCHEDULER: 'off',
-      STRIPE_API_KEY: 'sk_test_docs',
-      STRIPE_WEBHOOK_SECRET: 'whsec_docs',
-      HUBSPOT_ACCESS_TOKEN: 'docs',
-      HUBSPOT_CLIENT_SECRET: 'docs',
-      GCAL_SERVICE_ACCOUNT_JSON: '{}',
-      GCAL_CALENDAR_IDS: 'primary',
     });
     const app = await createApp(config);
     await app.listen(0, '127.0.0.1');

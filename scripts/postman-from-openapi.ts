@@ -9,6 +9,22 @@ const STRIPE_SIGN_SCRIPT = [
   "pm.request.headers.upsert({ key: 'Stripe-Signature', value: 't=' + t + ',v1=' + sig });",
 ];
 
+const HUBSPOT_SIGN_SCRIPT = [
+  '// HubSpot v3: base64(HMAC_SHA256(clientSecret, method + full URI + raw body + timestamp ms))',
+  'const ts = String(Date.now());',
+  'const uri = pm.variables.replaceIn(pm.request.url.toString());',
+  "const sig = CryptoJS.HmacSHA256('POST' + uri + pm.request.body.raw + ts, pm.collectionVariables.get('hubspotClientSecret')).toString(CryptoJS.enc.Base64);",
+  "pm.request.headers.upsert({ key: 'X-HubSpot-Signature-v3', value: sig });",
+  "pm.request.headers.upsert({ key: 'X-HubSpot-Request-Timestamp', value: ts });",
+];
+
+const GCAL_HEADERS = [
+  { key: 'X-Goog-Channel-Id', value: '{{gcalChannelId}}' },
+  { key: 'X-Goog-Channel-Token', value: '{{gcalChannelToken}}' },
+  { key: 'X-Goog-Resource-State', value: 'exists' },
+  { key: 'X-Goog-Message-Number', value: '{{$randomInt}}' },
+];
+
 function exampleOf(schemaOrContent: Json): unknown {
   const c = schemaOrContent?.content?.['application/json'];
   return c?.example ?? c?.schema?.example ?? undefined;
@@ -45,6 +61,8 @@ export function toPostman(openapi: Json): Json {
       }
       const item: Json = { name: op.summary ?? `${method.toUpperCase()} ${path}`, request };
       if (path === '/webhooks/stripe') item.event = [{ listen: 'prerequest', script: { type: 'text/javascript', exec: STRIPE_SIGN_SCRIPT } }];
+      if (path === '/webhooks/hubspot') item.event = [{ listen: 'prerequest', script: { type: 'text/javascript', exec: HUBSPOT_SIGN_SCRIPT } }];
+      if (path === '/webhooks/gcal') request.header.push(...GCAL_HEADERS);
       const tag = op.tags?.[0] ?? 'other';
       folders.set(tag, [...(folders.get(tag) ?? []), item]);
     }
@@ -60,6 +78,9 @@ export function toPostman(openapi: Json): Json {
       { key: 'apiKey', value: 'set-me: the API_KEY printed by npm run demo' },
       { key: 'adminApiKey', value: 'set-me: the ADMIN_API_KEY printed by npm run demo' },
       { key: 'stripeWebhookSecret', value: 'set-me: the STRIPE_WEBHOOK_SECRET printed by npm run demo' },
+      { key: 'hubspotClientSecret', value: 'set-me: the HUBSPOT_CLIENT_SECRET printed by npm run demo' },
+      { key: 'gcalChannelId', value: 'set-me: a channelId returned by POST /admin/gcal/watch' },
+      { key: 'gcalChannelToken', value: 'set-me: the channel token (stored in gcal_channels)' },
     ],
     item: [...folders.entries()].map(([name, item]) => ({ name, item })),
   };
