@@ -56,7 +56,10 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
     if (!api) throw new SyncError('auth', 'HUBSPOT_ACCESS_TOKEN is not set.');
     if (!(HUBSPOT_ENTITIES as readonly string[]).includes(ctx.entity)) throw new SyncError('permanent', `unknown HubSpot entity "${ctx.entity}"`);
     const spec = ENTITY_SPECS[ctx.entity as HubspotEntity];
-    if (ctx.mode === 'full') return this.full(ctx, api, spec);
+    if (ctx.mode === 'full') {
+      ctx.markFullBackfill();
+      return this.full(ctx, api, spec);
+    }
     if (ctx.cursor === null || ctx.cursor === undefined) {
       ctx.markFullBackfill();
       ctx.progress('no HubSpot cursor yet: full backfill', { entity: spec.entity });
