@@ -50,3 +50,9 @@ export class Prng {
     return out;
   }
 }
+
+/** The bare generator, for datasets that only need uniform draws. */
+export function prng(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
+}

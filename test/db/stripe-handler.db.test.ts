@@ -4,7 +4,7 @@ import { OutboxHandlerRegistry } from '../../src/outbox/outbox-handler.js';
 import type { OutboxRow } from '../../src/outbox/outbox.types.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { eventRow, snapshotRow } from '../../src/connectors/stripe/stripe-outbox-rows.js';
-import { Prng } from '../../src/sandbox/stripe/prng.js';
+import { Prng } from '../../src/sandbox/prng.js';
 import { StripeSimState, type StripeEvent } from '../../src/sandbox/stripe/index.js';
 import { openTestDb } from '../support/db.js';
 

@@ -4,6 +4,7 @@
  * amounts including awkward ones ("1234.565", "", "abc"), a mix of currencies with some deals
  * relying on the portal currency, and contacts.
  */
+import { prng } from '../prng.js';
 export interface SimObject {
   id: string;
   properties: Record<string, string | null>;
@@ -34,17 +35,6 @@ export interface HubSpotDataset {
   contacts: SimObject[];
 }
 
-/** mulberry32: tiny, fast, good enough for fixtures. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const OPEN_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent'] as const;
 /** A custom pipeline stage id, as HubSpot gives them: our stage map does not know it. */

@@ -1,4 +1,4 @@
-import { Prng } from './prng.js';
+import { Prng } from '../prng.js';
 import { StripeSimState, type StripeSimData } from './stripe-state.js';
 
 export interface StripeDatasetOptions {

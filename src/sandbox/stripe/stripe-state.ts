@@ -1,4 +1,4 @@
-import { Prng } from './prng.js';
+import { Prng } from '../prng.js';
 import {
   clone,
   SIMULATOR_API_VERSION,
