@@ -56,6 +56,9 @@ export class Validator {
     if (!m || !isCalendarDate(m[1]) || Number.isNaN(d.getTime())) {
       return this.fail(field, `${field} must be an ISO 8601 timestamp with an offset, e.g. 2026-06-01T00:00:00Z.`);
     }
+    // 9999-12-31T23:00-14:00 is a valid string for year 10000 UTC, which toISOString renders as
+    // "+010000-…" and Postgres cannot parse.
+    if (d.getTime() > LAST_INSTANT_MS) return this.fail(field, `${field} must not be later than 9999-12-31T23:59:59.999Z.`);
     return d;
   }
 
@@ -71,6 +74,8 @@ export class Validator {
     if (this.issues.length) throw Errors.validation(this.issues);
   }
 }
+
+const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export function isCalendarDate(s: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
