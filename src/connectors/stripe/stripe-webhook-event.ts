@@ -4,7 +4,17 @@ import type { Issue } from '../../common/errors.js';
 /** Stripe's own default, and the contract's: signatures older than 5 minutes are refused. */
 export const SIGNATURE_TOLERANCE_S = 300;
 
-export type SignatureVerdict = 'ok' | 'stale' | 'malformed' | 'mismatch';
+export type SignatureVerdict = 'ok' | 'stale' | 'future' | 'malformed' | 'mismatch';
+
+/** The signed `t=` as the SDK reads it (the last one, parseInt), in unix seconds. */
+function signedAtS(header: string): number {
+  let t = Number.NaN;
+  for (const item of header.split(',')) {
+    const [k, v] = item.split('=');
+    if (k === 't') t = parseInt(v, 10);
+  }
+  return t;
+}
 
 /**
  * Verifies `Stripe-Signature` over the exact raw bytes with the official SDK. Several secrets
@@ -16,7 +26,9 @@ export function verifyStripeSignature(rawBody: Buffer, header: string, secrets: 
   for (const secret of secrets) {
     try {
       Stripe.webhooks.signature!.verifyHeader(rawBody, header, secret, SIGNATURE_TOLERANCE_S, undefined, nowMs);
-      return 'ok';
+      // The SDK only bounds the age; a genuine signature dated ahead would stay replayable until
+      // that date, so the tolerance applies in both directions.
+      return signedAtS(header) - Math.floor((nowMs ?? Date.now()) / 1000) > SIGNATURE_TOLERANCE_S ? 'future' : 'ok';
     } catch (err) {
       const msg = String((err as Error)?.message ?? '');
       if (/tolerance/i.test(msg)) verdict = 'stale';

@@ -69,7 +69,7 @@ export class StripeWebhookController {
     summary: 'Stripe webhook endpoint',
     description:
       'Point a Stripe webhook endpoint at this URL. The `Stripe-Signature` header (`t=<unix>,v1=<hex HMAC-SHA256>`) is verified on the raw body ' +
-      'with STRIPE_WEBHOOK_SECRET; signatures older than 300 s are refused. The event is stored once per event id and processed asynchronously ' +
+      'with STRIPE_WEBHOOK_SECRET; signatures dated more than 300 s before or after now are refused. The event is stored once per event id and processed asynchronously ' +
       '(visible in revenue within about a second). Any event type is accepted; types that do not affect money are stored and marked ignored. ' +
       'Works with only STRIPE_WEBHOOK_SECRET set (no API key needed).',
   })
@@ -128,6 +128,7 @@ export class StripeWebhookController {
     if (verdict !== 'ok') {
       const why = {
         stale: `the timestamp is outside the 300 s tolerance`,
+        future: 'the timestamp is more than 300 s in the future',
         malformed: 'the header is not of the form t=…,v1=…',
         mismatch: 'no signature matches the payload',
       }[verdict];
