@@ -20,6 +20,9 @@ export interface HubspotWebhookEvent {
   [extra: string]: unknown;
 }
 
+/** 9999-12-31T23:59:59.999Z. */
+const LAST_EPOCH_MS = 253_402_300_799_999;
+
 const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^\d{1,20}$/.test(v));
 
 /**
@@ -45,7 +48,9 @@ export function validateWebhookBatch(body: unknown): { events: HubspotWebhookEve
     if (!isId(ev.eventId)) fail(`[${i}].eventId`, 'eventId must be a non-negative integer.');
     if (!isId(ev.objectId)) fail(`[${i}].objectId`, 'objectId must be a non-negative integer.');
     if (!isId(ev.portalId)) fail(`[${i}].portalId`, 'portalId must be a non-negative integer.');
-    if (typeof ev.occurredAt !== 'number' || !Number.isSafeInteger(ev.occurredAt) || ev.occurredAt <= 0) {
+    // Bounded to year 9999 like every stored instant: a larger value cannot become a timestamptz,
+    // and a 503 for it would be retried by HubSpot without end.
+    if (typeof ev.occurredAt !== 'number' || !Number.isSafeInteger(ev.occurredAt) || ev.occurredAt <= 0 || ev.occurredAt > LAST_EPOCH_MS) {
       fail(`[${i}].occurredAt`, 'occurredAt must be epoch milliseconds.');
     }
     if (typeof ev.subscriptionType !== 'string' || ev.subscriptionType.length === 0 || ev.subscriptionType.length > 100) {

@@ -38,6 +38,9 @@ export function verifyStripeSignature(rawBody: Buffer, header: string, secrets: 
   return verdict;
 }
 
+/** 9999-12-31T23:59:59Z. */
+const LAST_UNIX_S = 253_402_300_799;
+
 export interface StripeEventEnvelope {
   id: string;
   type: string;
@@ -55,7 +58,11 @@ export function stripeEventIssues(body: unknown): Issue[] {
   if (typeof e.type !== 'string' || !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(e.type) || e.type.length > 100) {
     out.push(issue('type', 'type must be a Stripe event type such as charge.succeeded.'));
   }
-  if (typeof e.created !== 'number' || !Number.isSafeInteger(e.created) || e.created <= 0) out.push(issue('created', 'created must be a unix timestamp in seconds.'));
+  // Bounded to what a timestamptz round-trips through JS (year 9999): a larger value would fail in
+  // the insert and be answered 503, which Stripe would retry for days.
+  if (typeof e.created !== 'number' || !Number.isSafeInteger(e.created) || e.created <= 0 || e.created > LAST_UNIX_S) {
+    out.push(issue('created', 'created must be a unix timestamp in seconds.'));
+  }
   if (e.object !== undefined && e.object !== 'event') out.push(issue('object', 'object must be "event".'));
   const data = e.data as Record<string, unknown> | undefined;
   if (!data || typeof data !== 'object' || Array.isArray(data) || !data.object || typeof data.object !== 'object' || Array.isArray(data.object)) {
