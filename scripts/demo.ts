@@ -122,11 +122,15 @@ async function main() {
   });
   for (const r of runs) step('sync finished', { source: r.source, entity: r.entity, status: r.status, fetched: r.counts.recordsFetched, error: r.error });
 
-  await waitFor('outbox drained', async () => {
-    const s = await api(base, '/outbox/stats', { key: adminKey, admin: true });
-    const open = (s.byStatus?.queued ?? s.queued ?? 0) + (s.byStatus?.running ?? s.running ?? 0);
-    return open === 0 ? s : null;
-  });
+  const drained = () =>
+    waitFor('outbox drained', async () => {
+      const s = await api(base, '/outbox/stats', { key: adminKey, admin: true });
+      const open = Number(s.counts.queued) + Number(s.counts.running);
+      if (open > 0) step('processing', { open, done: s.counts.done, dead: s.deadCount });
+      return open === 0 ? s : null;
+    });
+  const stats = await drained();
+  step('outbox drained', { done: stats.counts.done, ignored: stats.counts.ignored, dead: stats.deadCount });
 
   // Live traffic: signed webhooks from each simulator.
   const forwarder = stripe.forwardEventsTo({ url: `${base}/webhooks/stripe`, secret: stripeSecret });
@@ -137,7 +141,8 @@ async function main() {
   await api(base, '/admin/gcal/watch', { method: 'POST', key: adminKey, admin: true, body: {} }).catch((e) => step('gcal watch failed', { err: String(e) }));
   await gcal.flushNotifications();
   step('webhooks fired', { stripe: 2, hubspot: 'batch', gcal: 'push channels opened' });
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise((r) => setTimeout(r, 500));
+  await drained();
 
   const summary = await api(base, '/metrics/revenue/summary?currency=USD', { key: apiKey });
   const stripeOnly = await api(base, '/metrics/revenue/summary?source=stripe&currency=USD', { key: apiKey });
