@@ -36,10 +36,10 @@ export class OutboxInsertRepository {
       [
         rows.map((r) => r.source),
         rows.map((r) => r.kind),
-        rows.map((r) => r.dedupeKey),
+        rows.map((r) => storableText(r.dedupeKey)),
         rows.map((r) => r.origin),
-        rows.map((r) => r.eventType),
-        rows.map((r) => JSON.stringify(r.payload)),
+        rows.map((r) => storableText(r.eventType)),
+        rows.map((r) => jsonbText(r.payload)),
         rows.map((r) => (r.vendorTime ? r.vendorTime.toISOString() : null)),
         rows.map((r) => r.runId ?? null),
       ],
@@ -50,3 +50,19 @@ export class OutboxInsertRepository {
 }
 
 export const OUTBOX_NOTIFY_CHANNEL = 'buffalo_outbox';
+
+/**
+ * JSON text a jsonb column accepts. jsonb refuses \u0000 and unpaired surrogates, and one such
+ * character in a vendor's free text would fail the whole insert on every retry (a webhook answered
+ * 503 forever, a sync page that never commits). JSON.stringify writes exactly those two as \uXXXX
+ * escapes (paired surrogates it writes raw), so each escape not itself escaped becomes \ufffd:
+ * the event is kept, with U+FFFD where the unstorable character was.
+ */
+export function jsonbText(value: unknown): string {
+  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');
+}
+
+/** Postgres text cannot hold U+0000 either (unpaired surrogates the driver already encodes as U+FFFD). */
+function storableText(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '\ufffd') : s;
+}
