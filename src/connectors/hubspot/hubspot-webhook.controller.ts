@@ -2,7 +2,8 @@ import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { AppError, Errors } from '../../common/errors.js';
+import { Errors } from '../../common/errors.js';
+import { parseWebhookJson } from '../../webhooks/webhook-json.js';
 import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { verifyHubspotSignatureV3 } from './hubspot-signature.js';
 import { validateWebhookBatch, webhookInsert } from './hubspot-webhook.event.js';
@@ -62,12 +63,7 @@ export class HubspotWebhookController {
       throw Errors.badRequest('invalid_signature', `Invalid HubSpot signature: ${why}.`);
     }
 
-    let body: unknown;
-    try {
-      body = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
-    }
+    const body = parseWebhookJson(rawBody);
     const { events, issues } = validateWebhookBatch(body);
     if (issues.length) throw Errors.validation(issues);
     const receipt = await this.receiver.store('batch', events.map(webhookInsert));

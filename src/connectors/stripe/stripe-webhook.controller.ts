@@ -12,7 +12,8 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { AppError, Errors } from '../../common/errors.js';
+import { Errors } from '../../common/errors.js';
+import { parseWebhookJson } from '../../webhooks/webhook-json.js';
 import { WebhookReceiver, type Receipt } from '../../webhooks/webhook-receiver.service.js';
 import { eventRow } from './stripe-outbox-rows.js';
 import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook-event.js';
@@ -135,12 +136,7 @@ export class StripeWebhookController {
       throw Errors.badRequest('invalid_signature', `Invalid Stripe signature: ${why}.`);
     }
 
-    let body: unknown;
-    try {
-      body = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
-    }
+    const body = parseWebhookJson(rawBody);
     const issues = stripeEventIssues(body);
     if (issues.length) throw Errors.validation(issues);
     const event = body as StripeEventEnvelope;
