@@ -20,12 +20,26 @@ function hasBody(req: Request): boolean {
 }
 
 /**
+ * A body-parser error without a `type` (a corrupt gzip or brotli stream) carries zlib's text; it is
+ * the client's fault like the typed ones the exception filter maps, so it becomes a 400 here.
+ */
+function readingBody(parser: (req: Request, res: Response, next: NextFunction) => void) {
+  return (req: Request, res: Response, next: NextFunction) =>
+    parser(req, res, (err?: unknown) => {
+      const e = err as { type?: unknown; status?: unknown } | undefined;
+      if (!e || e.type !== undefined || e.status !== 400) return next(err);
+      const message = 'The request body could not be decoded with its Content-Encoding.';
+      next(new AppError(400, 'validation_failed', message, { issues: [{ in: 'body', field: '', message }] }));
+    });
+}
+
+/**
  * Webhooks get the raw bytes (signatures are verified on them); everything else is JSON only.
  * A body with another media type is refused with 415 before any handler runs.
  */
 function bodyParsing(config: AppConfig) {
-  const raw = express.raw({ type: () => true, limit: config.limits.webhookBodyBytes });
-  const json = express.json({ limit: config.limits.jsonBodyBytes, strict: false, type: () => true });
+  const raw = readingBody(express.raw({ type: () => true, limit: config.limits.webhookBodyBytes }));
+  const json = readingBody(express.json({ limit: config.limits.jsonBodyBytes, strict: false, type: () => true }));
   return (req: Request, res: Response, next: NextFunction) => {
     if (!BODY_METHODS.has(req.method)) return next();
     if (req.path.startsWith('/webhooks/')) return raw(req, res, next);
