@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { AppError } from './errors.js';
 import { logger } from './logger.js';
 import { requestIdOf } from './request-id.js';
@@ -15,6 +16,10 @@ function fromHttpLayer(err: any): AppError | null {
   }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError(415, 'unsupported_media_type', 'Unsupported content encoding or charset.');
   if (type === 'request.aborted') return new AppError(400, 'request_aborted', 'The request was aborted.');
+  // Express could not percent-decode a path parameter (e.g. /runs/%E0%A4%A).
+  if (err instanceof URIError) {
+    return new AppError(400, 'validation_failed', 'A path parameter is not valid percent-encoding.', { issues: [{ in: 'params', field: '', message: 'Path parameter is not valid percent-encoding.' }] });
+  }
   return null;
 }
 
@@ -34,7 +39,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       err = new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`, { path: req.path });
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
-      err = new AppError(status, status === 405 ? 'method_not_allowed' : 'bad_request', exception.message);
+      // The message of an HTTP-layer error may be library text; the status line says enough.
+      err = new AppError(status, status === 405 ? 'method_not_allowed' : 'bad_request', `${STATUS_CODES[status] ?? 'Bad Request'}.`);
     } else if (isDbUnavailable(exception)) {
       logger.warn('database unavailable', { err: (exception as Error)?.message, path: req.path });
       err = new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', {}, { 'Retry-After': '5' });
