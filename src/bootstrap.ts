@@ -42,7 +42,8 @@ function bodyParsing(config: AppConfig) {
   const json = readingBody(express.json({ limit: config.limits.jsonBodyBytes, strict: false, type: () => true }));
   return (req: Request, res: Response, next: NextFunction) => {
     if (!BODY_METHODS.has(req.method)) return next();
-    if (req.path.startsWith('/webhooks/')) return raw(req, res, next);
+    // Express routes case-insensitively, so /Webhooks/Stripe reaches the Stripe controller too.
+    if (/^\/webhooks\//i.test(req.path)) return raw(req, res, next);
     if (!hasBody(req)) return next();
     const type = req.header('content-type') ?? '';
     if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
