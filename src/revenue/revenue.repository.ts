@@ -158,8 +158,10 @@ export class RevenueRepository {
     const where = counted(p, f, f.currency);
     const tz = p.bind(f.tz);
     const [row] = await sql.query<{ first_day: string | null; last_day: string | null }>(
-      `SELECT to_char(min(occurred_at) AT TIME ZONE ${tz}, 'YYYY-MM-DD') AS first_day,
-              to_char(max(occurred_at) AT TIME ZONE ${tz}, 'YYYY-MM-DD') AS last_day
+      // Clamped to 9999-12-31: east of UTC the last instants of year 9999 fall on 10000-01-01, a
+      // five-digit date that compares below every four-digit one (an open range came out empty).
+      `SELECT to_char(LEAST(min(occurred_at) AT TIME ZONE ${tz}, '9999-12-31'::timestamp), 'YYYY-MM-DD') AS first_day,
+              to_char(LEAST(max(occurred_at) AT TIME ZONE ${tz}, '9999-12-31'::timestamp), 'YYYY-MM-DD') AS last_day
          FROM payments WHERE ${where}`,
       p.values,
     );
