@@ -9,14 +9,17 @@ import { ENTITY_SPECS, type EntitySpec, type HubspotEntity, type HubspotObject }
 /** HubSpot datetimes arrive as ISO 8601 or, in older surfaces and webhooks, epoch milliseconds. */
 export function parseHubspotTime(v: unknown): Date | null {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v;
-  if (typeof v === 'number') return Number.isFinite(v) ? new Date(v) : null;
+  if (typeof v === 'number') return storable(new Date(v));
   if (typeof v !== 'string' || v.trim() === '') return null;
   const s = v.trim();
-  if (/^\d{10,16}$/.test(s)) return new Date(Number(s));
+  if (/^\d{10,16}$/.test(s)) return storable(new Date(Number(s)));
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)) return null;
   const d = new Date(s);
   return Number.isNaN(d.getTime()) ? null : d;
 }
+
+/** An Invalid Date (epoch ms past ±8.64e15) or a year past 9999 cannot be stored: treated as absent. */
+const storable = (d: Date): Date | null => (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999 ? null : d);
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
 

@@ -53,6 +53,9 @@ export function ref(o: Json, key: string): string | null {
   return null;
 }
 
+/** Unix seconds as a Date; past year 9999 it cannot be stored, so it is a payload error, not a retry. */
 export function seconds(unix: number): Date {
-  return new Date(unix * 1000);
+  const d = new Date(unix * 1000);
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999) throw new StripePayloadError(`timestamp ${unix} is past year 9999`);
+  return d;
 }
