@@ -5,6 +5,7 @@ import pg from 'pg';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { signStripePayload } from '../../src/sandbox/stripe/index.js';
 import { signHubSpotV3 } from '../../src/sandbox/hubspot/hubspot-webhook-sender.js';
+import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 
 /**
  * The HTTP surface under hostile input, checked from the outside against CONTRACT.md: every
@@ -252,6 +253,39 @@ describe('hostile input over HTTP', () => {
       const res = await request(t.url).get('/runs/%E0%A4%A').set('x-api-key', TEST_API_KEY);
       expectContractError(res, 400, 'validation_failed');
       expect(res.body.issues).toEqual([expect.objectContaining({ in: 'params' })]);
+    });
+  });
+
+  describe('money dated at the very end of year 9999', () => {
+    // 9999-12-31T23:59:59Z is already 10000-01-01 on Kiritimati (UTC+14).
+    beforeAll(async () => {
+      for (const [id, created] of [['evt_edge_2026', Date.UTC(2026, 5, 15) / 1000], ['evt_edge_9999', 253_402_300_799], ['evt_edge_unsafe', Number.MAX_SAFE_INTEGER]] as const) {
+        const event = stripeEvent(id);
+        event.data.object.created = created;
+        expect((await postStripe(JSON.stringify(event))).status).toBe(200);
+      }
+      await t.app.get(OutboxWorker).drain();
+    });
+
+    it('an open-ended query answers the same in a UTC+14 zone as in UTC (no silent zero from a five-digit year)', async () => {
+      for (const tz of ['UTC', 'Pacific/Kiritimati']) {
+        for (const view of ['summary', 'daily', 'weekly']) {
+          const res = await request(t.url).get(`/metrics/revenue/${view}`).query({ tz }).set('x-api-key', TEST_API_KEY);
+          expectContractError(res, 400, 'date_range_too_large');
+        }
+      }
+    });
+
+    it('explicit ranges still count the 2026 charge, and the last UTC day holds the 9999 one', async () => {
+      const y2026 = await request(t.url).get('/metrics/revenue/summary').query({ startDate: '2026-06-15', endDate: '2026-06-15', tz: 'Pacific/Kiritimati' }).set('x-api-key', TEST_API_KEY);
+      expect(y2026.body).toMatchObject({ grossCents: '1200', count: 1 });
+      const last = await request(t.url).get('/metrics/revenue/daily').query({ startDate: '9999-12-31', endDate: '9999-12-31' }).set('x-api-key', TEST_API_KEY);
+      expect(last.body).toMatchObject({ grossCents: '1200', count: 1, breakdown: [expect.objectContaining({ date: '9999-12-31', grossCents: '1200' })] });
+    });
+
+    it('a charge created past year 9999 is dead-lettered as invalid_payload at once, not retried as transient', async () => {
+      const [row] = await t.db.query<{ status: string; failure_class: string }>(`SELECT status, failure_class FROM ingest_outbox WHERE dedupe_key = 'evt_edge_unsafe'`);
+      expect(row).toEqual({ status: 'dead', failure_class: 'invalid_payload' });
     });
   });
 
