@@ -158,14 +158,15 @@ export class RevenueRepository {
     const where = counted(p, f, f.currency);
     const tz = p.bind(f.tz);
     const [row] = await sql.query<{ first_day: string | null; last_day: string | null }>(
-      // Clamped to 9999-12-31: east of UTC the last instants of year 9999 fall on 10000-01-01, a
-      // five-digit date that compares below every four-digit one (an open range came out empty).
-      `SELECT to_char(LEAST(min(occurred_at) AT TIME ZONE ${tz}, '9999-12-31'::timestamp), 'YYYY-MM-DD') AS first_day,
-              to_char(LEAST(max(occurred_at) AT TIME ZONE ${tz}, '9999-12-31'::timestamp), 'YYYY-MM-DD') AS last_day
+      `SELECT to_char(min(occurred_at) AT TIME ZONE ${tz}, 'YYYY-MM-DD') AS first_day,
+              to_char(max(occurred_at) AT TIME ZONE ${tz}, 'YYYY-MM-DD') AS last_day
          FROM payments WHERE ${where}`,
       p.values,
     );
-    return row?.first_day && row.last_day ? { firstDay: row.first_day, lastDay: row.last_day } : null;
+    // East of UTC the last instants of year 9999 fall on 10000-01-01, a five-digit date that
+    // compares below every four-digit one (an open range came out empty): clamp to 9999-12-31.
+    const clamp = (day: string) => (day.length > 10 ? '9999-12-31' : day);
+    return row?.first_day && row.last_day ? { firstDay: clamp(row.first_day), lastDay: clamp(row.last_day) } : null;
   }
 
   /**
