@@ -4,14 +4,22 @@ import pg from 'pg';
 import { migrationsList } from '../../migrations/index.js';
 import { logger } from '../common/logger.js';
 
+/**
+ * How long a query waits for a pooled connection (a new one connecting, or a busy pool's turn).
+ * Without it a Postgres that accepts TCP but never answers (a frozen server, a full backlog) held
+ * every request forever; with it they fail as "database unavailable" (503) and the vendor retries.
+ */
+export const DB_CONNECT_TIMEOUT_MS = 10_000;
+
 /** bigint (int8) stays a string from the driver; we convert to BigInt where money is handled. */
-export async function createOrm(clientUrl: string, poolMax = 20): Promise<MikroORM> {
+export async function createOrm(clientUrl: string, poolMax = 20, connectTimeoutMs = DB_CONNECT_TIMEOUT_MS): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl,
     entities: [],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     pool: { min: 0, max: poolMax },
+    driverOptions: { connectionTimeoutMillis: connectTimeoutMs },
     debug: false,
     logger: (message: string) => logger.debug('mikro-orm', { message }),
     allowGlobalContext: false,
