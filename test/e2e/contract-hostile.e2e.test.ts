@@ -289,6 +289,30 @@ describe('hostile input over HTTP', () => {
     });
   });
 
+  describe('an unknown route is 404 not_found whatever body comes with it', () => {
+    it.each([
+      ['POST', '/nope', 'text/plain', 'hello'],
+      ['DELETE', '/runs', 'application/x-www-form-urlencoded', 'a=1'],
+      ['PATCH', '/metrics/revenue/summary', 'application/json', '{not json'],
+      ['PUT', '/outbox/replay', 'application/json', JSON.stringify({ pad: 'x'.repeat(200_000) })],
+    ])('%s %s with %s', async (method, path, type, body) => {
+      const res = await request(t.url)[method.toLowerCase() as 'post'](path).set('x-api-key', TEST_API_KEY).set('content-type', type).send(body);
+      expectContractError(res, 404, 'not_found');
+      expect(res.body.path).toBe(path);
+    });
+
+    it('a known route still refuses the same bodies with 415, 400 and 413', async () => {
+      const post = (type: string, body: string) =>
+        request(t.url).post('/outbox/replay').set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', `hostile-body-${type}-${body.length}`).set('content-type', type).send(body);
+      expectContractError(await post('text/plain', 'hello'), 415, 'unsupported_media_type');
+      expectContractError(await post('application/json', '{not json'), 400, 'validation_failed');
+      expectContractError(await post('application/json', JSON.stringify({ pad: 'x'.repeat(200_000) })), 413, 'payload_too_large');
+      // Before auth, as before: a body error is reported even without a key.
+      const anon = await request(t.url).post('/outbox/replay').set('content-type', 'text/plain').send('hello');
+      expectContractError(anon, 415, 'unsupported_media_type');
+    });
+  });
+
   it('the webhook path matches case-insensitively like every route, so it gets the raw bytes too', async () => {
     const body = JSON.stringify(stripeEvent('evt_mixed_case_path'));
     const res = await postStripe(body, undefined, '/Webhooks/Stripe');

@@ -1,0 +1,21 @@
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+
+const BODY_ERROR = Symbol('bodyError');
+
+/**
+ * Body parsing runs before routing, so a 415/400/413 raised there would answer a request for a
+ * route that does not exist. The error is parked on the request instead: an unknown route still
+ * gets 404 not_found, and a known one gets the body error from BodyErrorGuard before anything else
+ * (global guards run before auth and the handler).
+ */
+export function deferBodyError(req: object, err: unknown): void {
+  (req as Record<symbol, unknown>)[BODY_ERROR] = err;
+}
+
+export class BodyErrorGuard implements CanActivate {
+  canActivate(ctx: ExecutionContext): boolean {
+    const err = ctx.switchToHttp().getRequest<Record<symbol, unknown>>()[BODY_ERROR];
+    if (err) throw err;
+    return true;
+  }
+}
