@@ -19,8 +19,10 @@ export class PgLocks {
   private readonly pool: pg.Pool;
   private listeners: pg.Client[] = [];
 
-  constructor(private readonly url: string, max = 16) {
-    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000 });
+  // Each running sync holds one connection for its whole run: size for many calendars, and time
+  // out (an error the caller reports) rather than queue forever behind long runs.
+  constructor(private readonly url: string, max = 40) {
+    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 15_000 });
     this.pool.on('error', () => undefined);
   }
 
