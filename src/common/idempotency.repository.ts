@@ -11,20 +11,30 @@ export interface IdempotencyRow {
   responseBody: unknown;
 }
 
+/** Far longer than any admin request runs (the replay wait gives up after 15 s). */
+const ABANDONED_AFTER = '2 minutes';
+
 @Injectable()
 export class IdempotencyRepository {
   constructor(private readonly db: Database) {}
 
-  /** Claims the key; returns false when a live (unexpired) record already holds it. */
+  /**
+   * Claims the key; returns false when a live record already holds it. An expired record is
+   * replaced in the same statement, so the claim stays atomic. So is an abandoned one: a claim
+   * still in progress after ABANDONED_AFTER (the process died, or Postgres went away before the
+   * outcome was written) would otherwise answer 409 in_progress to every retry for 24 h; the same
+   * request may take it over and run again (admin POSTs are safe to repeat).
+   */
   async claim(key: string, method: string, route: string, bodyHash: string): Promise<boolean> {
-    // An expired record is replaced in the same statement, so the claim stays atomic.
     const rows = await this.db.query(
       `INSERT INTO api_idempotency (key, method, route, body_hash) VALUES ($1, $2, $3, $4)
        ON CONFLICT (key) DO UPDATE SET method = excluded.method, route = excluded.route, body_hash = excluded.body_hash,
          state = 'in_progress', response_status = NULL, response_body = NULL, created_at = now(), expires_at = now() + interval '24 hours'
        WHERE api_idempotency.expires_at < now()
+          OR (api_idempotency.state = 'in_progress' AND api_idempotency.created_at < now() - $5::interval
+              AND (api_idempotency.method, api_idempotency.route, api_idempotency.body_hash) = (excluded.method, excluded.route, excluded.body_hash))
        RETURNING key`,
-      [key, method, route, bodyHash],
+      [key, method, route, bodyHash, ABANDONED_AFTER],
     );
     return rows.length === 1;
   }

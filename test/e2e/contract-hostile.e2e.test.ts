@@ -313,6 +313,32 @@ describe('hostile input over HTTP', () => {
     });
   });
 
+  describe('an Idempotency-Key whose request never recorded its outcome (crash, or Postgres lost mid-request)', () => {
+    const replay = (key: string, since = '2026-01-01T00:00:00Z') =>
+      request(t.url).post('/outbox/replay').set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', key).send({ source: 'stripe', since });
+    const abandon = (key: string, age: string) =>
+      t.db.query(`UPDATE api_idempotency SET state = 'in_progress', response_status = NULL, response_body = NULL, created_at = now() - $2::interval WHERE key = $1`, [key, age]);
+
+    it('is taken over by a retry with the same request once abandoned, instead of 409 in_progress for 24 h', async () => {
+      expect((await replay('hostile-abandoned')).status).toBe(200);
+      await abandon('hostile-abandoned', '10 minutes');
+      const t0 = Date.now();
+      const retry = await replay('hostile-abandoned');
+      expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const again = await replay('hostile-abandoned');
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(retry.body);
+    });
+
+    it('is not taken over by a request with another body', async () => {
+      expect((await replay('hostile-abandoned-2')).status).toBe(200);
+      await abandon('hostile-abandoned-2', '10 minutes');
+      expectContractError(await replay('hostile-abandoned-2', '2026-02-01T00:00:00Z'), 409, 'idempotency_key_mismatch');
+    });
+  });
+
   it('the webhook path matches case-insensitively like every route, so it gets the raw bytes too', async () => {
     const body = JSON.stringify(stripeEvent('evt_mixed_case_path'));
     const res = await postStripe(body, undefined, '/Webhooks/Stripe');
