@@ -1,10 +1,11 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
 import { HttpMetrics, fmtLabels } from '../common/http-metrics.js';
+import { requestIdOf } from '../common/request-id.js';
 import { HealthRepository } from './health.repository.js';
 import { enabledSources } from './enabled-sources.js';
 
@@ -36,8 +37,21 @@ export class HealthController {
       example: { status: 'ok', syncStatus: 'healthy', checks: { db: { ok: true, latencyMs: 3 }, stripe: { ok: true, lastSync: '2026-06-15T10:00:00.000Z' } }, uptimeS: 42 },
     },
   })
-  @ApiServiceUnavailableResponse({ description: 'Postgres does not answer', schema: { example: { status: 'down', syncStatus: 'degraded', checks: { db: { ok: false } }, uptimeS: 42 } } })
-  async readyz(@Res() res: Response) {
+  @ApiServiceUnavailableResponse({
+    description: 'Postgres does not answer',
+    schema: {
+      example: {
+        status: 'down',
+        syncStatus: 'degraded',
+        checks: { db: { ok: false, error: 'database_unavailable' } },
+        uptimeS: 42,
+        error: 'database_unavailable',
+        message: 'The database is unavailable.',
+        requestId: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f',
+      },
+    },
+  })
+  async readyz(@Req() req: Request, @Res() res: Response) {
     const db = await this.indicators
       .check('db')
       .attempt(async () => ({ latencyMs: await this.db.ping() }))
@@ -55,7 +69,12 @@ export class HealthController {
       }
     }
     const body = { status: dbOk ? (syncStatus === 'healthy' ? 'ok' : 'degraded') : 'down', syncStatus, checks, uptimeS: uptimeS() };
-    res.status(dbOk ? 200 : 503).json(body);
+    if (dbOk) {
+      res.status(200).json(body);
+      return;
+    }
+    // A 503 like every other: the contract's error fields beside the readiness report.
+    res.status(503).json({ ...body, error: 'database_unavailable', message: 'The database is unavailable.', requestId: requestIdOf(req) });
   }
 
   @Get('metrics')

@@ -375,7 +375,10 @@ describe('Postgres refusing connections (ALLOW_CONNECTIONS false) is "database u
       expectContractError(await request(t.url).get('/outbox/stats').set('x-admin-api-key', TEST_ADMIN_KEY), 503, 'database_unavailable');
       const hook = await request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signStripePayload(body, STRIPE_SECRET)).send(body);
       expectContractError(hook, 503, 'database_unavailable');
-      expect((await request(t.url).get('/readyz')).status).toBe(503);
+      // Its own documented body, plus the error fields every non-2xx carries.
+      const ready = await request(t.url).get('/readyz');
+      expectContractError(ready, 503, 'database_unavailable');
+      expect(ready.body).toMatchObject({ status: 'down', syncStatus: 'degraded', checks: { db: { ok: false } } });
     } finally {
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
       await admin.end();
