@@ -49,6 +49,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       logger.error('unhandled error', { errorId, path: req.path, method: req.method, err: (exception as Error)?.message, stack: (exception as Error)?.stack?.split('\n').slice(0, 6).join(' | ') });
       err = new AppError(500, 'internal_error', 'An unexpected error occurred; quote the errorId when reporting it.', { errorId });
     }
+    // Every 500 (metric_drift too) names the log line it can be found under.
+    if (err.status === 500 && err.extra.errorId === undefined) err = new AppError(500, err.code, err.message, { ...err.extra, errorId: randomUUID() }, err.headers);
     if (err.status >= 500 && err.code !== 'internal_error') logger.error('request failed', { code: err.code, status: err.status, path: req.path, ...err.extra });
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);

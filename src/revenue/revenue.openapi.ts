@@ -190,6 +190,7 @@ const drift = () =>
           error: 'metric_drift',
           message: 'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.',
           requestId: RID,
+          errorId: '0b7c6d2e-4f1a-4e8b-9c3d-2a1b0c9d8e7f',
         },
       },
     },

@@ -6,6 +6,7 @@ import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../supp
 import { signStripePayload } from '../../src/sandbox/stripe/index.js';
 import { signHubSpotV3 } from '../../src/sandbox/hubspot/hubspot-webhook-sender.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
+import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
 
 /**
  * The HTTP surface under hostile input, checked from the outside against CONTRACT.md: every
@@ -337,6 +338,19 @@ describe('hostile input over HTTP', () => {
       await abandon('hostile-abandoned-2', '10 minutes');
       expectContractError(await replay('hostile-abandoned-2', '2026-02-01T00:00:00Z'), 409, 'idempotency_key_mismatch');
     });
+  });
+
+  it('every 500 carries an errorId, metric_drift included', async () => {
+    const repo = t.app.get(RevenueRepository);
+    const original = repo.totals;
+    repo.totals = async (...args) => ({ ...(await original.apply(repo, args)), count: -1 });
+    try {
+      const res = await request(t.url).get('/metrics/revenue/summary').query({ startDate: '2026-06-01', endDate: '2026-06-30' }).set('x-api-key', TEST_API_KEY);
+      expectContractError(res, 500, 'metric_drift');
+      expect(res.body.errorId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      repo.totals = original;
+    }
   });
 
   it('the webhook path matches case-insensitively like every route, so it gets the raw bytes too', async () => {

@@ -191,7 +191,7 @@ describe('metric_drift over HTTP', () => {
       for (const path of paths) {
         const res = await get(path);
         expect(res.status, path).toBe(500);
-        expect(res.body).toEqual({ error: 'metric_drift', message: expect.any(String), requestId: 'rev-e2e-1' });
+        expect(res.body).toEqual({ error: 'metric_drift', message: expect.any(String), requestId: 'rev-e2e-1', errorId: expect.any(String) });
       }
     } finally {
       repo.totals = original;
