@@ -5,7 +5,14 @@ const errorSchema = {
   type: 'object',
   required: ['error', 'message', 'requestId'],
   properties: {
-    error: { type: 'string', example: 'validation_failed' },
+    error: {
+      type: 'string',
+      example: 'validation_failed',
+      description:
+        'Snake-case code. Besides each route\'s own: not_found, validation_failed, unauthorized, payload_too_large, unsupported_media_type, ' +
+        'database_unavailable (503, Retry-After), internal_error (500, with errorId); and for requests refused before routing: ' +
+        'bad_request (400, not valid HTTP or no Host), headers_too_large (431), request_timeout (408).',
+    },
     message: { type: 'string', example: 'startDate must be a real calendar date in YYYY-MM-DD format.' },
     requestId: { type: 'string', example: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f' },
     code: { type: 'string', description: 'Sub-code (401: invalid_api_key | invalid_admin_key)' },
