@@ -59,6 +59,7 @@ async function main() {
     SCHEDULER: 'off',
     WORKER: 'on',
     LOG_LEVEL: 'error',
+    RATE_LIMIT_PER_S: '0',
   });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');

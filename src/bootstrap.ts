@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppError } from './common/errors.js';
 import { NestJsonLogger } from './common/logger.js';
 import { requestIdMiddleware } from './common/request-id.js';
+import { rateLimit } from './common/rate-limit.js';
 import { setupSwagger } from './common/swagger.js';
 
 /** Methods whose bodies we parse. */
@@ -70,6 +71,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.set('query parser', 'simple');
   app.use(requestIdMiddleware);
   app.use(requireHostHeader);
+  app.use(rateLimit(config.limits.ratePerS, config.limits.rateBurst));
   app.use(bodyParsing(config));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalGuards(new BodyErrorGuard());

@@ -70,6 +70,14 @@ export class Validator {
     return v;
   }
 
+  /** Refuses fields outside `allowed`: a misspelt parameter must not silently widen a query. */
+  onlyKnown(allowed: readonly string[]): this {
+    for (const key of Object.keys(this.input)) {
+      if (!allowed.includes(key)) this.fail(key, `Unknown ${this.where === 'body' ? 'field' : 'parameter'} ${key}; allowed: ${allowed.join(', ')}.`);
+    }
+    return this;
+  }
+
   done(): void {
     if (this.issues.length) throw Errors.validation(this.issues);
   }

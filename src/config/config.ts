@@ -15,7 +15,7 @@ export interface AppConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   worker: { enabled: boolean; batchSize: number; pollMs: number; leaseMs: number; maxAttempts: number; concurrency: number };
   scheduler: { enabled: boolean };
-  limits: { jsonBodyBytes: number; webhookBodyBytes: number };
+  limits: { jsonBodyBytes: number; webhookBodyBytes: number; ratePerS: number; rateBurst: number };
   retention: { doneDays: number };
   stripe: {
     apiKey: string | null;
@@ -164,6 +164,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     limits: {
       jsonBodyBytes: int(env, 'MAX_JSON_BODY_BYTES', 100_000, 1024, 50_000_000),
       webhookBodyBytes: int(env, 'MAX_WEBHOOK_BODY_BYTES', 1_000_000, 1024, 50_000_000),
+      ratePerS: int(env, 'RATE_LIMIT_PER_S', 100, 0, 100_000),
+      rateBurst: int(env, 'RATE_LIMIT_BURST', 300, 1, 1_000_000),
     },
     retention: { doneDays: int(env, 'OUTBOX_RETENTION_DAYS', 7, 1, 3650) },
     stripe: {

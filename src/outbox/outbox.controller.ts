@@ -101,7 +101,7 @@ export class OutboxController {
     const v = new Validator('query', query);
     const limit = v.int('limit', { min: 1, max: 200, def: 50 });
     const before = v.id('before');
-    for (const k of Object.keys(query)) if (k !== 'limit' && k !== 'before') v.fail(k, `${k} is not a known query parameter.`);
+    v.onlyKnown(['limit', 'before']);
     v.done();
     const page = await this.outbox.listDead(limit!, before ?? null);
     return {
@@ -160,7 +160,7 @@ export class OutboxController {
     const source = v.oneOf('source', SOURCES, { required: true });
     const since = v.instant('since', { required: true });
     const until = v.instant('until');
-    for (const k of Object.keys(body)) if (!REPLAY_FIELDS.has(k)) v.fail(k, `${k} is not a known field.`);
+    v.onlyKnown([...REPLAY_FIELDS]);
     const end = until ?? new Date();
     if (since && !v.issues.some((i) => i.field === 'until') && since.getTime() >= end.getTime()) {
       v.fail(until ? 'until' : 'since', until ? 'since must be before until.' : 'since must be in the past.');

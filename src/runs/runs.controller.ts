@@ -94,7 +94,7 @@ export class RunsController {
   @ApiOkResponse({ description: 'A page of runs', schema: runListSchema })
   @ApiResponse({ status: 400, ...listErrors.badRequest })
   async list(@Query() query: Record<string, unknown>) {
-    const v = new Validator('query', query);
+    const v = new Validator('query', query).onlyKnown(['source', 'status', 'entity', 'limit', 'before']);
     const source = v.oneOf('source', SOURCES);
     const status = v.oneOf('status', RUN_STATUSES);
     const entity = v.string('entity', { max: 300, pattern: ENTITY_PATTERN, patternHint: 'must be an entity name (printable characters, no spaces)' });
