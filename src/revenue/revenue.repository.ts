@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.js';
 import type { RevenueSource } from '../records/record.types.js';
 import type { DayFigures, Figures } from './revenue-buckets.js';
+import { addDays } from './revenue-calendar.js';
 
 /**
  * Revenue aggregates, in SQL only: no query here returns ledger rows, only sums and counts.
@@ -120,22 +121,30 @@ export class RevenueRepository {
   }
 
   /**
-   * Sparse per-day figures over [from, to), each row on its zone-local date, ascending. The caller
-   * passes local midnights; a row landing outside the requested days would expose a bound bug.
+   * Sparse per-day figures for local days `firstDay..lastDay` (rows in [from, to)), ascending.
+   * Each row is placed by binary search among the days' local midnights (width_bucket), computed
+   * once per request with the same localMidnight rule as the window; converting every row's
+   * instant to a zone-local date costs twice as much. A row outside the days' midnights keeps an
+   * out-of-range date (the day before or after) so the caller reports it as drift, never drops it.
    */
-  async dailyFigures(sql: Sql, w: LocalDayWindow): Promise<DayFigures[]> {
+  async dailyFigures(sql: Sql, w: LocalDayWindow & { firstDay: string; lastDay: string }): Promise<DayFigures[]> {
     const p = new Params();
     const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const tz = p.bind(w.tz);
-    // Group on the date and format afterwards: to_char per row would dominate the cost.
-    const rows = await sql.query<FigureRow & { day: string }>(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, gross, refunds, count, refund_count
-         FROM (SELECT (occurred_at AT TIME ZONE ${tz})::date AS day, ${FIGURES}
-                 FROM payments WHERE ${where} GROUP BY 1) AS per_day
-        ORDER BY per_day.day`,
+    const first = p.bind(w.firstDay);
+    const last = p.bind(w.lastDay);
+    const rows = await sql.query<FigureRow & { i: number }>(
+      `WITH bounds AS MATERIALIZED (
+         SELECT array_agg(${localMidnight('g.day', tz)} ORDER BY g.day) AS at
+           FROM generate_series(${first}::date, ${last}::date + 1, interval '1 day') AS s(d),
+                LATERAL (SELECT s.d::date AS day) AS g
+       )
+       SELECT width_bucket(occurred_at, bounds.at) AS i, ${FIGURES}
+         FROM payments, bounds WHERE ${where}
+        GROUP BY 1 ORDER BY 1`,
       p.values,
     );
-    return rows.map((r) => ({ date: r.day, ...toFigures(r) }));
+    return rows.map((r) => ({ date: addDays(w.firstDay, Number(r.i) - 1), ...toFigures(r) }));
   }
 
   /**

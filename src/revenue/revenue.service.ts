@@ -93,7 +93,7 @@ export class RevenueService {
 
     const bounds = startDate === q.startDate && endDate === q.endDate ? asked : await this.window(sql, q.tz, startDate, endDate);
     const window = { ...base, from: bounds.from!, to: bounds.to! };
-    const dayRows = await this.repo.dailyFigures(sql, window);
+    const dayRows = await this.repo.dailyFigures(sql, { ...window, firstDay: startDate, lastDay: endDate });
     const totals = await this.repo.totals(sql, window);
     const dense = denseDays(startDate, endDate, dayRows);
     const weeks = rollupWeeks(dense);

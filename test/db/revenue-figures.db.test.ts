@@ -223,7 +223,7 @@ describe('one snapshot per request', () => {
     constructor(private readonly outside: Database) {
       super();
     }
-    override async dailyFigures(sql: Sql, w: LocalDayWindow) {
+    override async dailyFigures(sql: Sql, w: LocalDayWindow & { firstDay: string; lastDay: string }) {
       const rows = await super.dailyFigures(sql, w);
       await seedLedger(this.outside, [charge({ at: new Date(Date.parse(w.from) + 12 * 3_600_000), cents: 1_000, currency: w.currency })]);
       return rows;
