@@ -54,22 +54,7 @@ export function refundRecord(raw: unknown, v: VersionHint): PaymentRecord {
   // Stripe documents refund.status as nullable; a missing status is not a success.
   const rawStatus = typeof r.status === 'string' && r.status ? r.status : 'null';
   const st = refundStatus(rawStatus);
-  return {
-    source: 'stripe',
-    kind: 'refund',
-    externalId: str(r, 'id', 'refund'),
-    parentExternalId: ref(r, 'charge'),
-    amountCents: BigInt(int(r, 'amount', 'refund')),
-    currency: currency(r, 'refund'),
-    status: st.status,
-    rawStatus,
-    effect: st.status === 'SUCCEEDED' ? 'refund' : 'none',
-    occurredAt: seconds(int(r, 'created', 'refund')),
-    customerRef: null,
-    description: optStr(r, 'reason'),
-    deletedAt: null,
-    version: { at: v.at, rank: st.rank, tiebreak: v.tiebreak },
-  };
+  return reversal('refund', r, rawStatus, st, st.status === 'SUCCEEDED', v);
 }
 
 export function disputeRecord(raw: unknown, v: VersionHint): PaymentRecord {
@@ -77,19 +62,32 @@ export function disputeRecord(raw: unknown, v: VersionHint): PaymentRecord {
   if (d.object !== 'dispute') throw new StripePayloadError(`expected a dispute, got object "${String(d.object)}"`);
   const rawStatus = str(d, 'status', 'dispute');
   const st = disputeStatus(rawStatus);
+  // Only a lost dispute takes money back; won or open ones change nothing.
+  return reversal('dispute', d, rawStatus, st, st.status === 'LOST', v);
+}
+
+/** Refunds and disputes: money going back on a charge, counted on their own date when `counts`. */
+function reversal(
+  kind: 'refund' | 'dispute',
+  o: Record<string, unknown>,
+  rawStatus: string,
+  st: { status: PaymentRecord['status']; rank: number },
+  counts: boolean,
+  v: VersionHint,
+): PaymentRecord {
   return {
     source: 'stripe',
-    kind: 'dispute',
-    externalId: str(d, 'id', 'dispute'),
-    parentExternalId: ref(d, 'charge'),
-    amountCents: BigInt(int(d, 'amount', 'dispute')),
-    currency: currency(d, 'dispute'),
+    kind,
+    externalId: str(o, 'id', kind),
+    parentExternalId: ref(o, 'charge'),
+    amountCents: BigInt(int(o, 'amount', kind)),
+    currency: currency(o, kind),
     status: st.status,
     rawStatus,
-    effect: st.status === 'LOST' ? 'refund' : 'none',
-    occurredAt: seconds(int(d, 'created', 'dispute')),
+    effect: counts ? 'refund' : 'none',
+    occurredAt: seconds(int(o, 'created', kind)),
     customerRef: null,
-    description: optStr(d, 'reason'),
+    description: optStr(o, 'reason'),
     deletedAt: null,
     version: { at: v.at, rank: st.rank, tiebreak: v.tiebreak },
   };
