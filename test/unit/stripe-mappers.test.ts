@@ -221,3 +221,28 @@ describe('stripe polled snapshots', () => {
     expect(unmappedStatus(CHARGE)).toBeNull();
   });
 });
+
+describe('charge events from older API versions (embedded refunds)', () => {
+  const refunded = withFields(CHARGE, {
+    amount_refunded: 1000,
+    refunded: false,
+    refunds: { object: 'list', has_more: false, data: [withFields(REFUND, { charge: CHARGE.id, status: 'succeeded' })] },
+  });
+
+  it('charge.refunded with refunds.data yields the charge and each refund as its own row', () => {
+    const m = eventRecords(event('charge.refunded', refunded, { api_version: '2020-08-27' }));
+    expect(m.handled).toBe(true);
+    const rows = m.handled ? m.records : [];
+    expect(rows.map((r) => [r.kind, r.externalId, r.effect, r.amountCents])).toEqual([
+      ['charge', CHARGE.id, 'gross', 1099n],
+      ['refund', REFUND.id, 'refund', 1000n],
+    ]);
+    expect(rows[1].parentExternalId).toBe(CHARGE.id);
+  });
+
+  it('a modern charge.refunded (no embedded list) yields only the charge, never a guess from amount_refunded', () => {
+    const modern = withFields(CHARGE, { amount_refunded: 1000 });
+    const m = eventRecords(event('charge.refunded', modern));
+    expect(m.handled && m.records.map((r) => r.kind)).toEqual(['charge']);
+  });
+});

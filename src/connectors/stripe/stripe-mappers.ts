@@ -7,8 +7,9 @@ import { chargeStatus, disputeStatus, refundStatus } from './stripe-status-map.j
  *  - a charge is gross only when it succeeded AND was captured, for `amount_captured`;
  *  - a refund subtracts only when it succeeded (pending, failed, canceled subtract nothing);
  *  - a lost dispute subtracts its amount (kind `dispute`, effect `refund`);
- *  - `amount_refunded` on the charge is never used: refunds are their own rows, so a refund is
- *    counted once whether we learn of it from the charge's events or from the refund itself.
+ *  - `amount_refunded` on the charge is never used: refunds are their own rows (keyed by refund
+ *    id, including those embedded in older-version charge events), so a refund is counted once
+ *    whether we learn of it from the charge's events or from the refund itself.
  * Rows carry the money's own date (`created` of the charge/refund/dispute), so every version of
  * an object lands on the same day no matter which event or poll delivered it.
  */
@@ -163,5 +164,18 @@ export function eventRecords(raw: unknown): EventMapping {
     throw new StripePayloadError(`${head.type} must carry a ${expected}, got "${String(head.object.object)}"`);
   }
   const v: VersionHint = { at: seconds(head.created), tiebreak: head.id };
-  return { handled: true, records: [objectRecord(head.object, v)] };
+  return { handled: true, records: [objectRecord(head.object, v), ...embeddedRefunds(head.object, v)] };
+}
+
+/**
+ * Charges in API versions before 2022-11-15 embed their refunds (`refunds.data`), and a
+ * `charge.refunded` event may be the only news of a refund an account sends. Each embedded refund
+ * becomes its own row keyed by its refund id, so it merges (last-write-wins) with the same refund
+ * seen through refund events or polling instead of counting twice. Newer versions omit the list.
+ */
+function embeddedRefunds(o: Json, v: VersionHint): PaymentRecord[] {
+  if (o.object !== 'charge' || !o.refunds || typeof o.refunds !== 'object') return [];
+  const data = (o.refunds as Json).data;
+  if (!Array.isArray(data)) return [];
+  return data.map((r) => refundRecord(r, v));
 }
