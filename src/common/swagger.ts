@@ -10,7 +10,7 @@ const errorSchema = {
       example: 'validation_failed',
       description:
         'Snake-case code. Besides each route\'s own: not_found, validation_failed, unauthorized, payload_too_large, unsupported_media_type, ' +
-        'database_unavailable (503, Retry-After), internal_error (500, with errorId); and for requests refused before routing: ' +
+        'rate_limited (429, Retry-After), database_unavailable (503, Retry-After), internal_error (500, with errorId); and for requests refused before routing: ' +
         'bad_request (400, not valid HTTP or no Host), headers_too_large (431), request_timeout (408).',
     },
     message: { type: 'string', example: 'startDate must be a real calendar date in YYYY-MM-DD format.' },
@@ -18,6 +18,7 @@ const errorSchema = {
     code: { type: 'string', description: 'Sub-code (401: invalid_api_key | invalid_admin_key)' },
     path: { type: 'string', description: '404 not_found: the unknown path' },
     errorId: { type: 'string', description: '500 internal_error: matches the log line' },
+    retryAfterS: { type: 'integer', description: '429 rate_limited: seconds until a request is accepted again (also in Retry-After)' },
     issues: {
       type: 'array',
       items: {
@@ -41,6 +42,17 @@ export function setupSwagger(app: INestApplication): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Api-Key' }, 'adminApiKey')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // Every keyed route shares the rate limiter's 429 (webhooks and probes are exempt).
+  for (const ops of Object.values(document.paths)) {
+    for (const op of Object.values(ops) as Array<{ security?: unknown[]; responses?: Record<string, unknown> }>) {
+      if (!op?.security?.length || !op.responses || op.responses['429']) continue;
+      op.responses['429'] = {
+        description: 'rate_limited: too many requests for this key; retry after Retry-After seconds',
+        headers: { 'Retry-After': { schema: { type: 'integer' } } },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: 'rate_limited', message: 'Too many requests; retry in 1 s.', requestId: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f', retryAfterS: 1 } } },
+      };
+    }
+  }
   document.components = document.components ?? {};
   document.components.schemas = { ...(document.components.schemas ?? {}), Error: errorSchema as any };
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
