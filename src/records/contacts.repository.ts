@@ -19,8 +19,8 @@ const VERSION_IS_NEWER = `(excluded.version_at, excluded.version_rank, excluded.
  */
 @Injectable()
 export class ContactsRepository {
-  /** Returns how many rows were inserted or changed. */
-  async upsertMany(sql: Sql, records: readonly ContactRecord[], outboxId: string | null = null): Promise<number> {
+  /** Returns how many rows were inserted or changed. A record's own `outboxId` (batched handlers) beats the shared one. */
+  async upsertMany(sql: Sql, records: readonly (ContactRecord & { outboxId?: string | null })[], outboxId: string | null = null): Promise<number> {
     const rows = newestPerKey(records, (r) => `${r.source}\u0000${r.externalId}`);
     if (rows.length === 0) return 0;
     const res = await sql.query(
@@ -47,7 +47,7 @@ export class ContactsRepository {
         rows.map((r) => r.version.at.toISOString()),
         rows.map((r) => r.version.rank),
         rows.map((r) => r.version.tiebreak),
-        rows.map(() => outboxId),
+        rows.map((r) => r.outboxId ?? outboxId),
       ],
     );
     return res.length;

@@ -45,9 +45,10 @@ export class HubspotRecordsHandler implements OutboxHandler, OnModuleInit {
       }
     }
     if (deals.length || contacts.length) {
+      // One statement per table for the whole batch; each record carries the outbox row it came from.
       await ctx.db.tx(async (sql) => {
-        for (const { row, rec } of deals) await this.payments.upsertMany(sql, [rec], row.id);
-        for (const { row, rec } of contacts) await this.contacts.upsertMany(sql, [rec], row.id);
+        await this.payments.upsertMany(sql, deals.map(({ row, rec }) => ({ ...rec, outboxId: row.id })));
+        await this.contacts.upsertMany(sql, contacts.map(({ row, rec }) => ({ ...rec, outboxId: row.id })));
       });
     }
     for (const { row } of [...deals, ...contacts]) outcomes.set(row.id, { status: 'done' });
