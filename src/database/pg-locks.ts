@@ -1,9 +1,19 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
+import type { Sql } from './database.js';
 
 /** 64-bit advisory lock key from a name, stable across processes. */
 export function lockKey(name: string): string {
   return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}
+
+/**
+ * Transaction-level advisory lock on the caller's transaction: held until it commits or rolls
+ * back, so work that fits in one transaction needs no dedicated connection. False when held elsewhere.
+ */
+export async function tryXactLock(sql: Sql, name: string): Promise<boolean> {
+  const [row] = await sql.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [lockKey(name)]);
+  return row?.ok === true;
 }
 
 export interface HeldLock {

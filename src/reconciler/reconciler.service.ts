@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
-import { lockKey } from '../database/pg-locks.js';
+import { tryXactLock } from '../database/pg-locks.js';
 import { HttpMetrics } from '../common/http-metrics.js';
 import { logger } from '../common/logger.js';
 import { OrphansRepository, type OrphanSweep } from './orphans.repository.js';
@@ -56,8 +56,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const graceMs = opts.graceMs ?? ORPHAN_GRACE_MS;
     const giveUpMs = opts.giveUpMs ?? ORPHAN_GIVE_UP_MS;
     const result = await this.db.tx(async (sql) => {
-      const [lock] = await sql.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [lockKey(RECONCILER_LOCK)]);
-      if (!lock?.ok) return null;
+      if (!(await tryXactLock(sql, RECONCILER_LOCK))) return null;
       return this.orphans.sweep(sql, graceMs, giveUpMs);
     });
     if (!result) return null;
