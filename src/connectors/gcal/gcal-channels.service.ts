@@ -5,9 +5,9 @@ import { Database } from '../../database/database.js';
 import { PgLocks } from '../../database/pg-locks.js';
 import { AppError } from '../../common/errors.js';
 import { logger } from '../../common/logger.js';
-import { SyncError } from '../../runs/sync-driver.js';
 import { GcalChannelsRepository, type GcalChannel } from './gcal-channels.repository.js';
 import { GcalConnection } from './gcal-connection.js';
+import { classifyGcalError } from './gcal-errors.js';
 
 export interface WatchedChannel {
   calendarId: string;
@@ -116,7 +116,7 @@ export class GcalChannelsService {
 }
 
 function upstreamError(err: unknown, calendarId: string): AppError {
-  const e = err instanceof SyncError ? err : new SyncError('permanent', String((err as Error)?.message ?? err));
+  const e = classifyGcalError(err);
   if (e.errorClass === 'auth') return new AppError(502, 'gcal_auth_failed', `Google refused our credentials for ${calendarId}: ${e.message}`);
   return new AppError(502, 'gcal_unavailable', `Google Calendar could not open a channel for ${calendarId}: ${e.message}`);
 }
