@@ -6,8 +6,6 @@ import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
 import type { Settlement } from './outbox-retry-policy.js';
 import type { FailureClass, OutboxKind, OutboxOrigin, OutboxRow, OutboxStatus } from './outbox.types.js';
 
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['queued', 'running', 'done', 'error', 'dead', 'ignored'];
-
 export type StatusCounts = Record<OutboxStatus, number>;
 
 export interface OutboxStats {

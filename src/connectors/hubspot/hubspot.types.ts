@@ -44,10 +44,6 @@ export const ENTITY_SPECS: Readonly<Record<HubspotEntity, EntitySpec>> = {
   },
 };
 
-export function specForKind(kind: string): EntitySpec | undefined {
-  return Object.values(ENTITY_SPECS).find((s) => s.kind === kind);
-}
-
 export function specForObjectType(objectType: string): EntitySpec | undefined {
   return Object.values(ENTITY_SPECS).find((s) => s.objectType === objectType);
 }
