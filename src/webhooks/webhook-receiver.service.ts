@@ -27,13 +27,14 @@ export class WebhookReceiver {
     private readonly metrics: HttpMetrics,
   ) {}
 
-  async store(type: string, events: OutboxInsert[]): Promise<Receipt> {
+  /** `batch`: the vendor posts several events at once (HubSpot), so the receipt also says how many were new. */
+  async store(type: string, events: OutboxInsert[], opts: { batch?: boolean } = {}): Promise<Receipt> {
     try {
       // A single statement: atomic on its own, so no explicit transaction (one round trip).
       const res = await this.outbox.insertMany(this.db, events);
       const source = events[0]?.source ?? 'unknown';
       this.metrics.inc('buffalo_webhooks_received_total', { source, duplicate: String(res.inserted === 0) }, 1, 'Webhook deliveries stored');
-      return { received: true, type, duplicate: events.length > 0 && res.inserted === 0, ...(events.length > 1 ? { stored: res.inserted } : {}) };
+      return { received: true, type, duplicate: events.length > 0 && res.inserted === 0, ...(opts.batch ? { stored: res.inserted } : {}) };
     } catch (err) {
       logger.error('webhook could not be stored', { err: (err as Error)?.message, unavailable: isDbUnavailable(err) });
       throw new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', 'The event could not be stored; retry later.', {}, { 'Retry-After': '5' });

@@ -66,8 +66,7 @@ export class HubspotWebhookController {
     const body = parseWebhookJson(rawBody);
     const { events, issues } = validateWebhookBatch(body);
     if (issues.length) throw Errors.validation(issues);
-    const receipt = await this.receiver.store('batch', events.map(webhookInsert));
-    return { ...receipt, stored: receipt.stored ?? (receipt.duplicate ? 0 : 1) };
+    return this.receiver.store('batch', events.map(webhookInsert), { batch: true });
   }
 
   /** The URL HubSpot called, as HubSpot saw it: the configured public URL, else rebuilt behind any proxy. */
