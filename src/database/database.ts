@@ -12,6 +12,9 @@ export interface Sql {
   query<T = Record<string, any>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
+/** A nullable timestamptz column (a string from the driver) as a Date. */
+export const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
+
 export interface TxOptions {
   isolation?: 'read committed' | 'repeatable read' | 'serializable';
   readOnly?: boolean;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '../database/database.js';
+import { Database, dateOrNull, type Sql } from '../database/database.js';
 import type { Source } from '../records/record.types.js';
 import { SOURCES } from '../records/record.types.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
@@ -48,7 +48,6 @@ export interface ReplayResult {
 }
 
 const zeroCounts = (): StatusCounts => ({ queued: 0, running: 0, done: 0, error: 0, dead: 0, ignored: 0 });
-const toDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
 
 function toRow(r: any): OutboxRow {
   return {
@@ -61,7 +60,7 @@ function toRow(r: any): OutboxRow {
     payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
     attempts: Number(r.attempts),
     receivedAt: new Date(r.received_at),
-    vendorTime: toDate(r.vendor_time),
+    vendorTime: dateOrNull(r.vendor_time),
   };
 }
 
@@ -187,7 +186,7 @@ export class OutboxRepository {
       total: Object.values(counts).reduce((a, b) => a + b, 0),
       deadCount: counts.dead,
       oldestQueuedAgeS: oldest === null || oldest === undefined ? null : Math.max(0, Math.floor(Number(oldest))),
-      nextRetryAt: toDate(ages[0]?.next_retry),
+      nextRetryAt: dateOrNull(ages[0]?.next_retry),
       bySource,
     };
   }
@@ -215,8 +214,8 @@ export class OutboxRepository {
         failureClass: r.failure_class,
         lastError: r.last_error,
         receivedAt: new Date(r.received_at),
-        deadAt: toDate(r.processed_at),
-        vendorTime: toDate(r.vendor_time),
+        deadAt: dateOrNull(r.processed_at),
+        vendorTime: dateOrNull(r.vendor_time),
       })),
       nextBefore: rows.length > limit ? String(page[page.length - 1].id) : null,
     };

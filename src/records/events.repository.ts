@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../database/database.js';
+import { dateOrNull, type Sql } from '../database/database.js';
 import type { CalendarEventRecord } from './record.types.js';
 import { newestPerKey } from './version.js';
 
@@ -68,7 +68,6 @@ export class EventsRepository {
   }
 }
 
-const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
 /** `date` columns come back as strings or Dates depending on the driver's parsers. */
 const day = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
 
@@ -80,8 +79,8 @@ function toStored(r: Record<string, any>): StoredCalendarEvent {
     summary: r.summary,
     description: r.description,
     location: r.location,
-    startAt: date(r.start_at),
-    endAt: date(r.end_at),
+    startAt: dateOrNull(r.start_at),
+    endAt: dateOrNull(r.end_at),
     startDate: day(r.start_date),
     endDate: day(r.end_date),
     timeZone: r.time_zone,
@@ -90,9 +89,9 @@ function toStored(r: Record<string, any>): StoredCalendarEvent {
     originalStartTime: r.original_start_time,
     recurrence: r.recurrence ?? null,
     htmlLink: r.html_link,
-    deletedAt: date(r.deleted_at),
+    deletedAt: dateOrNull(r.deleted_at),
     version: { at: new Date(r.version_at), rank: Number(r.version_rank), tiebreak: r.version_tiebreak },
-    dataVersionAt: date(r.data_version_at),
+    dataVersionAt: dateOrNull(r.data_version_at),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '../database/database.js';
+import { Database, dateOrNull, type Sql } from '../database/database.js';
 import type { Source } from '../records/record.types.js';
 import type { SyncMode } from './sync-driver.js';
 import type { RunFilter, RunOutcome, RunTrigger, SyncRun } from './run.types.js';
@@ -7,8 +7,6 @@ import type { RunFilter, RunOutcome, RunTrigger, SyncRun } from './run.types.js'
 const COLUMNS = `id, source, entity, mode, status, trigger, created_at, started_at, finished_at, heartbeat_at,
   cursor_before, cursor_after, stale_cursor_detected, full_backfill_triggered, error, error_class,
   pages_fetched, records_fetched, records_upserted, records_deduped, records_failed, unmapped_statuses_seen`;
-
-const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
 
 /** jsonb may come back parsed or as text depending on the driver's type parsers. */
 function json(v: unknown): unknown {
@@ -43,9 +41,9 @@ function toRun(r: any): SyncRun {
     status: r.status,
     trigger: r.trigger,
     createdAt: new Date(r.created_at),
-    startedAt: date(r.started_at),
-    finishedAt: date(r.finished_at),
-    heartbeatAt: date(r.heartbeat_at),
+    startedAt: dateOrNull(r.started_at),
+    finishedAt: dateOrNull(r.finished_at),
+    heartbeatAt: dateOrNull(r.heartbeat_at),
     cursorBefore: json(r.cursor_before),
     cursorAfter: json(r.cursor_after),
     staleCursorDetected: r.stale_cursor_detected === true,
