@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../database/database.js';
 import { logger } from '../common/logger.js';
 import type { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
@@ -109,8 +110,10 @@ export class RunExecution {
       if (err.errorClass === 'transient') return this.outcome(this.pages > 0 ? 'partial' : 'failed', message, 'transient');
       return this.outcome('failed', message, err.errorClass);
     }
-    logger.error('sync driver failed unexpectedly', { source: this.run.source, entity: this.run.entity, err: (err as Error)?.message });
-    return this.outcome(this.pages > 0 ? 'partial' : 'failed', truncate(`internal error: ${(err as Error)?.message ?? String(err)}`), 'internal');
+    // Driver or database text never reaches the API: the run carries an errorId that is in the log.
+    const errorId = randomUUID();
+    logger.error('sync driver failed unexpectedly', { errorId, source: this.run.source, entity: this.run.entity, err: (err as Error)?.message });
+    return this.outcome(this.pages > 0 ? 'partial' : 'failed', internalErrorText(errorId), 'internal');
   }
 
   private interrupted(): RunOutcome {
@@ -131,3 +134,8 @@ export class RunExecution {
 }
 
 const truncate = (s: string) => (s.length > MAX_ERROR_CHARS ? `${s.slice(0, MAX_ERROR_CHARS - 1)}…` : s);
+
+/** What a run records for an unexpected failure: a pointer into the logs, not the driver's text. */
+export function internalErrorText(errorId: string): string {
+  return `internal error (errorId ${errorId}); details are in the logs`;
+}

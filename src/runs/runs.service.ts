@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database, isDbUnavailable } from '../database/database.js';
@@ -9,7 +10,7 @@ import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync-driver.js';
 import { RunsRepository } from './runs.repository.js';
-import { RunExecution } from './run-execution.js';
+import { internalErrorText, RunExecution } from './run-execution.js';
 import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
 
 export interface TriggerOptions {
@@ -196,8 +197,9 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     const guarded = p
       .catch(async (err) => {
         // Not a sync failure (those are recorded by the execution) but e.g. the database going away.
-        logger.error('sync run crashed', { runId: id, err: (err as Error)?.message, dbUnavailable: isDbUnavailable(err) });
-        await this.repo.failUnfinished(id, `internal error: ${String((err as Error)?.message ?? err).slice(0, 300)}`, 'internal').catch(() => undefined);
+        const errorId = randomUUID();
+        logger.error('sync run crashed', { errorId, runId: id, err: (err as Error)?.message, dbUnavailable: isDbUnavailable(err) });
+        await this.repo.failUnfinished(id, internalErrorText(errorId), 'internal').catch(() => undefined);
         return null;
       })
       .finally(() => this.inflight.delete(id));
