@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.js';
 import type { ContactRecord, Version } from './record.types.js';
-import { newestPerKey } from './version.js';
+import { newestPerKey, versionParams } from './version.js';
 
 /** A deletion known only by id and time (a webhook for an object the vendor no longer returns). */
 export interface ContactTombstone {
@@ -43,11 +43,7 @@ export class ContactsRepository {
         rows.map((r) => r.firstName),
         rows.map((r) => r.lastName),
         rows.map((r) => r.lifecycleStage),
-        rows.map((r) => (r.deletedAt ? r.deletedAt.toISOString() : null)),
-        rows.map((r) => r.version.at.toISOString()),
-        rows.map((r) => r.version.rank),
-        rows.map((r) => r.version.tiebreak),
-        rows.map((r) => r.outboxId ?? outboxId),
+        ...versionParams(rows, outboxId),
       ],
     );
     return res.length;

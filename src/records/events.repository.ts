@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { dateOrNull, type Sql } from '../database/database.js';
 import type { CalendarEventRecord } from './record.types.js';
-import { newestPerKey } from './version.js';
+import { newestPerKey, versionParams } from './version.js';
 
 export interface StoredCalendarEvent extends CalendarEventRecord {
   dataVersionAt: Date | null;
@@ -46,11 +46,7 @@ export class EventsRepository {
         batch.map((r) => r.originalStartTime),
         batch.map((r) => r.htmlLink),
         batch.map((r) => (r.recurrence ? JSON.stringify(r.recurrence) : null)),
-        batch.map((r) => ISO(r.deletedAt)),
-        batch.map((r) => r.version.at.toISOString()),
-        batch.map((r) => r.version.rank),
-        batch.map((r) => r.version.tiebreak),
-        batch.map((r) => r.outboxId ?? null),
+        ...versionParams(batch),
       ]);
       changed += res.length;
     }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.js';
 import type { PaymentRecord } from './record.types.js';
-import { newestPerKey } from './version.js';
+import { newestPerKey, versionParams } from './version.js';
 
 /**
  * The ledger write path. Last-write-wins on the version tuple (version_at, version_rank,
@@ -43,11 +43,7 @@ export class PaymentsRepository {
         rows.map((r) => r.occurredAt.toISOString()),
         rows.map((r) => r.customerRef),
         rows.map((r) => r.description),
-        rows.map((r) => (r.deletedAt ? r.deletedAt.toISOString() : null)),
-        rows.map((r) => r.version.at.toISOString()),
-        rows.map((r) => r.version.rank),
-        rows.map((r) => r.version.tiebreak),
-        rows.map((r) => r.outboxId ?? outboxId),
+        ...versionParams(rows, outboxId),
       ],
     );
     return res.length;
