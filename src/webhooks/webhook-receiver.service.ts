@@ -6,6 +6,11 @@ import { AppError } from '../common/errors.js';
 import { HttpMetrics } from '../common/http-metrics.js';
 import { logger } from '../common/logger.js';
 
+/** A webhook we could not store or check: 503 with Retry-After, so the vendor delivers it again. */
+export function vendorMustRetry(err: unknown, message: string): AppError {
+  return new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', message, {}, { 'Retry-After': '5' });
+}
+
 export interface Receipt {
   received: true;
   type: string;
@@ -37,7 +42,7 @@ export class WebhookReceiver {
       return { received: true, type, duplicate: events.length > 0 && res.inserted === 0, ...(opts.batch ? { stored: res.inserted } : {}) };
     } catch (err) {
       logger.error('webhook could not be stored', { err: (err as Error)?.message, unavailable: isDbUnavailable(err) });
-      throw new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', 'The event could not be stored; retry later.', {}, { 'Retry-After': '5' });
+      throw vendorMustRetry(err, 'The event could not be stored; retry later.');
     }
   }
 }

@@ -1,10 +1,10 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Database, isDbUnavailable } from '../../database/database.js';
-import { AppError, Errors } from '../../common/errors.js';
+import { Database } from '../../database/database.js';
+import { Errors } from '../../common/errors.js';
 import { Validator } from '../../common/validate.js';
-import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
+import { vendorMustRetry, WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { GcalChannelsRepository, type GcalChannel } from './gcal-channels.repository.js';
 import { GcalConnection } from './gcal-connection.js';
 import { channelTokenMatches, notificationInsert, RESOURCE_STATES } from './gcal-notification.js';
@@ -92,7 +92,7 @@ export class GcalWebhookController {
       return await this.channels.find(this.db, channelId);
     } catch (err) {
       // The vendor must retry (503) rather than drop a notification we could not even check.
-      throw new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', 'The notification could not be checked; retry later.', {}, { 'Retry-After': '5' });
+      throw vendorMustRetry(err, 'The notification could not be checked; retry later.');
     }
   }
 }
