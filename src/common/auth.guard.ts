@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Errors } from './errors.js';
+import { errorContent } from './swagger.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -40,7 +41,7 @@ export class AdminKeyGuard implements CanActivate {
 
 const unauthorizedExample = (code: string) => ({
   description: 'Missing or wrong key',
-  schema: { example: { error: 'unauthorized', code, message: 'A valid key is required.', requestId: '3f1c…' } },
+  ...errorContent('unauthorized', 'A valid key is required.', { code }),
 });
 
 /** Read endpoints: X-Api-Key (the admin key is accepted too). */

@@ -1,6 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
+/** One example request id across the document, so examples read as one story. */
+export const EXAMPLE_REQUEST_ID = '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f';
+
+/** An example error body in the contract's shape. */
+export const errorBody = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ error, message, requestId: EXAMPLE_REQUEST_ID, ...extra });
+
+/** A response content entry: the shared Error schema with one example. */
+export const errorContent = (error: string, message: string, extra: Record<string, unknown> = {}) => ({
+  schema: { $ref: '#/components/schemas/Error', example: errorBody(error, message, extra) },
+});
+
 const errorSchema = {
   type: 'object',
   required: ['error', 'message', 'requestId'],
@@ -49,7 +60,7 @@ export function setupSwagger(app: INestApplication): void {
       op.responses['429'] = {
         description: 'rate_limited: too many requests for this key; retry after Retry-After seconds',
         headers: { 'Retry-After': { schema: { type: 'integer' } } },
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: 'rate_limited', message: 'Too many requests; retry in 1 s.', requestId: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f', retryAfterS: 1 } } },
+        content: { 'application/json': errorContent('rate_limited', 'Too many requests; retry in 1 s.', { retryAfterS: 1 }) },
       };
     }
   }

@@ -7,6 +7,7 @@ import { Database } from '../database/database.js';
 import { HttpMetrics, fmtLabels } from '../common/http-metrics.js';
 import { requestIdOf } from '../common/request-id.js';
 import { HealthRepository } from './health.repository.js';
+import { EXAMPLE_REQUEST_ID } from '../common/swagger.js';
 import { enabledSources } from './enabled-sources.js';
 
 const started = Date.now();
@@ -47,7 +48,7 @@ export class HealthController {
         uptimeS: 42,
         error: 'database_unavailable',
         message: 'The database is unavailable.',
-        requestId: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f',
+        requestId: EXAMPLE_REQUEST_ID,
       },
     },
   })

@@ -19,12 +19,10 @@ import { Validator, assertJsonObject } from '../common/validate.js';
 import { SOURCES } from '../records/record.types.js';
 import { OrphansRepository } from '../reconciler/orphans.repository.js';
 import { OutboxRepository } from './outbox.repository.js';
+import { errorContent as errorExample } from '../common/swagger.js';
 
 const REPLAY_FIELDS = new Set(['source', 'since', 'until']);
 
-const errorExample = (error: string, message: string, extra: Record<string, unknown> = {}) => ({
-  schema: { $ref: '#/components/schemas/Error', example: { error, message, requestId: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f', ...extra } },
-});
 /** Every admin POST: the Idempotency-Key header and its 400/409 answers. */
 const Idempotent = () =>
   applyDecorators(

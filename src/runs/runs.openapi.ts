@@ -1,3 +1,4 @@
+import { errorBody } from '../common/swagger.js';
 import type { RunJson } from './run.view.js';
 
 /** OpenAPI schemas and examples for the runs routes, kept apart so the controller stays readable. */
@@ -108,7 +109,7 @@ export const runListSchema = {
 
 const err = (error: string, message: string, extra: Record<string, unknown> = {}) => ({
   summary: error,
-  value: { error, message, requestId: '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f', ...extra },
+  value: errorBody(error, message, extra),
 });
 
 const errorRef = { $ref: '#/components/schemas/Error' };

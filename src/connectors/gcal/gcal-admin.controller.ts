@@ -7,8 +7,8 @@ import { AppError } from '../../common/errors.js';
 import { assertJsonObject, Validator } from '../../common/validate.js';
 import { GcalChannelsService } from './gcal-channels.service.js';
 import { GcalConnection } from './gcal-connection.js';
+import { errorBody as example } from '../../common/swagger.js';
 
-const example = (error: string, message: string) => ({ error, message, requestId: '3f1c…' });
 
 @ApiTags('admin')
 @Controller('admin/gcal')

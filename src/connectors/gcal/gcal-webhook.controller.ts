@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { errorContent as error } from '../../common/swagger.js';
 import { Database } from '../../database/database.js';
 import { Errors } from '../../common/errors.js';
 import { Validator } from '../../common/validate.js';
@@ -12,7 +13,6 @@ import { channelTokenMatches, notificationInsert, RESOURCE_STATES } from './gcal
 /** A message sent just before expiry may arrive a little after it. */
 const EXPIRY_GRACE_MS = 5 * 60_000;
 
-const error = (code: string, message: string) => ({ schema: { example: { error: code, message, requestId: '3f1c…' } } });
 
 /**
  * Google push notifications carry no body and no signature: the proof is the channel token we

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { errorContent as error } from '../../common/swagger.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { Errors } from '../../common/errors.js';
 import { parseWebhookJson } from '../../webhooks/webhook-json.js';
@@ -13,7 +14,6 @@ const EXAMPLE_BATCH = [
   { eventId: 1002, subscriptionId: 43, portalId: 62515, appId: 7, occurredAt: 1781000000500, subscriptionType: 'contact.deletion', attemptNumber: 0, objectId: 987, changeSource: 'CRM_UI' },
 ];
 
-const error = (code: string, message: string, extra: Record<string, unknown> = {}) => ({ schema: { example: { error: code, message, requestId: '3f1c…', ...extra } } });
 
 /**
  * Fast and dumb: verify the v3 signature on the raw bytes, check the batch shape, store every

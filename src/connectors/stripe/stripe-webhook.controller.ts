@@ -11,6 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { errorBody as err } from '../../common/swagger.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { Errors } from '../../common/errors.js';
 import { parseWebhookJson } from '../../webhooks/webhook-json.js';
@@ -18,8 +19,6 @@ import { WebhookReceiver, type Receipt } from '../../webhooks/webhook-receiver.s
 import { eventRow } from './stripe-outbox-rows.js';
 import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook-event.js';
 
-const REQUEST_ID = '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f';
-const err = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ error, message, requestId: REQUEST_ID, ...extra });
 
 const EXAMPLE_EVENT = {
   id: 'evt_3QbUJ2CZ6qsJgndJ0j6jXW1V',
