@@ -1,5 +1,5 @@
-import { generateHubSpotDataset } from '../src/sandbox/hubspot/hubspot-dataset.js';
-import { startHubSpotSimulator, type HubSpotSimulator } from '../src/sandbox/hubspot/hubspot-simulator.js';
+import { generateHubSpotDataset } from './sandbox/hubspot/hubspot-dataset.js';
+import { startHubSpotSimulator, type HubSpotSimulator } from './sandbox/hubspot/hubspot-simulator.js';
 
 /** The demo's HubSpot portal: a seeded dataset, plus a webhook batch that changes two deals. */
 export async function startDemoHubSpot(accessToken: string) {

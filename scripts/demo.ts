@@ -6,11 +6,11 @@
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createApp } from '../src/bootstrap.js';
-import { ConfigError, loadConfig } from '../src/config/config.js';
-import { logger } from '../src/common/logger.js';
-import { generateStripeDataset, startStripeSimulator } from '../src/sandbox/stripe/index.js';
-import { startGcalSimulator } from '../src/sandbox/gcal/gcal-simulator.js';
+import { createApp } from '../src/app.bootstrap.js';
+import { ConfigError, loadConfig } from '../src/config/app.config.js';
+import { logger } from '../src/common/app.logger.js';
+import { generateStripeDataset, startStripeSimulator } from './sandbox/stripe/index.js';
+import { startGcalSimulator } from './sandbox/gcal/gcal-simulator.js';
 import { startDemoHubSpot } from './demo-hubspot.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);

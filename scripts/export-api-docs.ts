@@ -6,10 +6,10 @@
 import 'reflect-metadata';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createApp } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config/config.js';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { logger } from '../src/common/logger.js';
+import { createApp } from '../src/app.bootstrap.js';
+import { loadConfig } from '../src/config/app.config.js';
+import { startEmbeddedPostgres } from '../src/database/database.embedded.js';
+import { logger } from '../src/common/app.logger.js';
 import { toPostman } from './postman-from-openapi.js';
 
 async function main() {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { JOB_USAGE, parseJobArgs, runJobInContext } from './runs/job-cli.js';
-import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './process-entry.js';
+import { JOB_USAGE, parseJobArgs, runJobInContext } from './runs/job.cli.js';
+import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './app.process-entry.js';
 
 /**
  * `npm run job -- fetch <source> [mode]` / `npm run job -- process`: one-shot work for external

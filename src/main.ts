@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { logger } from './common/logger.js';
-import { createApp } from './bootstrap.js';
-import { exitOnStartupFailure, loadConfigOrExit } from './process-entry.js';
+import { logger } from './common/app.logger.js';
+import { createApp } from './app.bootstrap.js';
+import { exitOnStartupFailure, loadConfigOrExit } from './app.process-entry.js';
 
 /** `npm start`: the API, with the outbox worker and the sync scheduler unless switched off. */
 async function main() {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { createOrm, runMigrations } from './database/orm.js';
-import { startEmbeddedPostgres, type EmbeddedHandle } from './database/embedded-postgres.js';
-import { exitOnStartupFailure, loadConfigOrExit } from './process-entry.js';
+import { createOrm, runMigrations } from './database/database.orm.js';
+import { startEmbeddedPostgres, type EmbeddedHandle } from './database/database.embedded.js';
+import { exitOnStartupFailure, loadConfigOrExit } from './app.process-entry.js';
 
 /**
  * `npm run migrate`: applies pending migrations (under the same advisory lock as boot, so it is

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { logger } from './common/logger.js';
-import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './process-entry.js';
+import { logger } from './common/app.logger.js';
+import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './app.process-entry.js';
 
 /**
  * `npm run worker`: only the outbox worker, no HTTP and no scheduler, so workers scale out as

@@ -1,6 +1,6 @@
 import type { OutboxInsert } from '../../src/outbox/outbox.types.js';
 import type { PaymentRecord } from '../../src/records/record.types.js';
-import { snapshotRow } from '../../src/connectors/stripe/stripe-outbox-rows.js';
+import { snapshotRow } from '../../src/connectors/stripe/stripe.outbox-rows.js';
 
 /** Deterministic bench data (LCG), shaped like real Stripe objects. */
 function lcg(seed: number) {

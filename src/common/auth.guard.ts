@@ -2,9 +2,9 @@ import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injec
 import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Errors } from './errors.js';
-import { errorContent } from './swagger.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Errors } from './app.errors.js';
+import { errorContent } from './swagger.setup.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

@@ -2,10 +2,10 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { AppError } from './errors.js';
-import { logger } from './logger.js';
-import { requestIdOf } from './request-id.js';
-import { isDbUnavailable } from '../database/database.js';
+import { AppError } from './app.errors.js';
+import { logger } from './app.logger.js';
+import { requestIdOf } from './request-id.middleware.js';
+import { isDbUnavailable } from '../database/database.sql.js';
 
 /** Body-parser / express errors carry `type` and `status`; map them to contract codes. */
 function fromHttpLayer(err: any): AppError | null {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.js';
+import { Database } from '../database/database.sql.js';
 
 export interface IdempotencyRow {
   key: string;

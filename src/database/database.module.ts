@@ -1,11 +1,11 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Database } from './database.js';
-import { startEmbeddedPostgres, type EmbeddedHandle } from './embedded-postgres.js';
-import { createOrm, runMigrations } from './orm.js';
-import { PgLocks } from './pg-locks.js';
-import { logger } from '../common/logger.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Database } from './database.sql.js';
+import { startEmbeddedPostgres, type EmbeddedHandle } from './database.embedded.js';
+import { createOrm, runMigrations } from './database.orm.js';
+import { PgLocks } from './database.locks.js';
+import { logger } from '../common/app.logger.js';
 
 /** Owns the connection lifecycle: embedded server (when no DATABASE_URL), ORM, lock pool. */
 export class DbHandle {

@@ -13,13 +13,13 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AdminAuth } from '../common/auth.guard.js';
-import { Errors } from '../common/errors.js';
+import { Errors } from '../common/app.errors.js';
 import { IdempotencyService } from '../common/idempotency.service.js';
-import { Validator, assertJsonObject } from '../common/validate.js';
+import { Validator, assertJsonObject } from '../common/request.validation.js';
 import { SOURCES } from '../records/record.types.js';
 import { OrphansRepository } from '../reconciler/orphans.repository.js';
 import { OutboxRepository } from './outbox.repository.js';
-import { errorContent as errorExample } from '../common/swagger.js';
+import { errorContent as errorExample } from '../common/swagger.setup.js';
 
 const REPLAY_FIELDS = new Set(['source', 'since', 'until']);
 

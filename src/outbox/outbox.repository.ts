@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Database, dateOrNull, type Sql } from '../database/database.js';
+import { Database, dateOrNull, type Sql } from '../database/database.sql.js';
 import type { Source } from '../records/record.types.js';
 import { SOURCES } from '../records/record.types.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
-import type { Settlement } from './outbox-retry-policy.js';
+import type { Settlement } from './outbox.retry-policy.js';
 import type { FailureClass, OutboxKind, OutboxOrigin, OutboxRow, OutboxStatus } from './outbox.types.js';
 
 export type StatusCounts = Record<OutboxStatus, number>;

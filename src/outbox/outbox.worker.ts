@@ -1,14 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Database } from '../database/database.js';
-import { PgLocks } from '../database/pg-locks.js';
-import { HttpMetrics } from '../common/http-metrics.js';
-import { logger } from '../common/logger.js';
-import { OutboxHandlerRegistry, type HandlerContext } from './outbox-handler.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Database } from '../database/database.sql.js';
+import { PgLocks } from '../database/database.locks.js';
+import { HttpMetrics } from '../common/http.metrics.js';
+import { logger } from '../common/app.logger.js';
+import { OutboxHandlerRegistry, type HandlerContext } from './outbox.handlers.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
-import { outcomeFromError, settle } from './outbox-retry-policy.js';
+import { outcomeFromError, settle } from './outbox.retry-policy.js';
 import { OutboxRepository, type SweepResult } from './outbox.repository.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from './outbox.types.js';
 

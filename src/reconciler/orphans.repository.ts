@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Sql } from '../database/database.js';
+import { Database, type Sql } from '../database/database.sql.js';
 
 export interface GivenUpOrphan {
   source: string;

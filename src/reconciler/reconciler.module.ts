@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { OrphansRepository } from './orphans.repository.js';
-import { Reconciler } from './reconciler.service.js';
+import { ReconcilerService } from './reconciler.service.js';
 
-@Module({ providers: [OrphansRepository, Reconciler], exports: [OrphansRepository, Reconciler] })
+@Module({ providers: [OrphansRepository, ReconcilerService], exports: [OrphansRepository, ReconcilerService] })
 export class ReconcilerModule {}

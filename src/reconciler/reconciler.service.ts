@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Database } from '../database/database.js';
-import { tryXactLock } from '../database/pg-locks.js';
-import { HttpMetrics } from '../common/http-metrics.js';
-import { logger } from '../common/logger.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Database } from '../database/database.sql.js';
+import { tryXactLock } from '../database/database.locks.js';
+import { HttpMetrics } from '../common/http.metrics.js';
+import { logger } from '../common/app.logger.js';
 import { OrphansRepository, type OrphanSweep } from './orphans.repository.js';
 
 export const RECONCILE_EVERY_MS = 60_000;
@@ -21,7 +21,7 @@ export interface SweepOptions {
 
 /** Sweeps orphans on an interval in processes that run the worker. */
 @Injectable()
-export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
 

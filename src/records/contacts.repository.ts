@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../database/database.js';
+import type { Sql } from '../database/database.sql.js';
 import type { ContactRecord, Version } from './record.types.js';
-import { newestPerKey, versionParams } from './version.js';
+import { newestPerKey, versionParams } from './record.version.js';
 
 /** A deletion known only by id and time (a webhook for an object the vendor no longer returns). */
 export interface ContactTombstone {

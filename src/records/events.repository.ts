@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { dateOrNull, type Sql } from '../database/database.js';
+import { dateOrNull, type Sql } from '../database/database.sql.js';
 import type { CalendarEventRecord } from './record.types.js';
-import { newestPerKey, versionParams } from './version.js';
+import { newestPerKey, versionParams } from './record.version.js';
 
 export interface StoredCalendarEvent extends CalendarEventRecord {
   dataVersionAt: Date | null;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../database/database.js';
+import type { Sql } from '../database/database.sql.js';
 import type { PaymentRecord } from './record.types.js';
-import { newestPerKey, versionParams } from './version.js';
+import { newestPerKey, versionParams } from './record.version.js';
 
 /**
  * The ledger write path. Last-write-wins on the version tuple (version_at, version_rank,

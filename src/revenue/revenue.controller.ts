@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ReadAuth } from '../common/auth.guard.js';
-import { RevenueQueryParser } from './revenue-query.js';
+import { RevenueQueryParser } from './revenue.query.js';
 import { RevenueService } from './revenue.service.js';
 import { BreakdownDocs, CollectedDocs, DailyDocs, SummaryDocs, UnmappedDocs, WeeklyDocs } from './revenue.openapi.js';
 import { dailyJson, summaryJson, weeklyJson } from './revenue.view.js';

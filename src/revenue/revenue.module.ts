@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { RevenueController } from './revenue.controller.js';
-import { RevenueQueryParser } from './revenue-query.js';
+import { RevenueQueryParser } from './revenue.query.js';
 import { RevenueRepository } from './revenue.repository.js';
 import { RevenueService } from './revenue.service.js';
-import { TimeZoneCatalog } from './time-zones.js';
+import { TimeZoneCatalog } from './time-zone.catalog.js';
 
 @Module({
   controllers: [RevenueController],

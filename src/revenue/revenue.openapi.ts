@@ -7,7 +7,7 @@ import {
   ApiQuery,
   ApiServiceUnavailableResponse,
 } from '@nestjs/swagger';
-import { MAX_RANGE_DAYS, MAX_V1_DAYS } from './revenue-query.js';
+import { MAX_RANGE_DAYS, MAX_V1_DAYS } from './revenue.query.js';
 
 /** Swagger documentation of the revenue routes, kept out of the controller so it stays readable. */
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../database/database.js';
+import type { Sql } from '../database/database.sql.js';
 import type { RevenueSource } from '../records/record.types.js';
-import type { DayFigures, Figures } from './revenue-buckets.js';
-import { addDays } from './revenue-calendar.js';
+import type { DayFigures, Figures } from './revenue.buckets.js';
+import { addDays } from './revenue.calendar.js';
 
 /**
  * Revenue aggregates, in SQL only: no query here returns ledger rows, only sums and counts.

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors.js';
-import { logger } from '../common/logger.js';
-import { Database, type Sql } from '../database/database.js';
-import { addDays, daysInclusive } from './revenue-calendar.js';
-import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks, sumFigures, ZERO } from './revenue-buckets.js';
-import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue-query.js';
+import { AppError } from '../common/app.errors.js';
+import { logger } from '../common/app.logger.js';
+import { Database, type Sql } from '../database/database.sql.js';
+import { addDays, daysInclusive } from './revenue.calendar.js';
+import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks, sumFigures, ZERO } from './revenue.buckets.js';
+import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue.query.js';
 import { RevenueRepository, type UnmappedStatus } from './revenue.repository.js';
 import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view.js';
 

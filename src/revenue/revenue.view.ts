@@ -1,5 +1,5 @@
 import type { RevenueSource } from '../records/record.types.js';
-import { netCents, type DayFigures, type Figures, type WeekFigures } from './revenue-buckets.js';
+import { netCents, type DayFigures, type Figures, type WeekFigures } from './revenue.buckets.js';
 
 /**
  * JSON shapes of the revenue endpoints (CONTRACT "Revenue"). Money leaves as decimal strings of

@@ -1,5 +1,5 @@
 import type { Source } from '../records/record.types.js';
-import type { SyncMode } from './sync-driver.js';
+import type { SyncMode } from './sync.drivers.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

@@ -12,9 +12,9 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
-import { Errors } from '../common/errors.js';
+import { Errors } from '../common/app.errors.js';
 import { IdempotencyService } from '../common/idempotency.service.js';
-import { assertJsonObject, Validator } from '../common/validate.js';
+import { assertJsonObject, Validator } from '../common/request.validation.js';
 import { SOURCES } from '../records/record.types.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';

@@ -1,4 +1,4 @@
-import { errorBody } from '../common/swagger.js';
+import { errorBody } from '../common/swagger.setup.js';
 import type { RunJson } from './run.view.js';
 
 /** OpenAPI schemas and examples for the runs routes, kept apart so the controller stays readable. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Database, dateOrNull, type Sql } from '../database/database.js';
+import { Database, dateOrNull, type Sql } from '../database/database.sql.js';
 import type { Source } from '../records/record.types.js';
-import type { SyncMode } from './sync-driver.js';
+import type { SyncMode } from './sync.drivers.js';
 import type { RunFilter, RunOutcome, RunTrigger, SyncRun } from './run.types.js';
 
 const COLUMNS = `id, source, entity, mode, status, trigger, created_at, started_at, finished_at, heartbeat_at,

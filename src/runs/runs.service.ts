@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Database, isDbUnavailable } from '../database/database.js';
-import { PgLocks } from '../database/pg-locks.js';
-import { AppError } from '../common/errors.js';
-import { logContext, logger } from '../common/logger.js';
-import { pollableSources } from '../health/enabled-sources.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Database, isDbUnavailable } from '../database/database.sql.js';
+import { PgLocks } from '../database/database.locks.js';
+import { AppError } from '../common/app.errors.js';
+import { logContext, logger } from '../common/app.logger.js';
+import { pollableSources } from '../health/health.sources.js';
 import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
-import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync-driver.js';
+import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync.drivers.js';
 import { RunsRepository } from './runs.repository.js';
-import { internalErrorText, RunExecution } from './run-execution.js';
+import { internalErrorText, RunExecution } from './run.execution.js';
 import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
 
 export interface TriggerOptions {

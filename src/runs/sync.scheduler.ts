@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { logger } from '../common/logger.js';
-import { isAppError } from '../common/errors.js';
-import { pollableSources } from '../health/enabled-sources.js';
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { logger } from '../common/app.logger.js';
+import { isAppError } from '../common/app.errors.js';
+import { pollableSources } from '../health/health.sources.js';
 import type { Source } from '../records/record.types.js';
-import { SyncDriverRegistry } from './sync-driver.js';
+import { SyncDriverRegistry } from './sync.drivers.js';
 import { RunsService } from './runs.service.js';
 
 const SWEEP_INTERVAL_MS = 60_000;

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Database, isDbUnavailable } from '../database/database.js';
+import { Database, isDbUnavailable } from '../database/database.sql.js';
 import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { OutboxInsert } from '../outbox/outbox.types.js';
-import { AppError } from '../common/errors.js';
-import { HttpMetrics } from '../common/http-metrics.js';
-import { logger } from '../common/logger.js';
+import { AppError } from '../common/app.errors.js';
+import { HttpMetrics } from '../common/http.metrics.js';
+import { logger } from '../common/app.logger.js';
 
 /** A webhook we could not store or check: 503 with Retry-After, so the vendor delivers it again. */
 export function vendorMustRetry(err: unknown, message: string): AppError {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { Database, isDbUnavailable } from '../../src/database/database.js';
-import { createOrm } from '../../src/database/orm.js';
+import { Database, isDbUnavailable } from '../../src/database/database.sql.js';
+import { createOrm } from '../../src/database/database.orm.js';
 
 /**
  * A Postgres that accepts TCP connections and then never answers (a frozen server): queries must

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../../src/database/database.embedded.js';
 
 async function ping(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
-import type { Database } from '../../src/database/database.js';
+import type { Database } from '../../src/database/database.sql.js';
 import { EventsRepository } from '../../src/records/events.repository.js';
 import { mapGcalEvent } from '../../src/connectors/gcal/gcal-event.mapper.js';
 import type { CalendarEventRecord } from '../../src/records/record.types.js';

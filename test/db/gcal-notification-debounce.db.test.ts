@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
 import { Gate, runsServiceFor, ScriptedDriver, waitForStatus } from '../support/runs-test-driver.js';
-import { loadConfig } from '../../src/config/config.js';
-import { OutboxHandlerRegistry } from '../../src/outbox/outbox-handler.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import { OutboxInsertRepository } from '../../src/outbox/outbox-insert.repository.js';
 import type { OutboxRow } from '../../src/outbox/outbox.types.js';
-import { GcalConnection } from '../../src/connectors/gcal/gcal-connection.js';
+import { GcalConnection } from '../../src/connectors/gcal/gcal.connection.js';
 import { GcalNotificationHandler } from '../../src/connectors/gcal/gcal-notification.handler.js';
-import { notificationInsert, type GcalNotificationPayload } from '../../src/connectors/gcal/gcal-notification.js';
+import { notificationInsert, type GcalNotificationPayload } from '../../src/connectors/gcal/gcal.notification.js';
 import { GcalSyncCoverageRepository } from '../../src/connectors/gcal/gcal-sync-coverage.repository.js';
-import { generateServiceAccount } from '../../src/sandbox/gcal/service-account.js';
+import { generateServiceAccount } from '../../scripts/sandbox/gcal/service-account.js';
 
 const A = 'a@example.com';
 const B = 'b@example.com';

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpMetrics } from '../../src/common/http-metrics.js';
-import type { Sql } from '../../src/database/database.js';
-import { PgLocks } from '../../src/database/pg-locks.js';
-import { OutboxHandlerRegistry } from '../../src/outbox/outbox-handler.js';
+import { HttpMetrics } from '../../src/common/http.metrics.js';
+import type { Sql } from '../../src/database/database.sql.js';
+import { PgLocks } from '../../src/database/database.locks.js';
+import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { OrphansRepository, type OrphanSweep } from '../../src/reconciler/orphans.repository.js';
-import { Reconciler } from '../../src/reconciler/reconciler.service.js';
+import { ReconcilerService } from '../../src/reconciler/reconciler.service.js';
 import { openTestDb } from '../support/db.js';
 import { buildWorker, insertOutbox, paymentInsert, paymentStream, testConfig, toRecord } from '../support/outbox-test-kit.js';
 import { Gate } from '../support/runs-test-driver.js';
@@ -73,8 +73,8 @@ describe('invariant: cron locks are held for the whole run', () => {
         return super.sweep(sql, graceMs, giveUpMs);
       }
     }
-    const first = new Reconciler(t.db, new PausedOrphans(t.db), new HttpMetrics(), testConfig());
-    const second = new Reconciler(t.db, new OrphansRepository(t.db), new HttpMetrics(), testConfig());
+    const first = new ReconcilerService(t.db, new PausedOrphans(t.db), new HttpMetrics(), testConfig());
+    const second = new ReconcilerService(t.db, new OrphansRepository(t.db), new HttpMetrics(), testConfig());
 
     const running = first.sweep();
     await entered.opened;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { StripeGateway } from '../../src/connectors/stripe/stripe-gateway.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { StripeGateway } from '../../src/connectors/stripe/stripe.gateway.js';
 import { StripeSyncDriver } from '../../src/connectors/stripe/stripe-sync.driver.js';
-import { SyncDriverRegistry } from '../../src/runs/sync-driver.js';
-import { generateStripeDataset, startStripeSimulator, type StripeCharge, type StripeSimulator } from '../../src/sandbox/stripe/index.js';
+import { SyncDriverRegistry } from '../../src/runs/sync.drivers.js';
+import { generateStripeDataset, startStripeSimulator, type StripeCharge, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 import { openTestDb } from '../support/db.js';
 import { pageRows, runsServiceFor, ScriptedDriver } from '../support/runs-test-driver.js';
 

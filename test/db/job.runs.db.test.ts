@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJob } from '../../src/runs/job-cli.js';
+import { runJob } from '../../src/runs/job.cli.js';
 import { runLockName } from '../../src/runs/run.types.js';
-import { SyncError } from '../../src/runs/sync-driver.js';
+import { SyncError } from '../../src/runs/sync.drivers.js';
 import { openTestDb } from '../support/db.js';
 import { pageRows, runsServiceFor, ScriptedDriver } from '../support/runs-test-driver.js';
 

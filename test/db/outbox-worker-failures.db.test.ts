@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
 import { LedgerTestHandler, buildWorker, insertOutbox, ledger, outboxRows, paymentInsert, type TestPayment } from '../support/outbox-test-kit.js';
-import { OutboxRowError } from '../../src/outbox/outbox-failure.js';
+import { OutboxRowError } from '../../src/outbox/outbox.failure.js';
 import type { OutboxKind, OutboxRow } from '../../src/outbox/outbox.types.js';
 
 const charge = (i: number): TestPayment => ({ id: `ch_f${i}`, kind: 'charge', amount: 1000 + i, currency: 'usd', created: 1_780_000_000 + i, status: 'succeeded', version: 1 });

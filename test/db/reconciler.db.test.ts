@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
 import { testConfig, toRecord, type TestPayment } from '../support/outbox-test-kit.js';
-import { HttpMetrics } from '../../src/common/http-metrics.js';
+import { HttpMetrics } from '../../src/common/http.metrics.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { OrphansRepository } from '../../src/reconciler/orphans.repository.js';
-import { Reconciler } from '../../src/reconciler/reconciler.service.js';
-import { lockKey } from '../../src/database/pg-locks.js';
+import { ReconcilerService } from '../../src/reconciler/reconciler.service.js';
+import { lockKey } from '../../src/database/database.locks.js';
 
 const base = { currency: 'usd', created: 1_780_000_000, status: 'succeeded' as const, version: 1 };
 const charge = (id: string): TestPayment => ({ ...base, id, kind: 'charge', amount: 5000 });
@@ -13,13 +13,13 @@ const refund = (id: string, parent: string): TestPayment => ({ ...base, id, kind
 
 describe('reconciler: refunds and disputes without their charge', () => {
   let t: Awaited<ReturnType<typeof openTestDb>>;
-  let reconciler: Reconciler;
+  let reconciler: ReconcilerService;
   let orphans: OrphansRepository;
   const payments = new PaymentsRepository();
   beforeAll(async () => {
     t = await openTestDb();
     orphans = new OrphansRepository(t.db);
-    reconciler = new Reconciler(t.db, orphans, new HttpMetrics(), testConfig());
+    reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics(), testConfig());
   });
   afterAll(async () => t?.close());
   beforeEach(async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/common/errors.js';
-import type { Database, Sql } from '../../src/database/database.js';
+import { AppError } from '../../src/common/app.errors.js';
+import type { Database, Sql } from '../../src/database/database.sql.js';
 import { RevenueRepository, type LocalDayWindow } from '../../src/revenue/revenue.repository.js';
 import { RevenueService } from '../../src/revenue/revenue.service.js';
-import type { RevenueQuery } from '../../src/revenue/revenue-query.js';
+import type { RevenueQuery } from '../../src/revenue/revenue.query.js';
 import { dailyJson, summaryJson, weeklyJson } from '../../src/revenue/revenue.view.js';
 import { openTestDb } from '../support/db.js';
 import { charge, notCounted, refund, seedLedger, wonDeal } from '../support/revenue-ledger.js';

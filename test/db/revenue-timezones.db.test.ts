@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentRecord } from '../../src/records/record.types.js';
 import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
 import { RevenueService } from '../../src/revenue/revenue.service.js';
-import type { RevenueQuery } from '../../src/revenue/revenue-query.js';
+import type { RevenueQuery } from '../../src/revenue/revenue.query.js';
 import { dailyJson, summaryJson, weeklyJson, type DailyJson } from '../../src/revenue/revenue.view.js';
 import { openTestDb } from '../support/db.js';
 import { charge, notCounted, refund, seedLedger, wonDeal } from '../support/revenue-ledger.js';

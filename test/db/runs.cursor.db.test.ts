@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SyncError } from '../../src/runs/sync-driver.js';
+import { SyncError } from '../../src/runs/sync.drivers.js';
 import { openTestDb } from '../support/db.js';
 import { Gate, pageRows, runsServiceFor, ScriptedDriver, waitForStatus, waitUntil } from '../support/runs-test-driver.js';
 

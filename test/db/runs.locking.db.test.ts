@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { createOrm } from '../../src/database/orm.js';
-import { Database } from '../../src/database/database.js';
-import { PgLocks } from '../../src/database/pg-locks.js';
+import { createOrm } from '../../src/database/database.orm.js';
+import { Database } from '../../src/database/database.sql.js';
+import { PgLocks } from '../../src/database/database.locks.js';
 import { SyncScheduler } from '../../src/runs/sync.scheduler.js';
 import { openTestDb } from '../support/db.js';
 import { Gate, pageRows, pollableTestConfig, runsServiceFor, ScriptedDriver, waitForStatus, waitUntil } from '../support/runs-test-driver.js';

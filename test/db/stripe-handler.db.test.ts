@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StripeOutboxHandler } from '../../src/connectors/stripe/stripe-outbox.handler.js';
-import { OutboxHandlerRegistry } from '../../src/outbox/outbox-handler.js';
+import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import type { OutboxRow } from '../../src/outbox/outbox.types.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
-import { eventRow, snapshotRow } from '../../src/connectors/stripe/stripe-outbox-rows.js';
-import { Prng } from '../../src/sandbox/prng.js';
-import { StripeSimState, type StripeEvent } from '../../src/sandbox/stripe/index.js';
+import { eventRow, snapshotRow } from '../../src/connectors/stripe/stripe.outbox-rows.js';
+import { Prng } from '../../scripts/sandbox/prng.js';
+import { StripeSimState, type StripeEvent } from '../../scripts/sandbox/stripe/index.js';
 import { openTestDb } from '../support/db.js';
 
 /**

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { StripeGateway } from '../../src/connectors/stripe/stripe-gateway.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { StripeGateway } from '../../src/connectors/stripe/stripe.gateway.js';
 import { StripeSyncDriver } from '../../src/connectors/stripe/stripe-sync.driver.js';
 import { StripeOutboxHandler } from '../../src/connectors/stripe/stripe-outbox.handler.js';
-import { OutboxHandlerRegistry } from '../../src/outbox/outbox-handler.js';
+import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import type { OutboxRow } from '../../src/outbox/outbox.types.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
-import { SyncDriverRegistry } from '../../src/runs/sync-driver.js';
+import { SyncDriverRegistry } from '../../src/runs/sync.drivers.js';
 import type { SyncRun } from '../../src/runs/run.types.js';
-import { generateStripeDataset, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../src/sandbox/stripe/index.js';
+import { generateStripeDataset, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 import { openTestDb } from '../support/db.js';
 import { runsServiceFor } from '../support/runs-test-driver.js';
 

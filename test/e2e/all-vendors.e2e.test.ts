@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { expectedRows, storedRows } from '../support/gcal-kit.js';
-import { generateStripeDataset, startStripeSimulator, type StripeCharge, type StripeSimData, type StripeSimulator } from '../../src/sandbox/stripe/index.js';
-import { startHubSpotSimulator, type HubSpotSimulator } from '../../src/sandbox/hubspot/hubspot-simulator.js';
-import { generateHubSpotDataset, OPEN_STAGES, type SimObject } from '../../src/sandbox/hubspot/hubspot-dataset.js';
-import { startGcalSimulator, type GcalSimulator } from '../../src/sandbox/gcal/gcal-simulator.js';
-import type { SimEvent } from '../../src/sandbox/gcal/gcal-store.js';
+import { generateStripeDataset, startStripeSimulator, type StripeCharge, type StripeSimData, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
+import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
+import { generateHubSpotDataset, OPEN_STAGES, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import { startGcalSimulator, type GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
+import type { SimEvent } from '../../scripts/sandbox/gcal/gcal-store.js';
 
 /*
  * The whole product at once: three vendor simulators, one app (worker on), syncs triggered over

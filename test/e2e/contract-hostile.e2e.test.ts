@@ -3,8 +3,8 @@ import request from 'supertest';
 import net from 'node:net';
 import pg from 'pg';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { signStripePayload } from '../../src/sandbox/stripe/index.js';
-import { signHubSpotV3 } from '../../src/sandbox/hubspot/hubspot-webhook-sender.js';
+import { signStripePayload } from '../../scripts/sandbox/stripe/index.js';
+import { signHubSpotV3 } from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
 

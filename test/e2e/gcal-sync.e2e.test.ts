@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { bootGcalApp, expectedRows, gcalRuns, storedRows } from '../support/gcal-kit.js';
-import { startGcalSimulator, type GcalSimulator } from '../../src/sandbox/gcal/gcal-simulator.js';
-import type { SimEvent } from '../../src/sandbox/gcal/gcal-store.js';
+import { startGcalSimulator, type GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
+import type { SimEvent } from '../../scripts/sandbox/gcal/gcal-store.js';
 
 const SALES = 'sales@example.com';
 const OPS = 'ops@example.com';

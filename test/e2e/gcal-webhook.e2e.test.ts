@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, type TestApp } from '../support/app.js';
 import { bootGcalApp, gcalRuns } from '../support/gcal-kit.js';
-import { startGcalSimulator, type GcalSimulator } from '../../src/sandbox/gcal/gcal-simulator.js';
-import { GcalChannelRenewal } from '../../src/connectors/gcal/gcal-channel-renewal.js';
+import { startGcalSimulator, type GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
+import { GcalChannelRenewal } from '../../src/connectors/gcal/gcal-channel.renewal.js';
 
 const SALES = 'sales@example.com';
 const OPS = 'ops@example.com';

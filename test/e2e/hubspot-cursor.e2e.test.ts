@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { HUBSPOT_TOKEN, bootHubspotApp, hubspotRuns, outboxKeys } from '../support/hubspot-kit.js';
-import { startHubSpotSimulator, type HubSpotSimulator } from '../../src/sandbox/hubspot/hubspot-simulator.js';
-import { generateHubSpotDataset } from '../../src/sandbox/hubspot/hubspot-dataset.js';
-import { createHubspotApi } from '../../src/connectors/hubspot/hubspot-connection.js';
-import { classifyHubspotError } from '../../src/connectors/hubspot/hubspot-errors.js';
-import { forwardQuery } from '../../src/connectors/hubspot/hubspot-cursor.js';
+import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
+import { generateHubSpotDataset } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import { createHubspotApi } from '../../src/connectors/hubspot/hubspot.connection.js';
+import { classifyHubspotError } from '../../src/connectors/hubspot/hubspot.errors.js';
+import { forwardQuery } from '../../src/connectors/hubspot/hubspot.cursor.js';
 import { ENTITY_SPECS } from '../../src/connectors/hubspot/hubspot.types.js';
 
 /** Every current (id, version) of the simulator's live deals must be in the outbox. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { HUBSPOT_TOKEN, bootHubspotApp, hubspotRuns } from '../support/hubspot-kit.js';
 import { waitFor } from '../support/outbox-test-kit.js';
-import { startHubSpotSimulator, type HubSpotSimulator } from '../../src/sandbox/hubspot/hubspot-simulator.js';
+import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
 import { OutboxInsertRepository } from '../../src/outbox/outbox-insert.repository.js';
 import type { OutboxInsert } from '../../src/outbox/outbox.types.js';
 import { snapshotInsert, toHubspotObject } from '../../src/connectors/hubspot/hubspot.mappers.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { HUBSPOT_TOKEN, bootHubspotApp, expectedWonCents, hubspotRuns, outboxKeys } from '../support/hubspot-kit.js';
-import { startHubSpotSimulator, type HubSpotSimulator } from '../../src/sandbox/hubspot/hubspot-simulator.js';
-import { CUSTOM_STAGE, generateHubSpotDataset } from '../../src/sandbox/hubspot/hubspot-dataset.js';
+import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
+import { CUSTOM_STAGE, generateHubSpotDataset } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 
 describe('HubSpot sync through the SDK against the simulator', () => {
   let sim: HubSpotSimulator;

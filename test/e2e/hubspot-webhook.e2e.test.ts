@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, type TestApp } from '../support/app.js';
-import { sendHubSpotWebhook, signHubSpotV3, type WebhookEventInput } from '../../src/sandbox/hubspot/hubspot-webhook-sender.js';
+import { sendHubSpotWebhook, signHubSpotV3, type WebhookEventInput } from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
 
 const SECRET = 'hubspot-app-client-secret-0001';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { INestApplicationContext } from '@nestjs/common';
-import { loadConfig } from '../../src/config/config.js';
-import { Database } from '../../src/database/database.js';
-import { createAppContext, withRole } from '../../src/process-entry.js';
-import { runJobInContext } from '../../src/runs/job-cli.js';
-import { SyncDriverRegistry } from '../../src/runs/sync-driver.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { Database } from '../../src/database/database.sql.js';
+import { createAppContext, withRole } from '../../src/app.process-entry.js';
+import { runJobInContext } from '../../src/runs/job.cli.js';
+import { SyncDriverRegistry } from '../../src/runs/sync.drivers.js';
 import { createTestDatabase } from '../support/db.js';
 import { pageRows, ScriptedDriver } from '../support/runs-test-driver.js';
 

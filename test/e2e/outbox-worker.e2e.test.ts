@@ -3,7 +3,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { TEST_ADMIN_KEY, bootTestApp, type TestApp } from '../support/app.js';
 import { LedgerTestHandler, insertOutbox, paymentInsert, waitFor, type TestPayment } from '../support/outbox-test-kit.js';
-import { OutboxHandlerRegistry } from '../../src/outbox/outbox-handler.js';
+import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import type { OutboxKind } from '../../src/outbox/outbox.types.js';
 
 /** A kind no vendor module registers, so this test owns its handler inside the real app. */

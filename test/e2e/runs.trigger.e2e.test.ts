@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { SyncDriverRegistry } from '../../src/runs/sync-driver.js';
+import { SyncDriverRegistry } from '../../src/runs/sync.drivers.js';
 import { RunsService } from '../../src/runs/runs.service.js';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { Gate, pageRows, ScriptedDriver } from '../support/runs-test-driver.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { generateStripeDataset, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../src/sandbox/stripe/index.js';
+import { generateStripeDataset, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 
 const KEY = 'sk_test_e2e_revenue_0123456789';
 const END = 1_790_000_000;

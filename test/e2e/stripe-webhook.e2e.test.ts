@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import request from 'supertest';
 import pg from 'pg';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { sendStripeWebhook, signStripePayload, StripeSimState, type StripeEvent } from '../../src/sandbox/stripe/index.js';
+import { sendStripeWebhook, signStripePayload, StripeSimState, type StripeEvent } from '../../scripts/sandbox/stripe/index.js';
 
 const SECRET = 'whsec_e2e_current_secret';
 const OLD_SECRET = 'whsec_e2e_previous_secret';

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createApp } from '../../src/bootstrap.js';
-import { loadConfig, type AppConfig } from '../../src/config/config.js';
-import { Database } from '../../src/database/database.js';
+import { createApp } from '../../src/app.bootstrap.js';
+import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
+import { Database } from '../../src/database/database.sql.js';
 import { createTestDatabase } from './db.js';
 
 export const TEST_API_KEY = 'test-read-key-0123456789';

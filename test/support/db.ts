@@ -1,9 +1,9 @@
 import { inject } from 'vitest';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { Database } from '../../src/database/database.js';
-import { createOrm } from '../../src/database/orm.js';
-import { PgLocks } from '../../src/database/pg-locks.js';
+import { Database } from '../../src/database/database.sql.js';
+import { createOrm } from '../../src/database/database.orm.js';
+import { PgLocks } from '../../src/database/database.locks.js';
 
 const TEMPLATE_DB = 'buffalo_template';
 

@@ -3,9 +3,9 @@ import { RunsService } from '../../src/runs/runs.service.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import type { SyncRun } from '../../src/runs/run.types.js';
-import type { SyncMode } from '../../src/runs/sync-driver.js';
-import type { GcalSimulator } from '../../src/sandbox/gcal/gcal-simulator.js';
-import type { SimEvent } from '../../src/sandbox/gcal/gcal-store.js';
+import type { SyncMode } from '../../src/runs/sync.drivers.js';
+import type { GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
+import type { SimEvent } from '../../scripts/sandbox/gcal/gcal-store.js';
 
 /** The whole app pointed at a Google Calendar simulator: its service account, its root URL, no retries. */
 export function bootGcalApp(sim: GcalSimulator, calendars: string[], env: Record<string, string> = {}): Promise<TestApp> {

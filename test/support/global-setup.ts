@@ -2,8 +2,8 @@ import type { TestProject } from 'vitest/node';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedHandle } from '../../src/database/embedded-postgres.js';
-import { createOrm, runMigrations } from '../../src/database/orm.js';
+import { startEmbeddedPostgres, type EmbeddedHandle } from '../../src/database/database.embedded.js';
+import { createOrm, runMigrations } from '../../src/database/database.orm.js';
 
 /**
  * One real Postgres for the whole run (embedded, or TEST_DATABASE_URL), with a migrated template

@@ -3,9 +3,9 @@ import { RunsService } from '../../src/runs/runs.service.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import type { SyncRun } from '../../src/runs/run.types.js';
-import type { SyncMode } from '../../src/runs/sync-driver.js';
-import type { HubSpotSimulator } from '../../src/sandbox/hubspot/hubspot-simulator.js';
-import type { SimObject } from '../../src/sandbox/hubspot/hubspot-dataset.js';
+import type { SyncMode } from '../../src/runs/sync.drivers.js';
+import type { HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
+import type { SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 
 export const HUBSPOT_TOKEN = 'pat-na1-test-token-0000000000';
 

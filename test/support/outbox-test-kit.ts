@@ -1,8 +1,8 @@
-import { HttpMetrics } from '../../src/common/http-metrics.js';
-import { loadConfig, type AppConfig } from '../../src/config/config.js';
-import type { Database } from '../../src/database/database.js';
-import type { PgLocks } from '../../src/database/pg-locks.js';
-import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../src/outbox/outbox-handler.js';
+import { HttpMetrics } from '../../src/common/http.metrics.js';
+import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
+import type { Database } from '../../src/database/database.sql.js';
+import type { PgLocks } from '../../src/database/database.locks.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../src/outbox/outbox.handlers.js';
 import { OutboxInsertRepository } from '../../src/outbox/outbox-insert.repository.js';
 import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import type { OutboxInsert, OutboxKind, OutboxRow, RowOutcome } from '../../src/outbox/outbox.types.js';

@@ -1,4 +1,4 @@
-import type { Sql } from '../../src/database/database.js';
+import type { Sql } from '../../src/database/database.sql.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import type { PaymentRecord } from '../../src/records/record.types.js';
 

@@ -1,12 +1,12 @@
-import { loadConfig } from '../../src/config/config.js';
-import type { Database } from '../../src/database/database.js';
-import type { PgLocks } from '../../src/database/pg-locks.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import type { Database } from '../../src/database/database.sql.js';
+import type { PgLocks } from '../../src/database/database.locks.js';
 import { OutboxInsertRepository } from '../../src/outbox/outbox-insert.repository.js';
 import type { OutboxInsert } from '../../src/outbox/outbox.types.js';
 import type { Source } from '../../src/records/record.types.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { RunsService } from '../../src/runs/runs.service.js';
-import { SyncDriverRegistry, type SyncContext, type SyncDriver } from '../../src/runs/sync-driver.js';
+import { SyncDriverRegistry, type SyncContext, type SyncDriver } from '../../src/runs/sync.drivers.js';
 import type { RunStatus, SyncRun } from '../../src/runs/run.types.js';
 
 /** A promise a test opens when it wants a blocked driver to go on. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig } from '../../src/config/app.config.js';
 
 const base = { API_KEY: 'read-key-0123456789ab', ADMIN_API_KEY: 'admin-key-0123456789ab' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHubspotTime } from '../../src/connectors/hubspot/hubspot.mappers.js';
-import { seconds, StripePayloadError } from '../../src/connectors/stripe/stripe-payload.js';
+import { seconds, StripePayloadError } from '../../src/connectors/stripe/stripe.payload.js';
 
 /** Vendor timestamps that no timestamptz can hold are payload errors or absent values, never an Invalid Date. */
 describe('vendor times past year 9999', () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { GcalPayloadError, gcalEventDedupeKey, mapGcalEvent } from '../../src/connectors/gcal/gcal-event.mapper.js';
-import { classifyGcalError, retryAfterMs } from '../../src/connectors/gcal/gcal-errors.js';
-import { GOOGLE_TOKEN_URL, parseServiceAccount } from '../../src/connectors/gcal/gcal-credentials.js';
-import { renewalEveryMs, renewalWindowMs } from '../../src/connectors/gcal/gcal-channel-renewal.js';
-import { channelTokenMatches, notificationInsert } from '../../src/connectors/gcal/gcal-notification.js';
+import { classifyGcalError, retryAfterMs } from '../../src/connectors/gcal/gcal.errors.js';
+import { GOOGLE_TOKEN_URL, parseServiceAccount } from '../../src/connectors/gcal/gcal.credentials.js';
+import { renewalEveryMs, renewalWindowMs } from '../../src/connectors/gcal/gcal-channel.renewal.js';
+import { channelTokenMatches, notificationInsert } from '../../src/connectors/gcal/gcal.notification.js';
 import { parseGcalCursor } from '../../src/connectors/gcal/gcal-sync.driver.js';
-import { calendarOfEntity } from '../../src/connectors/gcal/gcal-connection.js';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { generateServiceAccount } from '../../src/sandbox/gcal/service-account.js';
+import { calendarOfEntity } from '../../src/connectors/gcal/gcal.connection.js';
+import { ConfigError, loadConfig } from '../../src/config/app.config.js';
+import { generateServiceAccount } from '../../scripts/sandbox/gcal/service-account.js';
 
 const CAL = 'team@example.com';
 const received = new Date('2026-03-10T00:00:00Z');

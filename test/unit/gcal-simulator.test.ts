@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSign } from 'node:crypto';
-import { startGcalSimulator, type GcalSimulator } from '../../src/sandbox/gcal/gcal-simulator.js';
-import { generateServiceAccount } from '../../src/sandbox/gcal/service-account.js';
-import { expandSeries, instanceId } from '../../src/sandbox/gcal/recurrence.js';
-import { GcalClient } from '../../src/connectors/gcal/gcal-client.js';
-import { parseServiceAccount } from '../../src/connectors/gcal/gcal-credentials.js';
-import { SyncError } from '../../src/runs/sync-driver.js';
+import { startGcalSimulator, type GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
+import { generateServiceAccount } from '../../scripts/sandbox/gcal/service-account.js';
+import { expandSeries, instanceId } from '../../scripts/sandbox/gcal/recurrence.js';
+import { GcalClient } from '../../src/connectors/gcal/gcal.client.js';
+import { parseServiceAccount } from '../../src/connectors/gcal/gcal.credentials.js';
+import { SyncError } from '../../src/runs/sync.drivers.js';
 
 const CAL = 'team@example.com';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, forwardQuery, parseCursor, tieQuery, toCursor, type Position } from '../../src/connectors/hubspot/hubspot-cursor.js';
+import { decide, forwardQuery, parseCursor, tieQuery, toCursor, type Position } from '../../src/connectors/hubspot/hubspot.cursor.js';
 import { ENTITY_SPECS } from '../../src/connectors/hubspot/hubspot.types.js';
 import type { HubspotObject } from '../../src/connectors/hubspot/hubspot.types.js';
 

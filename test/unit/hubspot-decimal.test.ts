@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AmountParseError, currencyExponent, parseDecimalToMinor } from '../../src/connectors/hubspot/decimal-amount.js';
+import { AmountParseError, currencyExponent, parseDecimalToMinor } from '../../src/connectors/hubspot/hubspot.amount.js';
 
 describe('parseDecimalToMinor (exact, half away from zero)', () => {
   const cases: [string, number, bigint][] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapDealStage } from '../../src/connectors/hubspot/deal-stage.map.js';
-import { HubspotInvalidPayload, classifyHubspotError, parseRetryAfter } from '../../src/connectors/hubspot/hubspot-errors.js';
+import { HubspotInvalidPayload, classifyHubspotError, parseRetryAfter } from '../../src/connectors/hubspot/hubspot.errors.js';
 import { mapContact, mapDeal, snapshotInsert, toHubspotObject } from '../../src/connectors/hubspot/hubspot.mappers.js';
 import { planEvent } from '../../src/connectors/hubspot/hubspot-webhook.handler.js';
 import { validateWebhookBatch } from '../../src/connectors/hubspot/hubspot-webhook.event.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
-import { hubspotSignatureV3, normalizeSignedUri, verifyHubspotSignatureV3 } from '../../src/connectors/hubspot/hubspot-signature.js';
-import { signHubSpotV3 } from '../../src/sandbox/hubspot/hubspot-webhook-sender.js';
+import { hubspotSignatureV3, normalizeSignedUri, verifyHubspotSignatureV3 } from '../../src/connectors/hubspot/hubspot.signature.js';
+import { signHubSpotV3 } from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
 
 const secret = 'hubspot-client-secret-123';
 const uri = 'https://buffalo.example.com/webhooks/hubspot';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overallStatus, parseJobArgs } from '../../src/runs/job-cli.js';
+import { overallStatus, parseJobArgs } from '../../src/runs/job.cli.js';
 import type { RunStatus, SyncRun } from '../../src/runs/run.types.js';
 
 describe('job CLI arguments', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BACKOFF_SCHEDULE_MS, MAX_RETRY_AFTER_MS, outcomeFromError, retryDelayMs, settle } from '../../src/outbox/outbox-retry-policy.js';
-import { OutboxRowError } from '../../src/outbox/outbox-failure.js';
+import { BACKOFF_SCHEDULE_MS, MAX_RETRY_AFTER_MS, outcomeFromError, retryDelayMs, settle } from '../../src/outbox/outbox.retry-policy.js';
+import { OutboxRowError } from '../../src/outbox/outbox.failure.js';
 
 const low = () => 0;
 const high = () => 0.999999;

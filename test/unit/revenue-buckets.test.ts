@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysInclusive, mondayOf } from '../../src/revenue/revenue-calendar.js';
+import { addDays, daysInclusive, mondayOf } from '../../src/revenue/revenue.calendar.js';
 import {
   assertAgree,
   denseByKey,
@@ -9,7 +9,7 @@ import {
   rollupWeeks,
   sumFigures,
   type DayFigures,
-} from '../../src/revenue/revenue-buckets.js';
+} from '../../src/revenue/revenue.buckets.js';
 
 const day = (date: string, gross: bigint, refunds = 0n, count = 1, refundCount = 0): DayFigures => ({
   date,

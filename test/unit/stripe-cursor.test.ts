@@ -9,9 +9,9 @@ import {
   parseCursor,
   resyncPlan,
   type StripeCursor,
-} from '../../src/connectors/stripe/stripe-cursor.js';
-import { classifyStripeError, retryAfterMs } from '../../src/connectors/stripe/stripe-errors.js';
-import { SyncError } from '../../src/runs/sync-driver.js';
+} from '../../src/connectors/stripe/stripe.cursor.js';
+import { classifyStripeError, retryAfterMs } from '../../src/connectors/stripe/stripe.errors.js';
+import { SyncError } from '../../src/runs/sync.drivers.js';
 
 const NOW = 1_790_000_000;
 

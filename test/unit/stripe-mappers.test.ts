@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chargeStatus, disputeStatus, refundStatus } from '../../src/connectors/stripe/stripe-status-map.js';
-import { chargeRecord, disputeRecord, eventRecords, refundRecord, LEDGER_EVENT_TYPES } from '../../src/connectors/stripe/stripe-mappers.js';
-import { StripePayloadError } from '../../src/connectors/stripe/stripe-payload.js';
+import { chargeStatus, disputeStatus, refundStatus } from '../../src/connectors/stripe/stripe.status-map.js';
+import { chargeRecord, disputeRecord, eventRecords, refundRecord, LEDGER_EVENT_TYPES } from '../../src/connectors/stripe/stripe.mappers.js';
+import { StripePayloadError } from '../../src/connectors/stripe/stripe.payload.js';
 import { recordsForRow } from '../../src/connectors/stripe/stripe-outbox.handler.js';
-import { snapshotKey, snapshotRow, unmappedStatus } from '../../src/connectors/stripe/stripe-outbox-rows.js';
-import { compareVersions } from '../../src/records/version.js';
+import { snapshotKey, snapshotRow, unmappedStatus } from '../../src/connectors/stripe/stripe.outbox-rows.js';
+import { compareVersions } from '../../src/records/record.version.js';
 import { CHARGE, DISPUTE, REFUND, event, withFields } from './stripe-fixtures.js';
 
 const V = { at: new Date('2026-06-01T00:00:00Z'), tiebreak: 'evt_x' };

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { loadConfig } from '../../src/config/config.js';
-import { StripeGateway } from '../../src/connectors/stripe/stripe-gateway.js';
-import { STRIPE_API_VERSION, stripeClientOptions } from '../../src/connectors/stripe/stripe-client.js';
-import { SyncError } from '../../src/runs/sync-driver.js';
-import { generateStripeDataset, sendStripeWebhook, signStripePayload, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../src/sandbox/stripe/index.js';
+import { loadConfig } from '../../src/config/app.config.js';
+import { StripeGateway } from '../../src/connectors/stripe/stripe.gateway.js';
+import { STRIPE_API_VERSION, stripeClientOptions } from '../../src/connectors/stripe/stripe.client.js';
+import { SyncError } from '../../src/runs/sync.drivers.js';
+import { generateStripeDataset, sendStripeWebhook, signStripePayload, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 
 const KEY = 'sk_test_simulator_0123456789';
 const END = 1_790_000_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Validator, isCalendarDate } from '../../src/common/validate.js';
-import { AppError } from '../../src/common/errors.js';
+import { Validator, isCalendarDate } from '../../src/common/request.validation.js';
+import { AppError } from '../../src/common/app.errors.js';
 import { keyMatches } from '../../src/common/auth.guard.js';
 import { canonicalJson } from '../../src/common/idempotency.service.js';
 

@@ -3,11 +3,11 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags }
 import type { Request, Response } from 'express';
 import { AdminAuth } from '../../common/auth.guard.js';
 import { IdempotencyService } from '../../common/idempotency.service.js';
-import { AppError } from '../../common/errors.js';
-import { assertJsonObject, Validator } from '../../common/validate.js';
+import { AppError } from '../../common/app.errors.js';
+import { assertJsonObject, Validator } from '../../common/request.validation.js';
 import { GcalChannelsService } from './gcal-channels.service.js';
-import { GcalConnection } from './gcal-connection.js';
-import { errorBody as example } from '../../common/swagger.js';
+import { GcalConnection } from './gcal.connection.js';
+import { errorBody as example } from '../../common/swagger.setup.js';
 
 
 @ApiTags('admin')

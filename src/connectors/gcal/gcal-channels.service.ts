@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { Database } from '../../database/database.js';
-import { PgLocks } from '../../database/pg-locks.js';
-import { AppError } from '../../common/errors.js';
-import { logger } from '../../common/logger.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { Database } from '../../database/database.sql.js';
+import { PgLocks } from '../../database/database.locks.js';
+import { AppError } from '../../common/app.errors.js';
+import { logger } from '../../common/app.logger.js';
 import { GcalChannelsRepository, type GcalChannel } from './gcal-channels.repository.js';
-import { GcalConnection } from './gcal-connection.js';
-import { classifyGcalError } from './gcal-errors.js';
+import { GcalConnection } from './gcal.connection.js';
+import { classifyGcalError } from './gcal.errors.js';
 
 export interface WatchedChannel {
   calendarId: string;

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox-handler.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox.handlers.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { EventsRepository } from '../../records/events.repository.js';
 import type { CalendarEventRecord } from '../../records/record.types.js';

@@ -1,12 +1,12 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { PgLocks } from '../../database/pg-locks.js';
-import { isAppError } from '../../common/errors.js';
-import { logger } from '../../common/logger.js';
-import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox-handler.js';
+import { PgLocks } from '../../database/database.locks.js';
+import { isAppError } from '../../common/app.errors.js';
+import { logger } from '../../common/app.logger.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox.handlers.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { RunsService } from '../../runs/runs.service.js';
-import { calendarEntity, GcalConnection } from './gcal-connection.js';
-import { RESOURCE_STATES, type GcalNotificationPayload } from './gcal-notification.js';
+import { calendarEntity, GcalConnection } from './gcal.connection.js';
+import { RESOURCE_STATES, type GcalNotificationPayload } from './gcal.notification.js';
 import { GcalSyncCoverageRepository } from './gcal-sync-coverage.repository.js';
 
 /** How soon a notification that waits for a running sync is looked at again (the worker's backoff applies on top). */

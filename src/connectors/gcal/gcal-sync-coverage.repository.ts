@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../../database/database.js';
+import type { Sql } from '../../database/database.sql.js';
 
 export interface SyncCoverage {
   /** A run is queued and has not listed anything yet: it will see every change so far. */

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import type { OutboxInsert } from '../../outbox/outbox.types.js';
-import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync-driver.js';
-import { calendarEntity, calendarOfEntity, GcalConnection } from './gcal-connection.js';
-import { eventRow } from './gcal-outbox-rows.js';
+import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync.drivers.js';
+import { calendarEntity, calendarOfEntity, GcalConnection } from './gcal.connection.js';
+import { eventRow } from './gcal.outbox-rows.js';
 
 /** What sync_cursors holds for one calendar: the nextSyncToken of the last page of a completed listing. */
 export interface GcalCursor {

@@ -1,14 +1,14 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { errorContent as error } from '../../common/swagger.js';
-import { Database } from '../../database/database.js';
-import { Errors } from '../../common/errors.js';
-import { Validator } from '../../common/validate.js';
+import { errorContent as error } from '../../common/swagger.setup.js';
+import { Database } from '../../database/database.sql.js';
+import { Errors } from '../../common/app.errors.js';
+import { Validator } from '../../common/request.validation.js';
 import { vendorMustRetry, WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { GcalChannelsRepository, type GcalChannel } from './gcal-channels.repository.js';
-import { GcalConnection } from './gcal-connection.js';
-import { channelTokenMatches, notificationInsert, RESOURCE_STATES } from './gcal-notification.js';
+import { GcalConnection } from './gcal.connection.js';
+import { channelTokenMatches, notificationInsert, RESOURCE_STATES } from './gcal.notification.js';
 
 /** A message sent just before expiry may arrive a little after it. */
 const EXPIRY_GRACE_MS = 5 * 60_000;

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { EventsRepository } from '../../records/events.repository.js';
 import { GcalAdminController } from './gcal-admin.controller.js';
-import { GcalChannelRenewal } from './gcal-channel-renewal.js';
+import { GcalChannelRenewal } from './gcal-channel.renewal.js';
 import { GcalChannelsRepository } from './gcal-channels.repository.js';
 import { GcalChannelsService } from './gcal-channels.service.js';
-import { GcalConnection } from './gcal-connection.js';
+import { GcalConnection } from './gcal.connection.js';
 import { GcalEventHandler } from './gcal-event.handler.js';
 import { GcalNotificationHandler } from './gcal-notification.handler.js';
 import { GcalSyncCoverageRepository } from './gcal-sync-coverage.repository.js';

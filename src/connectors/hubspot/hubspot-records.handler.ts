@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox-handler.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox.handlers.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { ContactsRepository } from '../../records/contacts.repository.js';
 import { PaymentsRepository } from '../../records/payments.repository.js';
 import type { ContactRecord, PaymentRecord } from '../../records/record.types.js';
-import { HubspotInvalidPayload } from './hubspot-errors.js';
+import { HubspotInvalidPayload } from './hubspot.errors.js';
 import { mapContact, mapDeal, toHubspotObject } from './hubspot.mappers.js';
 
 /**

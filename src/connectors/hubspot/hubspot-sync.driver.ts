@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync-driver.js';
-import type { HubspotApi, Page } from './hubspot-api.js';
-import { HubspotConnection } from './hubspot-connection.js';
-import { decide, forwardQuery, maxPosition, parseCursor, tieQuery, toCursor, type Position } from './hubspot-cursor.js';
-import { classifyHubspotError, toSyncError } from './hubspot-errors.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync.drivers.js';
+import type { HubspotApi, Page } from './hubspot.api.js';
+import { HubspotConnection } from './hubspot.connection.js';
+import { decide, forwardQuery, maxPosition, parseCursor, tieQuery, toCursor, type Position } from './hubspot.cursor.js';
+import { classifyHubspotError, toSyncError } from './hubspot.errors.js';
 import { mapDealStage } from './deal-stage.map.js';
 import { snapshotInsert } from './hubspot.mappers.js';
 import { ENTITY_SPECS, HUBSPOT_ENTITIES, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';

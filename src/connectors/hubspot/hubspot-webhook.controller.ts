@@ -1,12 +1,12 @@
 import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { errorContent as error } from '../../common/swagger.js';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { Errors } from '../../common/errors.js';
-import { parseWebhookJson } from '../../webhooks/webhook-json.js';
+import { errorContent as error } from '../../common/swagger.setup.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { Errors } from '../../common/app.errors.js';
+import { parseWebhookJson } from '../../webhooks/webhook.json.js';
 import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
-import { verifyHubspotSignatureV3 } from './hubspot-signature.js';
+import { verifyHubspotSignatureV3 } from './hubspot.signature.js';
 import { validateWebhookBatch, webhookInsert } from './hubspot-webhook.event.js';
 
 const EXAMPLE_BATCH = [

@@ -1,4 +1,4 @@
-import type { Issue } from '../../common/errors.js';
+import type { Issue } from '../../common/app.errors.js';
 import type { OutboxInsert } from '../../outbox/outbox.types.js';
 
 /** HubSpot sends at most this many events per webhook request. */

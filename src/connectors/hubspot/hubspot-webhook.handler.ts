@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox-handler.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox.handlers.js';
 import { OutboxInsertRepository } from '../../outbox/outbox-insert.repository.js';
 import type { OutboxInsert, OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { ContactsRepository, type ContactTombstone } from '../../records/contacts.repository.js';
 import { DealTombstonesRepository, type DealTombstone } from './deal-tombstones.repository.js';
-import { HubspotConnection } from './hubspot-connection.js';
-import { classifyHubspotError } from './hubspot-errors.js';
+import { HubspotConnection } from './hubspot.connection.js';
+import { classifyHubspotError } from './hubspot.errors.js';
 import { snapshotInsert } from './hubspot.mappers.js';
 import { specForObjectType, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { OutboxInsert, OutboxOrigin } from '../../outbox/outbox.types.js';
 import type { ContactRecord, PaymentRecord, Version } from '../../records/record.types.js';
-import { AmountParseError, currencyExponent, parseDecimalToMinor } from './decimal-amount.js';
+import { AmountParseError, currencyExponent, parseDecimalToMinor } from './hubspot.amount.js';
 import { mapDealStage } from './deal-stage.map.js';
-import { HubspotInvalidPayload } from './hubspot-errors.js';
+import { HubspotInvalidPayload } from './hubspot.errors.js';
 import { ENTITY_SPECS, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
 
 /** HubSpot datetimes arrive as ISO 8601 or, in older surfaces and webhooks, epoch milliseconds. */

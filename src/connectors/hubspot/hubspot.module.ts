@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ContactsRepository } from '../../records/contacts.repository.js';
 import { DealTombstonesRepository } from './deal-tombstones.repository.js';
-import { HubspotConnection } from './hubspot-connection.js';
+import { HubspotConnection } from './hubspot.connection.js';
 import { HubspotRecordsHandler } from './hubspot-records.handler.js';
 import { HubspotSyncDriver } from './hubspot-sync.driver.js';
 import { HubspotWebhookController } from './hubspot-webhook.controller.js';

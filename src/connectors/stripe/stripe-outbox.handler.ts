@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox-handler.js';
+import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox.handlers.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { PaymentsRepository } from '../../records/payments.repository.js';
 import type { PaymentRecord } from '../../records/record.types.js';
-import { eventRecords, objectRecord, type EventMapping } from './stripe-mappers.js';
-import { asObject, StripePayloadError } from './stripe-payload.js';
+import { eventRecords, objectRecord, type EventMapping } from './stripe.mappers.js';
+import { asObject, StripePayloadError } from './stripe.payload.js';
 
 const SNAPSHOT_OBJECT: Partial<Record<OutboxKind, string>> = { 'stripe.charge': 'charge', 'stripe.refund': 'refund', 'stripe.dispute': 'dispute' };
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import type { OutboxInsert } from '../../outbox/outbox.types.js';
-import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync-driver.js';
+import { SyncDriverRegistry, SyncError, type SyncContext, type SyncDriver } from '../../runs/sync.drivers.js';
 import {
   afterPage,
   eventsCursorIsStale,
@@ -12,10 +12,10 @@ import {
   resyncPlan,
   type StripeCursor,
   type StripeListName,
-} from './stripe-cursor.js';
-import { StripeGateway } from './stripe-gateway.js';
-import { eventRow, snapshotRow, unmappedStatus } from './stripe-outbox-rows.js';
-import type { Json } from './stripe-payload.js';
+} from './stripe.cursor.js';
+import { StripeGateway } from './stripe.gateway.js';
+import { eventRow, snapshotRow, unmappedStatus } from './stripe.outbox-rows.js';
+import type { Json } from './stripe.payload.js';
 
 export const STRIPE_ENTITIES = ['charges', 'refunds', 'events'] as const;
 type Entity = (typeof STRIPE_ENTITIES)[number];

@@ -11,13 +11,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { errorBody as err } from '../../common/swagger.js';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { Errors } from '../../common/errors.js';
-import { parseWebhookJson } from '../../webhooks/webhook-json.js';
+import { errorBody as err } from '../../common/swagger.setup.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { Errors } from '../../common/app.errors.js';
+import { parseWebhookJson } from '../../webhooks/webhook.json.js';
 import { WebhookReceiver, type Receipt } from '../../webhooks/webhook-receiver.service.js';
-import { eventRow } from './stripe-outbox-rows.js';
-import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook-event.js';
+import { eventRow } from './stripe.outbox-rows.js';
+import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook.event.js';
 
 
 const EXAMPLE_EVENT = {

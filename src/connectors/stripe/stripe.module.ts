@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { StripeGateway } from './stripe-gateway.js';
+import { StripeGateway } from './stripe.gateway.js';
 import { StripeOutboxHandler } from './stripe-outbox.handler.js';
 import { StripeSyncDriver } from './stripe-sync.driver.js';
 import { StripeWebhookController } from './stripe-webhook.controller.js';

