@@ -3,10 +3,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
-import { CommonModule } from './common/common.module.js';
 import { HealthModule } from './health/health.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
-import { PipelineModule } from './outbox/pipeline.module.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { RevenueModule } from './revenue/revenue.module.js';
@@ -27,10 +25,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
-        CommonModule,
         ScheduleModule.forRoot(),
         HealthModule,
-        PipelineModule,
         WebhooksModule,
         RunsModule,
         // feature modules (one line each)

@@ -1,13 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AdminKeyGuard, ApiKeyGuard } from './auth.guard.js';
-import { IdempotencyRepository } from './idempotency.repository.js';
-import { IdempotencyService } from './idempotency.service.js';
 import { HttpMetrics } from './http.metrics.js';
-import { IdempotencyPurge } from './idempotency.purge.js';
 
-@Global()
+/** Cross-cutting providers with no tables: API key guards and the metrics registry. */
 @Module({
-  providers: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics, IdempotencyPurge],
-  exports: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics],
+  providers: [ApiKeyGuard, AdminKeyGuard, HttpMetrics],
+  exports: [ApiKeyGuard, AdminKeyGuard, HttpMetrics],
 })
 export class CommonModule {}

@@ -14,7 +14,7 @@ import {
 import type { Request, Response } from 'express';
 import { AdminAuth } from '../common/auth.guard.js';
 import { Errors } from '../common/app.errors.js';
-import { IdempotencyService } from '../common/idempotency.service.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { Validator, assertJsonObject } from '../common/request.validation.js';
 import { SOURCES } from '../records/record.types.js';
 import { OrphansRepository } from '../reconciler/orphans.repository.js';

@@ -267,19 +267,20 @@ export class OutboxRepository {
 
   /**
    * Deletes one batch of done/ignored rows processed more than `days` ago. Never touches dead or
-   * unprocessed rows, nor the raw payload of a refund still waiting for its charge.
+   * unprocessed rows, nor the `held` ones (the raw payload of a refund still waiting for its
+   * charge: the reconciler says which).
    */
-  async purgeBatch(days: number, batchSize: number): Promise<number> {
+  async purgeBatch(days: number, batchSize: number, held: readonly string[] = []): Promise<number> {
     const rows = await this.db.query(
       `DELETE FROM ingest_outbox
         WHERE id IN (SELECT o.id FROM ingest_outbox o
                       WHERE o.status IN ('done','ignored') AND o.processed_at < now() - make_interval(days => $1::int)
-                        AND NOT EXISTS (SELECT 1 FROM payment_orphans po WHERE po.outbox_id = o.id)
+                        AND o.id <> ALL($3::bigint[])
                       ORDER BY o.processed_at
                       LIMIT $2
                       FOR UPDATE SKIP LOCKED)
        RETURNING id`,
-      [days, batchSize],
+      [days, batchSize, held],
     );
     return rows.length;
   }

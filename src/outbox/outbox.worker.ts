@@ -9,6 +9,7 @@ import { logger } from '../common/app.logger.js';
 import { OutboxHandlerRegistry, type HandlerContext } from './outbox.handlers.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
 import { outcomeFromError, settle } from './outbox.retry-policy.js';
+import { OrphansRepository } from '../reconciler/orphans.repository.js';
 import { OutboxRepository, type SweepResult } from './outbox.repository.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from './outbox.types.js';
 
@@ -59,6 +60,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly repo: OutboxRepository,
+    private readonly orphans: OrphansRepository,
     private readonly registry: OutboxHandlerRegistry,
     private readonly db: Database,
     private readonly locks: PgLocks,
@@ -269,8 +271,11 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (!lock) return null;
     try {
       let deleted = 0;
+      // Orphans are flagged a minute after their row is stored, days before its payload is old
+      // enough to purge, so reading the holds once per run cannot miss one.
+      const held = await this.orphans.heldOutboxIds();
       for (let i = 0; i < RETENTION_MAX_BATCHES && !this.stopping; i++) {
-        const n = await this.repo.purgeBatch(this.config.retention.doneDays, RETENTION_BATCH);
+        const n = await this.repo.purgeBatch(this.config.retention.doneDays, RETENTION_BATCH, held);
         deleted += n;
         if (n < RETENTION_BATCH) break;
       }

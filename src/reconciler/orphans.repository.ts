@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '../database/database.sql.js';
+import { PaymentLinksRepository } from '../records/payment-links.repository.js';
 
 export interface GivenUpOrphan {
   source: string;
@@ -32,29 +33,48 @@ export interface OrphanCounts {
  */
 @Injectable()
 export class OrphansRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly links: PaymentLinksRepository,
+  ) {}
 
-  /** Runs inside the caller's transaction (which holds the reconciler's advisory lock). */
+  /**
+   * Runs inside the caller's transaction (which holds the reconciler's advisory lock). The ledger
+   * side (which children lack a parent, which are settled) comes from the records module.
+   */
   async sweep(sql: Sql, graceMs: number, giveUpMs: number): Promise<OrphanSweep> {
-    const linked = await sql.query(
-      `DELETE FROM payment_orphans po
-        WHERE EXISTS (SELECT 1 FROM payments p WHERE p.source = po.source AND p.external_id = po.parent_external_id)
-           OR NOT EXISTS (SELECT 1 FROM payments c WHERE c.source = po.source AND c.external_id = po.external_id AND c.deleted_at IS NULL)
-       RETURNING po.external_id`,
+    const open = await sql.query<{ source: string; external_id: string }>('SELECT source, external_id FROM payment_orphans');
+    const settled = await this.links.settledChildren(
+      sql,
+      open.map((o) => ({ source: o.source, externalId: o.external_id })),
     );
-    // The anti-join walks the partial index of rows that have a parent (refunds and disputes only).
-    const flagged = await sql.query(
-      `INSERT INTO payment_orphans (source, external_id, kind, parent_external_id, outbox_id, first_seen_at)
-       SELECT c.source, c.external_id, c.kind, c.parent_external_id, c.outbox_id, c.created_at
-         FROM payments c
-        WHERE c.parent_external_id IS NOT NULL AND c.kind IN ('refund','dispute') AND c.deleted_at IS NULL
-          AND c.created_at < now() - $1::bigint * interval '1 millisecond'
-          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.source = c.source AND p.external_id = c.parent_external_id)
-       ON CONFLICT (source, external_id) DO NOTHING
-       RETURNING external_id`,
-      [graceMs],
-    );
-    const givenUp = await sql.query<any>(
+    const linked = settled.length
+      ? await sql.query(
+          `DELETE FROM payment_orphans po
+            USING unnest($1::text[], $2::text[]) AS s(source, external_id)
+            WHERE po.source = s.source AND po.external_id = s.external_id
+           RETURNING po.external_id`,
+          [settled.map((c) => c.source), settled.map((c) => c.externalId)],
+        )
+      : [];
+    const candidates = await this.links.unlinkedChildren(sql, graceMs);
+    const flagged = candidates.length
+      ? await sql.query(
+          `INSERT INTO payment_orphans (source, external_id, kind, parent_external_id, outbox_id, first_seen_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
+           ON CONFLICT (source, external_id) DO NOTHING
+           RETURNING external_id`,
+          [
+            candidates.map((c) => c.source),
+            candidates.map((c) => c.externalId),
+            candidates.map((c) => c.kind),
+            candidates.map((c) => c.parentExternalId),
+            candidates.map((c) => c.outboxId),
+            candidates.map((c) => c.storedAt.toISOString()),
+          ],
+        )
+      : [];
+    const givenUp = await sql.query<{ source: string; external_id: string; kind: string; parent_external_id: string; first_seen_at: string }>(
       `UPDATE payment_orphans SET given_up_at = now()
         WHERE given_up_at IS NULL AND first_seen_at < now() - $1::bigint * interval '1 millisecond'
        RETURNING source, external_id, kind, parent_external_id, first_seen_at`,
@@ -71,6 +91,12 @@ export class OrphansRepository {
         firstSeenAt: new Date(r.first_seen_at),
       })),
     };
+  }
+
+  /** Outbox rows whose payload an open orphan still needs (retention keeps them). */
+  async heldOutboxIds(): Promise<string[]> {
+    const rows = await this.db.query<{ outbox_id: string }>('SELECT outbox_id::text AS outbox_id FROM payment_orphans WHERE outbox_id IS NOT NULL');
+    return rows.map((r) => r.outbox_id);
   }
 
   async counts(): Promise<OrphanCounts> {

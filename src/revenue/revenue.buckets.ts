@@ -1,16 +1,11 @@
+import type { LedgerFigures } from '../records/ledger-figures.repository.js';
 import { dateOf, dayNumber, mondayOf } from './revenue.calendar.js';
 
 /**
  * Pure bucket building and the consistency checks behind "figures agree". Money stays BigInt
  * cents from the SQL row to the JSON string; nothing here ever touches a float.
  */
-export interface Figures {
-  grossCents: bigint;
-  refundsCents: bigint;
-  /** Collected charges / won deals. */
-  count: number;
-  refundCount: number;
-}
+export type Figures = LedgerFigures;
 
 export interface DayFigures extends Figures {
   date: string;

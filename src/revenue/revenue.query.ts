@@ -4,7 +4,7 @@ import { Errors } from '../common/app.errors.js';
 import { Validator } from '../common/request.validation.js';
 import { REVENUE_SOURCES, type RevenueSource } from '../records/record.types.js';
 import { daysInclusive } from './revenue.calendar.js';
-import type { Granularity } from './revenue.repository.js';
+import type { Granularity } from '../records/ledger-figures.repository.js';
 import { TimeZoneCatalog } from './time-zone.catalog.js';
 
 /**

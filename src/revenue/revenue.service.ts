@@ -5,7 +5,7 @@ import { Database, type Sql } from '../database/database.sql.js';
 import { addDays, daysInclusive } from './revenue.calendar.js';
 import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks, sumFigures, ZERO } from './revenue.buckets.js';
 import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue.query.js';
-import { RevenueRepository, type UnmappedStatus } from './revenue.repository.js';
+import { LedgerFiguresRepository, type UnmappedStatus } from '../records/ledger-figures.repository.js';
 import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view.js';
 
 /**
@@ -19,7 +19,7 @@ import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view
 export class RevenueService {
   constructor(
     private readonly db: Database,
-    private readonly repo: RevenueRepository,
+    private readonly repo: LedgerFiguresRepository,
   ) {}
 
   /** Summary, daily and weekly all render this report. */
@@ -93,7 +93,10 @@ export class RevenueService {
 
     const bounds = startDate === q.startDate && endDate === q.endDate ? asked : await this.window(sql, q.tz, startDate, endDate);
     const window = { ...base, from: bounds.from!, to: bounds.to! };
-    const dayRows = await this.repo.dailyFigures(sql, { ...window, firstDay: startDate, lastDay: endDate });
+    const dayRows = (await this.repo.dailyFigures(sql, { ...window, firstDay: startDate, lastDay: endDate })).map(({ dayIndex, ...f }) => ({
+      date: addDays(startDate, dayIndex),
+      ...f,
+    }));
     const totals = await this.repo.totals(sql, window);
     const dense = denseDays(startDate, endDate, dayRows);
     const weeks = rollupWeeks(dense);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.sql.js';
-import { RevenueRepository } from './revenue.repository.js';
+import { TimeZoneRepository } from './time-zone.repository.js';
 
 /**
  * Which `tz` values a revenue request may use: exactly the IANA zones of the Postgres that cuts
@@ -22,7 +22,7 @@ export class TimeZoneCatalog {
 
   constructor(
     private readonly db: Database,
-    private readonly repo: RevenueRepository,
+    private readonly repo: TimeZoneRepository,
   ) {}
 
   /** Postgres's spelling of `name`, or null when it is not a zone we accept. */

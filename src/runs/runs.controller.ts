@@ -13,7 +13,7 @@ import {
 import type { Request, Response } from 'express';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
 import { Errors } from '../common/app.errors.js';
-import { IdempotencyService } from '../common/idempotency.service.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { assertJsonObject, Validator } from '../common/request.validation.js';
 import { SOURCES } from '../records/record.types.js';
 import { RunsRepository } from './runs.repository.js';

@@ -1,14 +1,19 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { CommonModule } from '../common/common.module.js';
+import { IdempotencyModule } from '../idempotency/idempotency.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
 import { RunsController } from './runs.controller.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
+import { SyncCoverageRepository } from './sync-coverage.repository.js';
+import { SyncDriverRegistry } from './sync.drivers.js';
 import { SyncScheduler } from './sync.scheduler.js';
 
-/** Global so vendor webhook handlers (HubSpot, Google Calendar) can call RunsService.trigger. */
-@Global()
+/** Owns `sync_runs` and `sync_cursors`: triggers, run execution, the schedule, and the drivers vendor modules register. */
 @Module({
+  imports: [CommonModule, IdempotencyModule, OutboxModule],
   controllers: [RunsController],
-  providers: [RunsRepository, RunsService, SyncScheduler],
-  exports: [RunsRepository, RunsService],
+  providers: [RunsRepository, RunsService, SyncScheduler, SyncDriverRegistry, SyncCoverageRepository],
+  exports: [RunsRepository, RunsService, SyncDriverRegistry, SyncCoverageRepository],
 })
 export class RunsModule {}

@@ -1,8 +1,8 @@
-import { Global, Module } from '@nestjs/common';
-import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
+import { Module } from '@nestjs/common';
+import { CommonModule } from '../common/common.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
 import { WebhookReceiver } from './webhook-receiver.service.js';
 
 /** Shared receipt path; each vendor module owns its own webhook controller and verifier. */
-@Global()
-@Module({ providers: [OutboxInsertRepository, WebhookReceiver], exports: [OutboxInsertRepository, WebhookReceiver] })
+@Module({ imports: [CommonModule, OutboxModule], providers: [WebhookReceiver], exports: [WebhookReceiver] })
 export class WebhooksModule {}

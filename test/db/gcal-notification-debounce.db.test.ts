@@ -8,7 +8,7 @@ import type { OutboxRow } from '../../src/outbox/outbox.types.js';
 import { GcalConnection } from '../../src/connectors/gcal/gcal.connection.js';
 import { GcalNotificationHandler } from '../../src/connectors/gcal/gcal-notification.handler.js';
 import { notificationInsert, type GcalNotificationPayload } from '../../src/connectors/gcal/gcal.notification.js';
-import { GcalSyncCoverageRepository } from '../../src/connectors/gcal/gcal-sync-coverage.repository.js';
+import { SyncCoverageRepository } from '../../src/runs/sync-coverage.repository.js';
 import { generateServiceAccount } from '../../scripts/sandbox/gcal/service-account.js';
 
 const A = 'a@example.com';
@@ -29,7 +29,7 @@ describe('gcal notifications → debounced incremental syncs', () => {
     driver = new ScriptedDriver('gcal', [`calendar:${A}`, `calendar:${B}`], async () => gate.opened);
     runs = runsServiceFor(t.db, t.locks, [driver], env);
     const connection = new GcalConnection(loadConfig({ NODE_ENV: 'test', ...env }));
-    handler = new GcalNotificationHandler(new OutboxHandlerRegistry(), runs.service, new GcalSyncCoverageRepository(), connection, t.locks);
+    handler = new GcalNotificationHandler(new OutboxHandlerRegistry(), runs.service, new SyncCoverageRepository(), connection, t.locks);
   });
   afterAll(async () => {
     gate.open();

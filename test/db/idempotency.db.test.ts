@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Request, Response } from 'express';
 import { openTestDb } from '../support/db.js';
-import { IdempotencyRepository } from '../../src/common/idempotency.repository.js';
-import { IdempotencyService } from '../../src/common/idempotency.service.js';
+import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository.js';
+import { IdempotencyService } from '../../src/idempotency/idempotency.service.js';
 import { AppError } from '../../src/common/app.errors.js';
 
 /** Minimal express request/response stand-ins: the database underneath is real. */
@@ -104,7 +104,7 @@ describe('idempotency purge (real Postgres)', () => {
     const t = await openTestDb();
     try {
       const repo = new IdempotencyRepository(t.db);
-      const { IdempotencyPurge } = await import('../../src/common/idempotency.purge.js');
+      const { IdempotencyPurge } = await import('../../src/idempotency/idempotency.purge.js');
       await repo.claim('live', 'POST', '/a', 'h');
       await repo.claim('old', 'POST', '/a', 'h');
       await t.db.query(`UPDATE api_idempotency SET expires_at = now() - interval '1 minute' WHERE key = 'old'`);

@@ -1,3 +1,4 @@
+import { PaymentLinksRepository } from '../../src/records/payment-links.repository.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpMetrics } from '../../src/common/http.metrics.js';
 import type { Sql } from '../../src/database/database.sql.js';
@@ -44,7 +45,7 @@ describe('invariant: cron locks are held for the whole run', () => {
         return super.purgeBatch(days, batchSize);
       }
     }
-    const first = new OutboxWorker(new PausedRepo(t.db), new OutboxHandlerRegistry(), t.db, t.locks, new HttpMetrics(), testConfig({ OUTBOX_RETENTION_DAYS: '7' }));
+    const first = new OutboxWorker(new PausedRepo(t.db), new OrphansRepository(t.db, new PaymentLinksRepository()), new OutboxHandlerRegistry(), t.db, t.locks, new HttpMetrics(), testConfig({ OUTBOX_RETENTION_DAYS: '7' }));
     const second = buildWorker({ db: t.db, locks: otherProcessLocks }, [], { OUTBOX_RETENTION_DAYS: '7' });
 
     const running = first.purgeRetention();
@@ -73,8 +74,8 @@ describe('invariant: cron locks are held for the whole run', () => {
         return super.sweep(sql, graceMs, giveUpMs);
       }
     }
-    const first = new ReconcilerService(t.db, new PausedOrphans(t.db), new HttpMetrics(), testConfig());
-    const second = new ReconcilerService(t.db, new OrphansRepository(t.db), new HttpMetrics(), testConfig());
+    const first = new ReconcilerService(t.db, new PausedOrphans(t.db, new PaymentLinksRepository()), new HttpMetrics(), testConfig());
+    const second = new ReconcilerService(t.db, new OrphansRepository(t.db, new PaymentLinksRepository()), new HttpMetrics(), testConfig());
 
     const running = first.sweep();
     await entered.opened;

@@ -1,3 +1,4 @@
+import { PaymentLinksRepository } from '../../src/records/payment-links.repository.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
 import { testConfig, toRecord, type TestPayment } from '../support/outbox-test-kit.js';
@@ -18,7 +19,7 @@ describe('reconciler: refunds and disputes without their charge', () => {
   const payments = new PaymentsRepository();
   beforeAll(async () => {
     t = await openTestDb();
-    orphans = new OrphansRepository(t.db);
+    orphans = new OrphansRepository(t.db, new PaymentLinksRepository());
     reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics(), testConfig());
   });
   afterAll(async () => t?.close());

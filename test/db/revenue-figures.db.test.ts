@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/common/app.errors.js';
 import type { Database, Sql } from '../../src/database/database.sql.js';
-import { RevenueRepository, type LocalDayWindow } from '../../src/revenue/revenue.repository.js';
+import { LedgerFiguresRepository, type LocalDayWindow } from '../../src/records/ledger-figures.repository.js';
 import { RevenueService } from '../../src/revenue/revenue.service.js';
 import type { RevenueQuery } from '../../src/revenue/revenue.query.js';
 import { dailyJson, summaryJson, weeklyJson } from '../../src/revenue/revenue.view.js';
@@ -27,7 +27,7 @@ const q = (over: Partial<RevenueQuery> = {}): RevenueQuery => ({
 
 beforeAll(async () => {
   t = await openTestDb();
-  service = new RevenueService(t.db, new RevenueRepository());
+  service = new RevenueService(t.db, new LedgerFiguresRepository());
   await seedLedger(t.db, [
     // Stripe USD: three charges, one refund posted later than its charge.
     charge({ at: '2026-06-15T10:00:00Z', cents: 54_900 }),
@@ -219,7 +219,7 @@ describe('unmapped statuses', () => {
 
 describe('one snapshot per request', () => {
   /** Commits a new charge on another connection between the bucket query and the total query. */
-  class WriteBetweenQueries extends RevenueRepository {
+  class WriteBetweenQueries extends LedgerFiguresRepository {
     constructor(private readonly outside: Database) {
       super();
     }
@@ -238,7 +238,7 @@ describe('one snapshot per request', () => {
   });
 
   it('a bound that lets in a row of the next day is caught as metric_drift, never returned', async () => {
-    class LateBound extends RevenueRepository {
+    class LateBound extends LedgerFiguresRepository {
       override async localMidnights(sql: Sql, tz: string, days: readonly string[]) {
         return (await super.localMidnights(sql, tz, days)).map((at) => new Date(Date.parse(at) + 3_600_000).toISOString());
       }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentRecord } from '../../src/records/record.types.js';
-import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
+import { LedgerFiguresRepository } from '../../src/records/ledger-figures.repository.js';
 import { RevenueService } from '../../src/revenue/revenue.service.js';
 import type { RevenueQuery } from '../../src/revenue/revenue.query.js';
 import { dailyJson, summaryJson, weeklyJson, type DailyJson } from '../../src/revenue/revenue.view.js';
@@ -19,7 +19,7 @@ const days = (r: DailyJson) => Object.fromEntries(r.breakdown.filter((b) => b.co
 
 beforeAll(async () => {
   t = await openTestDb();
-  service = new RevenueService(t.db, new RevenueRepository());
+  service = new RevenueService(t.db, new LedgerFiguresRepository());
 });
 afterAll(async () => t?.close());
 
@@ -152,7 +152,7 @@ describe('summary == sum(daily) == sum(weekly) == an independent computation, fo
     }
     // Its own database: the fixed cases above must not leak into the expectation.
     ledger = await openTestDb();
-    svc = new RevenueService(ledger.db, new RevenueRepository());
+    svc = new RevenueService(ledger.db, new LedgerFiguresRepository());
     await seedLedger(ledger.db, records);
   });
   afterAll(async () => ledger?.close());

@@ -6,7 +6,7 @@ import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../supp
 import { signStripePayload } from '../../scripts/sandbox/stripe/index.js';
 import { signHubSpotV3 } from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
-import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
+import { LedgerFiguresRepository } from '../../src/records/ledger-figures.repository.js';
 
 /**
  * The HTTP surface under hostile input, checked from the outside against CONTRACT.md: every
@@ -346,7 +346,7 @@ describe('hostile input over HTTP', () => {
   });
 
   it('every 500 carries an errorId, metric_drift included', async () => {
-    const repo = t.app.get(RevenueRepository);
+    const repo = t.app.get(LedgerFiguresRepository);
     const original = repo.totals;
     repo.totals = async (...args) => ({ ...(await original.apply(repo, args)), count: -1 });
     try {

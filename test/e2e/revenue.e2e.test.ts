@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { RevenueRepository } from '../../src/revenue/revenue.repository.js';
+import { LedgerFiguresRepository } from '../../src/records/ledger-figures.repository.js';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { charge, notCounted, refund, seedLedger, wonDeal } from '../support/revenue-ledger.js';
 
@@ -180,7 +180,7 @@ describe('edges that must not 500', () => {
 
 describe('metric_drift over HTTP', () => {
   it('buckets that do not add up are answered 500 metric_drift with the contract error shape', async () => {
-    const repo = t.app.get(RevenueRepository);
+    const repo = t.app.get(LedgerFiguresRepository);
     const original = repo.totals;
     repo.totals = async (...args) => {
       const f = await original.apply(repo, args);

@@ -1,3 +1,5 @@
+import { PaymentLinksRepository } from '../../src/records/payment-links.repository.js';
+import { OrphansRepository } from '../../src/reconciler/orphans.repository.js';
 import { HttpMetrics } from '../../src/common/http.metrics.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import type { Database } from '../../src/database/database.sql.js';
@@ -105,7 +107,7 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
 export function buildWorker(t: { db: Database; locks: PgLocks }, handlers: OutboxHandler[], env: Record<string, string> = {}): OutboxWorker {
   const registry = new OutboxHandlerRegistry();
   for (const h of handlers) registry.register(h);
-  return new OutboxWorker(new OutboxRepository(t.db), registry, t.db, t.locks, new HttpMetrics(), testConfig(env));
+  return new OutboxWorker(new OutboxRepository(t.db), new OrphansRepository(t.db, new PaymentLinksRepository()), registry, t.db, t.locks, new HttpMetrics(), testConfig(env));
 }
 
 export async function insertOutbox(db: Database, rows: OutboxInsert[]): Promise<void> {

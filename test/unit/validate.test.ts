@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Validator, isCalendarDate } from '../../src/common/request.validation.js';
 import { AppError } from '../../src/common/app.errors.js';
 import { keyMatches } from '../../src/common/auth.guard.js';
-import { canonicalJson } from '../../src/common/idempotency.service.js';
+import { canonicalJson } from '../../src/idempotency/idempotency.service.js';
 
 describe('isCalendarDate', () => {
   it.each(['2026-02-28', '2024-02-29', '2026-12-31', '1970-01-01'])('accepts %s', (d) => expect(isCalendarDate(d)).toBe(true));

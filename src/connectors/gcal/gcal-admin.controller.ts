@@ -2,7 +2,7 @@ import { Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AdminAuth } from '../../common/auth.guard.js';
-import { IdempotencyService } from '../../common/idempotency.service.js';
+import { IdempotencyService } from '../../idempotency/idempotency.service.js';
 import { AppError } from '../../common/app.errors.js';
 import { assertJsonObject, Validator } from '../../common/request.validation.js';
 import { GcalChannelsService } from './gcal-channels.service.js';

@@ -7,7 +7,7 @@ import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.type
 import { RunsService } from '../../runs/runs.service.js';
 import { calendarEntity, GcalConnection } from './gcal.connection.js';
 import { RESOURCE_STATES, type GcalNotificationPayload } from './gcal.notification.js';
-import { GcalSyncCoverageRepository } from './gcal-sync-coverage.repository.js';
+import { SyncCoverageRepository } from '../../runs/sync-coverage.repository.js';
 
 /** How soon a notification that waits for a running sync is looked at again (the worker's backoff applies on top). */
 const WAIT_FOR_RUN_MS = 5_000;
@@ -31,7 +31,7 @@ export class GcalNotificationHandler implements OutboxHandler, OnModuleInit {
   constructor(
     private readonly registry: OutboxHandlerRegistry,
     private readonly runs: RunsService,
-    private readonly coverage: GcalSyncCoverageRepository,
+    private readonly coverage: SyncCoverageRepository,
     private readonly connection: GcalConnection,
     private readonly locks: PgLocks,
   ) {}
@@ -68,7 +68,7 @@ export class GcalNotificationHandler implements OutboxHandler, OnModuleInit {
     const lock = await this.locks.tryAcquire(`gcal:notify:${calendarId}`);
     if (!lock) return { status: 'failed', failureClass: 'transient', error: `another worker is scheduling the sync of ${entity}`, retryAfterMs: WAIT_FOR_RUN_MS };
     try {
-      const c = await this.coverage.coverage(ctx.db, entity, notifiedAt);
+      const c = await this.coverage.coverage(ctx.db, 'gcal', entity, notifiedAt);
       if (c.pending || c.startedAfter) return { status: 'done' };
       if (c.runningBefore) {
         return { status: 'failed', failureClass: 'transient', error: `waiting for the running sync of ${entity} to finish before syncing again`, retryAfterMs: WAIT_FOR_RUN_MS };

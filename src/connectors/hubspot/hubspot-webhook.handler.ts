@@ -4,7 +4,7 @@ import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '
 import { OutboxInsertRepository } from '../../outbox/outbox-insert.repository.js';
 import type { OutboxInsert, OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { ContactsRepository, type ContactTombstone } from '../../records/contacts.repository.js';
-import { DealTombstonesRepository, type DealTombstone } from './deal-tombstones.repository.js';
+import { DealTombstonesRepository, type DealTombstone } from '../../records/deal-tombstones.repository.js';
 import { HubspotConnection } from './hubspot.connection.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { snapshotInsert } from './hubspot.mappers.js';

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ContactsRepository } from '../../records/contacts.repository.js';
-import { DealTombstonesRepository } from './deal-tombstones.repository.js';
+import { CommonModule } from '../../common/common.module.js';
+import { OutboxModule } from '../../outbox/outbox.module.js';
+import { RecordsModule } from '../../records/records.module.js';
+import { RunsModule } from '../../runs/runs.module.js';
+import { WebhooksModule } from '../../webhooks/webhooks.module.js';
 import { HubspotConnection } from './hubspot.connection.js';
 import { HubspotRecordsHandler } from './hubspot-records.handler.js';
 import { HubspotSyncDriver } from './hubspot-sync.driver.js';
@@ -9,8 +12,9 @@ import { HubspotWebhookHandler } from './hubspot-webhook.handler.js';
 
 /** HubSpot deals and contacts: sync driver, outbox handlers and the webhook endpoint. */
 @Module({
+  imports: [CommonModule, RecordsModule, OutboxModule, RunsModule, WebhooksModule],
   controllers: [HubspotWebhookController],
-  providers: [HubspotConnection, HubspotSyncDriver, HubspotRecordsHandler, HubspotWebhookHandler, ContactsRepository, DealTombstonesRepository],
-  exports: [HubspotConnection, ContactsRepository],
+  providers: [HubspotConnection, HubspotSyncDriver, HubspotRecordsHandler, HubspotWebhookHandler],
+  exports: [HubspotConnection],
 })
 export class HubspotModule {}

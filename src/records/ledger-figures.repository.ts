@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.sql.js';
-import type { RevenueSource } from '../records/record.types.js';
-import type { DayFigures, Figures } from './revenue.buckets.js';
-import { addDays } from './revenue.calendar.js';
+import type { RevenueSource } from './record.types.js';
+
+/** Money figures of a set of ledger rows, in BigInt cents. */
+export interface LedgerFigures {
+  grossCents: bigint;
+  refundsCents: bigint;
+  /** Collected charges / won deals. */
+  count: number;
+  refundCount: number;
+}
 
 /**
- * Revenue aggregates, in SQL only: no query here returns ledger rows, only sums and counts.
+ * Revenue aggregates over the ledger, in SQL only: no query here returns ledger rows, only sums and counts.
  *
  * What counts is decided once, by the vendor mappers, in `payments.effect`; these queries just
  * sum by it for rows that are not deleted. Every query matches the partial index
@@ -57,7 +64,7 @@ const FIGURES = `
   (count(*) FILTER (WHERE effect = 'gross'))::int AS count,
   (count(*) FILTER (WHERE effect = 'refund'))::int AS refund_count`;
 
-const toFigures = (r: FigureRow): Figures => ({
+const toFigures = (r: FigureRow): LedgerFigures => ({
   grossCents: BigInt(r.gross),
   refundsCents: BigInt(r.refunds),
   count: Number(r.count),
@@ -109,7 +116,7 @@ function localMidnight(day: string, tz: string): string {
 const ISO_INSTANT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 @Injectable()
-export class RevenueRepository {
+export class LedgerFiguresRepository {
   /** First instant of each local day (see localMidnight), as ISO strings in the same order. */
   async localMidnights(sql: Sql, tz: string, days: readonly string[]): Promise<string[]> {
     const rows = await sql.query<{ at: string }>(
@@ -121,13 +128,14 @@ export class RevenueRepository {
   }
 
   /**
-   * Sparse per-day figures for local days `firstDay..lastDay` (rows in [from, to)), ascending.
+   * Sparse per-day figures for local days `firstDay..lastDay` (rows in [from, to)), ascending;
+   * `dayIndex` 0 is `firstDay`.
    * Each row is placed by binary search among the days' local midnights (width_bucket), computed
    * once per request with the same localMidnight rule as the window; converting every row's
    * instant to a zone-local date costs twice as much. A row outside the days' midnights keeps an
-   * out-of-range date (the day before or after) so the caller reports it as drift, never drops it.
+   * out-of-range index (-1 or past the last day) so the caller reports it as drift, never drops it.
    */
-  async dailyFigures(sql: Sql, w: LocalDayWindow & { firstDay: string; lastDay: string }): Promise<DayFigures[]> {
+  async dailyFigures(sql: Sql, w: LocalDayWindow & { firstDay: string; lastDay: string }): Promise<Array<LedgerFigures & { dayIndex: number }>> {
     const p = new Params();
     const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const tz = p.bind(w.tz);
@@ -144,14 +152,14 @@ export class RevenueRepository {
         GROUP BY 1 ORDER BY 1`,
       p.values,
     );
-    return rows.map((r) => ({ date: addDays(w.firstDay, Number(r.i) - 1), ...toFigures(r) }));
+    return rows.map((r) => ({ dayIndex: Number(r.i) - 1, ...toFigures(r) }));
   }
 
   /**
    * One ungrouped aggregate over [from, to): the independent check on any set of buckets, and the
    * v1 figure itself.
    */
-  async totals(sql: Sql, w: InstantWindow): Promise<Figures> {
+  async totals(sql: Sql, w: InstantWindow): Promise<LedgerFigures> {
     const p = new Params();
     const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const [row] = await sql.query<FigureRow>(`SELECT ${FIGURES} FROM payments WHERE ${where}`, p.values);
@@ -217,7 +225,7 @@ export class RevenueRepository {
   }
 
   /** v1: sparse figures per bucket over [from, to), keyed like bucketKeys. */
-  async bucketFigures(sql: Sql, w: InstantWindow & { tz: string; granularity: Granularity }): Promise<Array<Figures & { key: string }>> {
+  async bucketFigures(sql: Sql, w: InstantWindow & { tz: string; granularity: Granularity }): Promise<Array<LedgerFigures & { key: string }>> {
     const p = new Params();
     const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const g = p.bind(w.granularity);
@@ -249,11 +257,5 @@ export class RevenueRepository {
       total: rows.length ? Number(rows[0].total) : 0,
       statuses: rows.map((r) => ({ source: r.source, rawStatus: r.raw_status, count: Number(r.count), sample: r.sample })),
     };
-  }
-
-  /** Zone names this Postgres knows (its tz database), for request validation. */
-  async zoneNames(sql: Sql): Promise<string[]> {
-    const rows = await sql.query<{ name: string }>('SELECT name FROM pg_timezone_names');
-    return rows.map((r) => r.name);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Sql } from '../../database/database.sql.js';
-import type { Version } from '../../records/record.types.js';
-import { newestPerKey } from '../../records/record.version.js';
+import type { Sql } from '../database/database.sql.js';
+import type { Version } from './record.types.js';
+import { newestPerKey } from './record.version.js';
 
 export interface DealTombstone {
   externalId: string;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { AppError, Errors } from './app.errors.js';
+import { AppError, Errors } from '../common/app.errors.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
-import { logger } from './app.logger.js';
+import { logger } from '../common/app.logger.js';
 
 const EVERY_MS = 3_600_000;
 
