@@ -9,7 +9,7 @@ import { pollableSources } from '../health/health.sources.js';
 import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync.drivers.js';
-import { RunsRepository } from './runs.repository.js';
+import { RunsRepository, type SourceSyncState } from './runs.repository.js';
 import { internalErrorText, RunExecution } from './run.execution.js';
 import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
 
@@ -160,6 +160,11 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (swept.length) logger.warn('abandoned sync runs marked failed', { runIds: swept });
     return swept;
+  }
+
+  /** Per source with runs: its last successful sync and latest verdict (readiness reports them). */
+  async lastSyncBySource(): Promise<SourceSyncState[]> {
+    return this.repo.lastSyncBySource();
   }
 
   private async enqueue(source: Source, mode: SyncMode, opts: TriggerOptions) {
