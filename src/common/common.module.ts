@@ -8,6 +8,6 @@ import { IdempotencyPurge } from './idempotency.purge.js';
 @Global()
 @Module({
   providers: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics, IdempotencyPurge],
-  exports: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics],
+  exports: [ApiKeyGuard, AdminKeyGuard, IdempotencyRepository, IdempotencyService, HttpMetrics, IdempotencyPurge],
 })
 export class CommonModule {}

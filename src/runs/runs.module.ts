@@ -9,6 +9,6 @@ import { SyncScheduler } from './sync.scheduler.js';
 @Module({
   controllers: [RunsController],
   providers: [RunsRepository, RunsService, SyncScheduler],
-  exports: [RunsRepository, RunsService],
+  exports: [RunsRepository, RunsService, SyncScheduler],
 })
 export class RunsModule {}

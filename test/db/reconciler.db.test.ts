@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
-import { testConfig, toRecord, type TestPayment } from '../support/outbox-test-kit.js';
+import { toRecord, type TestPayment } from '../support/outbox-test-kit.js';
 import { HttpMetrics } from '../../src/common/http.metrics.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { OrphansRepository } from '../../src/reconciler/orphans.repository.js';
@@ -19,7 +19,7 @@ describe('reconciler: refunds and disputes without their charge', () => {
   beforeAll(async () => {
     t = await openTestDb();
     orphans = new OrphansRepository(t.db);
-    reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics(), testConfig());
+    reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics());
   });
   afterAll(async () => t?.close());
   beforeEach(async () => {

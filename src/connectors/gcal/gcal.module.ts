@@ -25,6 +25,6 @@ import { GcalWebhookController } from './gcal-webhook.controller.js';
     GcalSyncCoverageRepository,
     EventsRepository,
   ],
-  exports: [GcalConnection, EventsRepository, GcalChannelsService],
+  exports: [GcalConnection, EventsRepository, GcalChannelsService, GcalChannelRenewal],
 })
 export class GcalModule {}
