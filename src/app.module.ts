@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -11,21 +10,18 @@ import { RevenueModule } from './revenue/revenue.module.js';
 import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 import { GcalModule } from './connectors/gcal/gcal.module.js';
 import { StripeModule } from './connectors/stripe/stripe.module.js';
-
-/** Role of this process: the API also runs the worker and scheduler unless switched off. */
-export interface AppRole {
-  http: boolean;
-}
+import { SchedulingModule } from './scheduling/scheduling.module.js';
+import { apiRoles, type ProcessRole } from './scheduling/process.roles.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, _role: AppRole = { http: true }): DynamicModule {
+  /** `roles` decide the background work (src/scheduling/jobs.catalog.ts); by default those of `npm start`. */
+  static forRoot(config: AppConfig, roles: readonly ProcessRole[] = apiRoles(config)): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
-        ScheduleModule.forRoot(),
         HealthModule,
         WebhooksModule,
         RunsModule,
@@ -35,6 +31,7 @@ export class AppModule {
         HubspotModule,
         GcalModule,
         StripeModule,
+        SchedulingModule.forRoot(roles),
       ],
     };
   }

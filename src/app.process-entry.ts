@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { AppModule, type AppRole } from './app.module.js';
+import { AppModule } from './app.module.js';
+import type { ProcessRole } from './scheduling/process.roles.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app.config.js';
 import { logger, NestJsonLogger } from './common/app.logger.js';
 
@@ -24,27 +25,23 @@ export function loadConfigOrExit(opts: { requireKeys: boolean }): AppConfig {
   }
 }
 
-/** What runs in this process besides the requested work (worker loop, scheduler ticks). */
-export function withRole(config: AppConfig, role: { worker: boolean; scheduler: boolean }): AppConfig {
-  return { ...config, worker: { ...config.worker, enabled: role.worker }, scheduler: { ...config.scheduler, enabled: role.scheduler } };
-}
-
 /** One-shot jobs: Nest's per-module boot lines would bury the job's own output; warnings still show. */
 class BootQuietLogger extends NestJsonLogger {
   override log(): void {}
 }
 
 /**
- * The whole application without an HTTP server (worker and one-shot jobs). A signal closes the
- * app (runs stop between pages, the worker finishes or leases out its batch, Postgres stops) and
- * then exits with `signalExitCode`: 0 for a worker, since being stopped is its normal end.
+ * The whole application without an HTTP server (worker and one-shot jobs); `roles` decide its
+ * background work, whatever WORKER / SCHEDULER say (those switch `npm start` only). A signal
+ * closes the app (runs stop between pages, the worker finishes or leases out its batch, Postgres
+ * stops) and then exits with `signalExitCode`: 0 for a worker, since being stopped is its normal end.
  */
 export async function createAppContext(
   config: AppConfig,
-  role: AppRole = { http: false },
+  roles: readonly ProcessRole[],
   opts: { quiet?: boolean; signalExitCode?: number } = {},
 ): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, role), {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, roles), {
     logger: opts.quiet ? new BootQuietLogger() : new NestJsonLogger(),
     abortOnError: false,
   });

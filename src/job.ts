@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { JOB_USAGE, parseJobArgs, runJobInContext } from './runs/job.cli.js';
-import { createAppContext, exitOnStartupFailure, loadConfigOrExit, withRole } from './app.process-entry.js';
+import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './app.process-entry.js';
+import { JOB_ROLES } from './scheduling/process.roles.js';
 
 /**
  * `npm run job -- fetch <source> [mode]` / `npm run job -- process`: one-shot work for external
- * cron platforms, with the same advisory locks as the in-process scheduler. Worker and scheduler
- * are off: only the asked-for work runs. The JSON summary is the last line on stdout.
+ * cron platforms, with the same advisory locks as the in-process scheduler. The job role has no
+ * claim loop and no periodic job: only the asked-for work runs. The JSON summary is the last line
+ * on stdout.
  */
 async function main() {
   const cmd = parseJobArgs(process.argv.slice(2));
@@ -13,8 +15,8 @@ async function main() {
     process.stderr.write(`${cmd.error}\n${JOB_USAGE}\n`);
     process.exit(2);
   }
-  const config = withRole(loadConfigOrExit({ requireKeys: false }), { worker: false, scheduler: false });
-  const app = await createAppContext(config, { http: false }, { quiet: true });
+  const config = loadConfigOrExit({ requireKeys: false });
+  const app = await createAppContext(config, JOB_ROLES, { quiet: true });
   let exitCode = 1;
   try {
     const result = await runJobInContext(app, cmd);

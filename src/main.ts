@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { logger } from './common/app.logger.js';
 import { createApp } from './app.bootstrap.js';
 import { exitOnStartupFailure, loadConfigOrExit } from './app.process-entry.js';
+import { apiRoles } from './scheduling/process.roles.js';
 
 /** `npm start`: the API, with the outbox worker and the sync scheduler unless switched off. */
 async function main() {
@@ -11,8 +12,7 @@ async function main() {
   logger.info('buffalo listening', {
     url: `http://127.0.0.1:${config.port}`,
     docs: `http://127.0.0.1:${config.port}/docs`,
-    worker: config.worker.enabled,
-    scheduler: config.scheduler.enabled,
+    roles: apiRoles(config),
   });
 }
 

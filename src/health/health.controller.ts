@@ -1,14 +1,11 @@
-import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Request, Response } from 'express';
-import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
-import { Database } from '../database/database.sql.js';
 import { HttpMetrics, fmtLabels } from '../common/http.metrics.js';
 import { requestIdOf } from '../common/request-id.middleware.js';
-import { HealthRepository } from './health.repository.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { EXAMPLE_REQUEST_ID } from '../common/swagger.setup.js';
-import { enabledSources } from './health.sources.js';
+import { ReadinessCheck } from './readiness.check.js';
 
 const started = Date.now();
 const uptimeS = () => Math.round((Date.now() - started) / 1000);
@@ -17,11 +14,9 @@ const uptimeS = () => Math.round((Date.now() - started) / 1000);
 @Controller()
 export class HealthController {
   constructor(
-    private readonly indicators: HealthIndicatorService,
-    private readonly db: Database,
-    private readonly repo: HealthRepository,
+    private readonly readiness: ReadinessCheck,
+    private readonly outbox: OutboxRepository,
     private readonly httpMetrics: HttpMetrics,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('healthz')
@@ -53,24 +48,8 @@ export class HealthController {
     },
   })
   async readyz(@Req() req: Request, @Res() res: Response) {
-    const db = await this.indicators
-      .check('db')
-      .attempt(async () => ({ latencyMs: await this.db.ping() }))
-      .withTimeout(3000);
-    const dbOk = db.db.status === 'up';
-    const checks: Record<string, unknown> = { db: dbOk ? { ok: true, latencyMs: (db.db as any).latencyMs } : { ok: false, error: 'database_unavailable' } };
-    let syncStatus: 'healthy' | 'degraded' = dbOk ? 'healthy' : 'degraded';
-    if (dbOk) {
-      const states = await this.repo.vendorStates().catch(() => []);
-      for (const source of enabledSources(this.config)) {
-        const s = states.find((x) => x.source === source);
-        const ok = !s || s.lastStatus === null || s.lastStatus === 'succeeded' || s.lastStatus === 'partial';
-        if (!ok) syncStatus = 'degraded';
-        checks[source] = { ok, lastSync: s?.lastSync?.toISOString() ?? null, lastStatus: s?.lastStatus ?? null, ...(ok ? {} : { error: s?.lastError ?? null }) };
-      }
-    }
-    const body = { status: dbOk ? (syncStatus === 'healthy' ? 'ok' : 'degraded') : 'down', syncStatus, checks, uptimeS: uptimeS() };
-    if (dbOk) {
+    const body = { ...(await this.readiness.check()), uptimeS: uptimeS() };
+    if (body.status !== 'down') {
       res.status(200).json(body);
       return;
     }
@@ -84,10 +63,12 @@ export class HealthController {
   @ApiOperation({ summary: 'Prometheus metrics (outbox gauges, HTTP and pipeline counters)' })
   async metrics(): Promise<string> {
     let out = `# HELP buffalo_uptime_seconds Process uptime\n# TYPE buffalo_uptime_seconds gauge\nbuffalo_uptime_seconds ${uptimeS()}\n`;
-    const gauges = await this.repo.outboxGauges().catch(() => null);
-    if (gauges) {
+    const stats = await this.outbox.stats().catch(() => null);
+    if (stats) {
       out += '# HELP buffalo_outbox_rows Outbox rows by status and source\n# TYPE buffalo_outbox_rows gauge\n';
-      for (const g of gauges) out += `buffalo_outbox_rows${fmtLabels({ status: g.status, source: g.source })} ${g.count}\n`;
+      for (const [source, counts] of Object.entries(stats.bySource)) {
+        for (const [status, n] of Object.entries(counts)) out += `buffalo_outbox_rows${fmtLabels({ status, source })} ${n}\n`;
+      }
     }
     return out + this.httpMetrics.render();
   }

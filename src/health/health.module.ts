@@ -1,8 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommonModule } from '../common/common.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { RunsModule } from '../runs/runs.module.js';
+import { DbHealthIndicator } from './db.indicator.js';
 import { HealthController } from './health.controller.js';
-import { HealthRepository } from './health.repository.js';
+import { ReadinessCheck } from './readiness.check.js';
+import { VendorSyncHealthIndicator } from './vendor-sync.indicator.js';
 
-@Module({ imports: [TerminusModule, CommonModule], controllers: [HealthController], providers: [HealthRepository] })
+/** Liveness, readiness (Terminus indicators over the database and each vendor's runs) and metrics. */
+@Module({
+  imports: [TerminusModule, CommonModule, RunsModule, OutboxModule],
+  controllers: [HealthController],
+  providers: [DbHealthIndicator, VendorSyncHealthIndicator, ReadinessCheck],
+})
 export class HealthModule {}

@@ -6,6 +6,6 @@ import { IdempotencyService } from './idempotency.service.js';
 /** Owns `api_idempotency`: replayed admin POSTs and the purge of expired keys. */
 @Module({
   providers: [IdempotencyRepository, IdempotencyService, IdempotencyPurge],
-  exports: [IdempotencyService],
+  exports: [IdempotencyService, IdempotencyPurge],
 })
 export class IdempotencyModule {}

@@ -1,36 +1,23 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Injectable } from '@nestjs/common';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { logger } from '../common/app.logger.js';
 
-const EVERY_MS = 3_600_000;
+const BATCH = 1000;
 
-/** Deletes expired Idempotency-Key records hourly, in batches (any process may do it: deletes are idempotent). */
+/**
+ * Deletes expired Idempotency-Key records in batches (the `idempotency:purge` periodic job). Needs
+ * no lock: two processes purging at once delete disjoint or already-deleted rows.
+ */
 @Injectable()
-export class IdempotencyPurge implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly repo: IdempotencyRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.config.scheduler.enabled) return;
-    this.timer = setInterval(() => void this.purge().catch((err) => logger.warn('idempotency purge failed', { err: (err as Error).message })), EVERY_MS);
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
+export class IdempotencyPurge {
+  constructor(private readonly repo: IdempotencyRepository) {}
 
   async purge(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.repo.purgeExpired(1000);
+      const n = await this.repo.purgeExpired(BATCH);
       total += n;
-      if (n < 1000) break;
+      if (n < BATCH) break;
     }
     if (total) logger.info('expired idempotency keys purged', { count: total });
     return total;

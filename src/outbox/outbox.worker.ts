@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
@@ -27,9 +27,7 @@ export interface DrainResult {
   failed: number;
 }
 
-const RETENTION_LOCK = 'buffalo:outbox:retention';
-const RETENTION_EVERY_MS = 3_600_000;
-const RETENTION_FIRST_MS = 60_000;
+export const RETENTION_LOCK = 'buffalo:outbox:retention';
 const RETENTION_BATCH = 5_000;
 /** Bounds one retention run (~5M rows); the next run continues. */
 const RETENTION_MAX_BATCHES = 1_000;
@@ -39,14 +37,23 @@ const MAX_LEASE_HOLD_MS = 10 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+/** How often expired leases are returned to the queue: well inside one lease, at most every 30 s. */
+export function leaseSweepEveryMs(leaseMs: number): number {
+  return Math.min(30_000, Math.max(1_000, Math.floor(leaseMs / 2)));
+}
+
 /**
  * Turns queued outbox rows into records. Wakes on NOTIFY (inserts notify on commit) so a webhook
  * is processed within milliseconds, and polls as a fallback for lost notifications and for
  * retries whose backoff has elapsed. Any number of workers, in any number of processes, share
  * the queue through SKIP LOCKED claims; leases and the sweeper recover a dead worker's batch.
+ *
+ * The claim loop runs between start() and stop(), which the scheduling module calls in processes
+ * with the worker role; lease sweeps and retention are periodic jobs of that role
+ * (src/scheduling/jobs.catalog.ts) calling sweepLeases() and purgeRetention().
  */
 @Injectable()
-export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
+export class OutboxWorker {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private seq = 0;
   private started = false;
@@ -56,7 +63,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private consecutiveErrors = 0;
   private pausedUntil = 0;
   private readonly loops = new Set<Promise<void>>();
-  private timers: NodeJS.Timeout[] = [];
+  private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly repo: OutboxRepository,
@@ -67,14 +74,6 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: HttpMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.worker.enabled) await this.start();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.stop();
-  }
 
   async start(): Promise<void> {
     if (this.started) return;
@@ -89,21 +88,23 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         logger.warn('outbox LISTEN failed; relying on polling', { err: (err as Error).message, pollMs });
       }
     }
-    const every = (ms: number, fn: () => unknown) => this.timers.push(setInterval(fn, ms).unref());
-    every(pollMs, () => this.wake());
-    every(Math.min(30_000, Math.max(1_000, Math.floor(leaseMs / 2))), () => void this.sweepLeases().catch((err) => logger.error('outbox lease sweep failed', { err: (err as Error).message })));
-    this.timers.push(setTimeout(() => void this.purgeRetentionGuarded(), RETENTION_FIRST_MS).unref());
-    every(RETENTION_EVERY_MS, () => void this.purgeRetentionGuarded());
+    // The loop's own fallback for lost notifications and elapsed backoffs, not a periodic job.
+    this.pollTimer = setInterval(() => this.wake(), pollMs).unref();
     logger.info('outbox worker started', { workerId: this.workerId, batchSize: this.config.worker.batchSize, pollMs, leaseMs, concurrency: this.config.worker.concurrency });
     this.wake();
+  }
+
+  /** Whether the claim loop is on: between start() and stop(). */
+  get running(): boolean {
+    return this.started && !this.stopping;
   }
 
   /** Stops claiming; the batch in flight finishes, or is abandoned to its lease after a timeout. */
   async stop(timeoutMs = STOP_WAIT_MS): Promise<void> {
     if (!this.started) return;
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
     if (this.loops.size) {
       const finished = await Promise.race([Promise.allSettled([...this.loops]).then(() => true), sleep(timeoutMs).then(() => false)]);
       if (!finished) logger.warn('outbox worker stopped with a batch in flight; its lease will return it to the queue', { workerId: this.workerId });
@@ -264,9 +265,10 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Deletes done/ignored rows older than OUTBOX_RETENTION_DAYS in batches. One process at a time
-   * (advisory lock held for the whole run); returns null when another process holds it.
+   * (advisory lock held for the whole run); returns null when another process holds it. Stops
+   * between batches when the worker stops or `signal` aborts (shutdown); the next run continues.
    */
-  async purgeRetention(): Promise<number | null> {
+  async purgeRetention(signal?: AbortSignal): Promise<number | null> {
     const lock = await this.locks.tryAcquire(RETENTION_LOCK);
     if (!lock) return null;
     try {
@@ -274,7 +276,7 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Orphans are flagged a minute after their row is stored, days before its payload is old
       // enough to purge, so reading the holds once per run cannot miss one.
       const held = await this.orphans.heldOutboxIds();
-      for (let i = 0; i < RETENTION_MAX_BATCHES && !this.stopping; i++) {
+      for (let i = 0; i < RETENTION_MAX_BATCHES && !this.stopping && !signal?.aborted; i++) {
         const n = await this.repo.purgeBatch(this.config.retention.doneDays, RETENTION_BATCH, held);
         deleted += n;
         if (n < RETENTION_BATCH) break;
@@ -283,14 +285,6 @@ export class OutboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return deleted;
     } finally {
       await lock.release();
-    }
-  }
-
-  private async purgeRetentionGuarded(): Promise<void> {
-    try {
-      await this.purgeRetention();
-    } catch (err) {
-      logger.error('outbox retention purge failed', { err: (err as Error).message });
     }
   }
 }

@@ -1,16 +1,14 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.sql.js';
 import { tryXactLock } from '../database/database.locks.js';
 import { HttpMetrics } from '../common/http.metrics.js';
 import { logger } from '../common/app.logger.js';
 import { OrphansRepository, type OrphanSweep } from './orphans.repository.js';
 
-export const RECONCILE_EVERY_MS = 60_000;
 /** A refund webhook may beat its charge by a few seconds; only then is it an orphan. */
 export const ORPHAN_GRACE_MS = 60_000;
 export const ORPHAN_GIVE_UP_MS = 7 * 86_400_000;
-const RECONCILER_LOCK = 'buffalo:reconciler';
+export const RECONCILER_LOCK = 'buffalo:reconciler';
 /** Individual given-up orphans logged per sweep; the rest are counted. */
 const LOG_SAMPLE = 50;
 
@@ -19,34 +17,14 @@ export interface SweepOptions {
   giveUpMs?: number;
 }
 
-/** Sweeps orphans on an interval in processes that run the worker. */
+/** Orphan sweeps (the `reconciler:orphans` periodic job runs one a minute in worker processes). */
 @Injectable()
-export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-
+export class ReconcilerService {
   constructor(
     private readonly db: Database,
     private readonly orphans: OrphansRepository,
     private readonly metrics: HttpMetrics,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.config.worker.enabled) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .catch((err) => logger.error('reconciler sweep failed', { err: (err as Error).message }))
-        .finally(() => (this.running = null));
-    }, RECONCILE_EVERY_MS).unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
 
   /**
    * One sweep in one transaction holding pg_try_advisory_xact_lock for its whole duration, so

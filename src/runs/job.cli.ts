@@ -1,5 +1,4 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { isAppError } from '../common/app.errors.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { RunsService } from './runs.service.js';
 import { SOURCES, type Source } from '../records/record.types.js';
@@ -7,6 +6,7 @@ import type { SyncMode } from './sync.drivers.js';
 import type { RunStatus, SyncRun } from './run.types.js';
 import { SYNC_MODES } from './run.types.js';
 import { runJson } from './run.view.js';
+import { isRunRefused } from './run.errors.js';
 
 /** One-shot jobs for external cron platforms (`npm run job -- …`). */
 export type JobCommand = { command: 'fetch'; source: Source; mode: SyncMode } | { command: 'process' };
@@ -65,8 +65,9 @@ export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult>
     const ok = status === 'succeeded' || status === 'skipped';
     return { exitCode: ok ? 0 : 1, summary: { command: 'fetch', source: cmd.source, mode: cmd.mode, status, runs: runs.map(runJson) } };
   } catch (err) {
-    if (isAppError(err) && err.status === 400) {
-      return { exitCode: 2, summary: { command: 'fetch', source: cmd.source, mode: cmd.mode, status: 'not_run', error: err.code, message: err.message } };
+    // Not configured for this source: nothing ran, and retrying will not help (exit 2, not 1).
+    if (isRunRefused(err, 'source_not_enabled', 'unknown_entity')) {
+      return { exitCode: 2, summary: { command: 'fetch', source: cmd.source, mode: cmd.mode, status: 'not_run', error: err.reason, message: err.message } };
     }
     throw err;
   }

@@ -14,6 +14,6 @@ import { SyncScheduler } from './sync.scheduler.js';
   imports: [CommonModule, IdempotencyModule, OutboxModule],
   controllers: [RunsController],
   providers: [RunsRepository, RunsService, SyncScheduler, SyncDriverRegistry, SyncCoverageRepository],
-  exports: [RunsRepository, RunsService, SyncDriverRegistry, SyncCoverageRepository],
+  exports: [RunsRepository, RunsService, SyncScheduler, SyncDriverRegistry, SyncCoverageRepository],
 })
 export class RunsModule {}

@@ -2,7 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { Database, dateOrNull, type Sql } from '../database/database.sql.js';
 import type { Source } from '../records/record.types.js';
 import type { SyncMode } from './sync.drivers.js';
-import type { RunFilter, RunOutcome, RunTrigger, SyncRun } from './run.types.js';
+import type { RunFilter, RunOutcome, RunStatus, RunTrigger, SyncRun } from './run.types.js';
+
+/** What readiness reports per vendor. */
+export interface SourceSyncState {
+  source: Source;
+  /** Last finish of a succeeded or partial run. */
+  lastSync: Date | null;
+  /** Status and error of the latest finished run that did something (skipped runs do not count). */
+  lastStatus: RunStatus | null;
+  lastError: string | null;
+}
 
 const COLUMNS = `id, source, entity, mode, status, trigger, created_at, started_at, finished_at, heartbeat_at,
   cursor_before, cursor_after, stale_cursor_detected, full_backfill_triggered, error, error_class,
@@ -203,5 +213,17 @@ export class RunsRepository {
 
   async deleteCursor(sql: Sql, source: Source, entity: string): Promise<void> {
     await sql.query(`DELETE FROM sync_cursors WHERE source = $1 AND entity = $2`, [source, entity]);
+  }
+
+  /** One row per source that has runs. */
+  async lastSyncBySource(): Promise<SourceSyncState[]> {
+    const rows = await this.db.query<{ source: Source; last_sync: string | null; last_status: RunStatus | null; last_error: string | null }>(`
+      SELECT s.source,
+             (SELECT max(finished_at) FROM sync_runs r WHERE r.source = s.source AND r.status IN ('succeeded','partial')) AS last_sync,
+             l.status AS last_status, l.error AS last_error
+        FROM (SELECT DISTINCT source FROM sync_runs) s
+        LEFT JOIN LATERAL (SELECT status, error FROM sync_runs r WHERE r.source = s.source AND r.finished_at IS NOT NULL
+                            AND r.status <> 'skipped' ORDER BY r.finished_at DESC LIMIT 1) l ON true`);
+    return rows.map((r) => ({ source: r.source, lastSync: dateOrNull(r.last_sync), lastStatus: r.last_status, lastError: r.last_error }));
   }
 }

@@ -3,15 +3,15 @@ import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationB
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { Database, isDbUnavailable } from '../database/database.sql.js';
 import { PgLocks } from '../database/database.locks.js';
-import { AppError } from '../common/app.errors.js';
 import { logContext, logger } from '../common/app.logger.js';
-import { pollableSources } from '../health/health.sources.js';
+import { pollableSources } from '../config/config.sources.js';
 import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync.drivers.js';
-import { RunsRepository } from './runs.repository.js';
+import { RunsRepository, type SourceSyncState } from './runs.repository.js';
 import { internalErrorText, RunExecution } from './run.execution.js';
 import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
+import { RunRefusedError } from './run.errors.js';
 
 export interface TriggerOptions {
   trigger?: RunTrigger;
@@ -162,8 +162,13 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     return swept;
   }
 
+  /** Per source with runs: its last successful sync and latest verdict (readiness reports them). */
+  async lastSyncBySource(): Promise<SourceSyncState[]> {
+    return this.repo.lastSyncBySource();
+  }
+
   private async enqueue(source: Source, mode: SyncMode, opts: TriggerOptions) {
-    if (this.closing) throw new AppError(503, 'shutting_down', 'The service is shutting down; retry on another instance.', {}, { 'Retry-After': '5' });
+    if (this.closing) throw new RunRefusedError('shutting_down', 'The service is shutting down; retry on another instance.');
     const driver = this.pollableDriver(source);
     const entities = this.entitiesFor(driver, opts.entities);
     return this.repo.createQueued(source, mode, opts.trigger ?? 'manual', entities);
@@ -172,21 +177,21 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
   private pollableDriver(source: Source): SyncDriver {
     const driver = this.registry.get(source);
     if (!pollableSources(this.config).includes(source)) {
-      throw new AppError(400, 'source_not_enabled', `${source} is not configured for syncing (${SETUP_HINT[source]}).`, { source });
+      throw new RunRefusedError('source_not_enabled', `${source} is not configured for syncing (${SETUP_HINT[source]}).`, { source });
     }
     if (!driver || !driver.enabled()) {
-      throw new AppError(400, 'source_not_enabled', `${source} has no sync connector enabled in this deployment.`, { source });
+      throw new RunRefusedError('source_not_enabled', `${source} has no sync connector enabled in this deployment.`, { source });
     }
     return driver;
   }
 
   private entitiesFor(driver: SyncDriver, wanted: string[] | undefined): string[] {
     const all = driver.entities();
-    if (all.length === 0) throw new AppError(400, 'source_not_enabled', `${driver.source} has nothing to sync (no entities configured).`, { source: driver.source });
+    if (all.length === 0) throw new RunRefusedError('source_not_enabled', `${driver.source} has nothing to sync (no entities configured).`, { source: driver.source });
     if (wanted === undefined) return all;
     const unknown = wanted.filter((e) => !all.includes(e));
     if (wanted.length === 0 || unknown.length) {
-      throw new AppError(400, 'unknown_entity', `Unknown ${driver.source} entit${unknown.length === 1 ? 'y' : 'ies'}: ${unknown.join(', ') || '(none given)'}.`, {
+      throw new RunRefusedError('unknown_entity', `Unknown ${driver.source} entit${unknown.length === 1 ? 'y' : 'ies'}: ${unknown.join(', ') || '(none given)'}.`, {
         entities: all,
       });
     }

@@ -108,7 +108,7 @@ describe('idempotency purge (real Postgres)', () => {
       await repo.claim('live', 'POST', '/a', 'h');
       await repo.claim('old', 'POST', '/a', 'h');
       await t.db.query(`UPDATE api_idempotency SET expires_at = now() - interval '1 minute' WHERE key = 'old'`);
-      const purge = new IdempotencyPurge(repo, { scheduler: { enabled: false } } as never);
+      const purge = new IdempotencyPurge(repo);
       expect(await purge.purge()).toBe(1);
       expect((await t.db.query<{ key: string }>('SELECT key FROM api_idempotency')).map((r) => r.key)).toEqual(['live']);
     } finally {

@@ -74,8 +74,8 @@ describe('invariant: cron locks are held for the whole run', () => {
         return super.sweep(sql, graceMs, giveUpMs);
       }
     }
-    const first = new ReconcilerService(t.db, new PausedOrphans(t.db, new PaymentLinksRepository()), new HttpMetrics(), testConfig());
-    const second = new ReconcilerService(t.db, new OrphansRepository(t.db, new PaymentLinksRepository()), new HttpMetrics(), testConfig());
+    const first = new ReconcilerService(t.db, new PausedOrphans(t.db, new PaymentLinksRepository()), new HttpMetrics());
+    const second = new ReconcilerService(t.db, new OrphansRepository(t.db, new PaymentLinksRepository()), new HttpMetrics());
 
     const running = first.sweep();
     await entered.opened;

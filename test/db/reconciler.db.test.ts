@@ -1,7 +1,7 @@
 import { PaymentLinksRepository } from '../../src/records/payment-links.repository.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
-import { testConfig, toRecord, type TestPayment } from '../support/outbox-test-kit.js';
+import { toRecord, type TestPayment } from '../support/outbox-test-kit.js';
 import { HttpMetrics } from '../../src/common/http.metrics.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { OrphansRepository } from '../../src/reconciler/orphans.repository.js';
@@ -20,7 +20,7 @@ describe('reconciler: refunds and disputes without their charge', () => {
   beforeAll(async () => {
     t = await openTestDb();
     orphans = new OrphansRepository(t.db, new PaymentLinksRepository());
-    reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics(), testConfig());
+    reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics());
   });
   afterAll(async () => t?.close());
   beforeEach(async () => {

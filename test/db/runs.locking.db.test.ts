@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { createOrm } from '../../src/database/database.orm.js';
 import { Database } from '../../src/database/database.sql.js';
 import { PgLocks } from '../../src/database/database.locks.js';
@@ -128,8 +127,8 @@ describe('sync runs: locking', () => {
     const driver = new ScriptedDriver('stripe', ['payouts'], async () => gate.opened);
     const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
     const config = pollableTestConfig();
-    const a = new SyncScheduler(config, new SchedulerRegistry(), { get: () => driver } as any, service);
-    const b = new SyncScheduler(config, new SchedulerRegistry(), { get: () => driver } as any, service);
+    const a = new SyncScheduler(config, { get: () => driver } as any, service);
+    const b = new SyncScheduler(config, { get: () => driver } as any, service);
     await Promise.all([a.tick('stripe'), b.tick('stripe')]);
     const { runs } = await repo.list({ source: 'stripe', entity: 'payouts', limit: 10 });
     expect(runs).toHaveLength(2);
@@ -139,22 +138,5 @@ describe('sync runs: locking', () => {
     await service.waitForIdle();
     expect((await repo.getMany(runs.map((r) => r.id))).map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
     expect(driver.calls).toHaveLength(1);
-  });
-
-  it('the scheduler registers one interval per pollable source with a non-zero interval, plus the sweep', async () => {
-    const driver = new ScriptedDriver('stripe', ['charges']);
-    const { service } = runsServiceFor(t.db, t.locks, [driver]);
-    const registry = new SchedulerRegistry();
-    const on = pollableTestConfig({ STRIPE_SYNC_INTERVAL_S: '60', HUBSPOT_SYNC_INTERVAL_S: '0' });
-    const drivers = { get: (s: string) => (s === 'stripe' ? driver : undefined) } as any;
-    const scheduler = new SyncScheduler(on, registry, drivers, service);
-    scheduler.onApplicationBootstrap();
-    expect(registry.getIntervals().sort()).toEqual(['sync:abandoned-sweep', 'sync:stripe']);
-    scheduler.onModuleDestroy();
-    expect(registry.getIntervals()).toEqual([]);
-
-    const off = new SyncScheduler(pollableTestConfig({ SCHEDULER: 'off' }), registry, drivers, service);
-    off.onApplicationBootstrap();
-    expect(registry.getIntervals()).toEqual([]);
   });
 });

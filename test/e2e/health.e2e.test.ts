@@ -48,3 +48,51 @@ describe('health and docs', () => {
     expect(res.text).toContain('buffalo_uptime_seconds');
   });
 });
+
+describe('GET /readyz: one indicator per enabled vendor, from its runs', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Webhook secrets enable a vendor without polling credentials; gcal stays off.
+    t = await bootTestApp({ STRIPE_WEBHOOK_SECRET: 'whsec_readyz', HUBSPOT_CLIENT_SECRET: 'hs-readyz-secret' });
+  });
+  afterAll(async () => t?.close());
+
+  const finishedRun = (source: string, status: string, finishedAt: string, error: string | null = null) =>
+    t.db.query(`INSERT INTO sync_runs (source, entity, mode, status, trigger, started_at, finished_at, error) VALUES ($1, 'e', 'incremental', $2, 'manual', $3::timestamptz, $3::timestamptz, $4)`, [
+      source,
+      status,
+      finishedAt,
+      error,
+    ]);
+
+  it('no runs yet: every vendor ok, healthy', async () => {
+    const res = await request(t.url).get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'ok',
+      syncStatus: 'healthy',
+      checks: { db: { ok: true, latencyMs: expect.any(Number) }, stripe: { ok: true, lastSync: null, lastStatus: null }, hubspot: { ok: true, lastSync: null, lastStatus: null } },
+      uptimeS: expect.any(Number),
+    });
+  });
+
+  it('a failed last run degrades syncStatus but readiness stays 200; skipped runs do not count, partial is ok', async () => {
+    await finishedRun('stripe', 'succeeded', '2026-06-15T10:00:00Z');
+    await finishedRun('stripe', 'failed', '2026-06-15T11:00:00Z', 'auth: Invalid API Key provided');
+    await finishedRun('stripe', 'skipped', '2026-06-15T12:00:00Z');
+    await finishedRun('hubspot', 'partial', '2026-06-15T09:00:00Z');
+    const res = await request(t.url).get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'degraded',
+      syncStatus: 'degraded',
+      checks: {
+        db: { ok: true, latencyMs: expect.any(Number) },
+        stripe: { ok: false, lastSync: '2026-06-15T10:00:00.000Z', lastStatus: 'failed', error: 'auth: Invalid API Key provided' },
+        hubspot: { ok: true, lastSync: '2026-06-15T09:00:00.000Z', lastStatus: 'partial' },
+      },
+      uptimeS: expect.any(Number),
+    });
+    expect(Object.keys(res.body)).toEqual(['status', 'syncStatus', 'checks', 'uptimeS']);
+  });
+});

@@ -2,15 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { INestApplicationContext } from '@nestjs/common';
 import { loadConfig } from '../../src/config/app.config.js';
 import { Database } from '../../src/database/database.sql.js';
-import { createAppContext, withRole } from '../../src/app.process-entry.js';
+import { createAppContext } from '../../src/app.process-entry.js';
+import { JOB_ROLES } from '../../src/scheduling/process.roles.js';
 import { runJobInContext } from '../../src/runs/job.cli.js';
 import { SyncDriverRegistry } from '../../src/runs/sync.drivers.js';
 import { createTestDatabase } from '../support/db.js';
 import { pageRows, ScriptedDriver } from '../support/runs-test-driver.js';
 
 /**
- * The one-shot job as `npm run job` runs it: the application context without HTTP, worker and
- * scheduler off, then the command. (Spawning the built CLI would be slow and brittle.)
+ * The one-shot job as `npm run job` runs it: the application context without HTTP, in the job
+ * role (no claim loop, no periodic job), then the command. (Spawning the built CLI would be slow and brittle.)
  */
 describe('npm run job (in-process, full application context)', () => {
   let app: INestApplicationContext;
@@ -22,7 +23,7 @@ describe('npm run job (in-process, full application context)', () => {
   beforeAll(async () => {
     // No API keys: a process without HTTP must not need them.
     const config = loadConfig({ NODE_ENV: 'test', BUFFALO_REQUIRE_KEYS: 'off', STRIPE_API_KEY: 'sk_test_job', STRIPE_API_BASE: 'http://127.0.0.1:9', DATABASE_URL: await createTestDatabase() });
-    app = await createAppContext(withRole(config, { worker: false, scheduler: false }));
+    app = await createAppContext(config, JOB_ROLES);
     app.get(SyncDriverRegistry).register(driver);
     db = app.get(Database);
   });

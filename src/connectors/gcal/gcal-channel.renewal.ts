@@ -1,13 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { PgLocks } from '../../database/database.locks.js';
 import { logger } from '../../common/app.logger.js';
 import { GcalChannelsService, type WatchedChannel } from './gcal-channels.service.js';
 import { GcalConnection } from './gcal.connection.js';
 
-const INTERVAL_NAME = 'gcal:channel-renewal';
-const RENEWAL_LOCK = 'buffalo:gcal:channel-renewal';
+export const RENEWAL_LOCK = 'buffalo:gcal:channel-renewal';
 const DAY_MS = 86_400_000;
 
 /** Renew when a channel has less than a day left, or half its TTL when channels are short-lived. */
@@ -21,30 +19,22 @@ export function renewalEveryMs(channelTtlS: number): number {
 }
 
 /**
- * Keeps push channels alive: on an interval, renews channels close to expiry. Every process with
- * the scheduler on ticks; a session advisory lock held for the whole pass makes one of them do it.
+ * Keeps push channels alive: each pass (the `gcal:channel-renewal` periodic job) renews channels
+ * close to expiry. Every scheduler process runs passes; a session advisory lock held for the
+ * whole pass makes one of them do it.
  */
 @Injectable()
-export class GcalChannelRenewal implements OnApplicationBootstrap, OnModuleDestroy {
+export class GcalChannelRenewal {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly schedules: SchedulerRegistry,
     private readonly connection: GcalConnection,
     private readonly channels: GcalChannelsService,
     private readonly locks: PgLocks,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!this.config.scheduler.enabled || !this.connection.enabled || !this.config.gcal.webhookUrl) return;
-    const everyMs = renewalEveryMs(this.config.gcal.channelTtlS);
-    const handle = setInterval(() => void this.tick(), everyMs);
-    handle.unref();
-    this.schedules.addInterval(INTERVAL_NAME, handle);
-    logger.info('gcal channel renewal scheduled', { everyMs, windowMs: renewalWindowMs(this.config.gcal.channelTtlS) });
-  }
-
-  onModuleDestroy(): void {
-    if (this.schedules.doesExist('interval', INTERVAL_NAME)) this.schedules.deleteInterval(INTERVAL_NAME);
+  /** Channels can only be opened (and so need renewing) with credentials and a public webhook URL. */
+  enabled(): boolean {
+    return this.connection.enabled && this.config.gcal.webhookUrl !== null;
   }
 
   /** One pass; null when another process is renewing. */

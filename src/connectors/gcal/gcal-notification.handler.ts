@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { PgLocks } from '../../database/database.locks.js';
-import { isAppError } from '../../common/app.errors.js';
 import { logger } from '../../common/app.logger.js';
 import { OutboxHandlerRegistry, type HandlerContext, type OutboxHandler } from '../../outbox/outbox.handlers.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { RunsService } from '../../runs/runs.service.js';
+import { isRunRefused } from '../../runs/run.errors.js';
 import { calendarEntity, GcalConnection } from './gcal.connection.js';
 import { RESOURCE_STATES, type GcalNotificationPayload } from './gcal.notification.js';
 import { SyncCoverageRepository } from '../../runs/sync-coverage.repository.js';
@@ -78,7 +78,7 @@ export class GcalNotificationHandler implements OutboxHandler, OnModuleInit {
       return { status: 'done' };
     } catch (err) {
       // Configuration refused the trigger (source or calendar no longer enabled): nothing to retry.
-      if (isAppError(err) && err.status === 400) return { status: 'ignored', reason: err.message };
+      if (isRunRefused(err, 'source_not_enabled', 'unknown_entity')) return { status: 'ignored', reason: err.message };
       throw err;
     } finally {
       await lock.release();

@@ -28,6 +28,6 @@ import { GcalWebhookController } from './gcal-webhook.controller.js';
     GcalChannelsService,
     GcalChannelRenewal,
   ],
-  exports: [GcalConnection, GcalChannelsService],
+  exports: [GcalConnection, GcalChannelsService, GcalChannelRenewal],
 })
 export class GcalModule {}

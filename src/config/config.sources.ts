@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from './app.config.js';
 import type { Source } from '../records/record.types.js';
 
 /** A vendor is enabled when it can be polled or can receive webhooks. */

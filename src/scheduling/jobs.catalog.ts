@@ -1,0 +1,133 @@
+import type { AppConfig } from '../config/app.config.js';
+import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
+import { type GcalChannelRenewal, RENEWAL_LOCK, renewalEveryMs } from '../connectors/gcal/gcal-channel.renewal.js';
+import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/outbox.worker.js';
+import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
+import type { Source } from '../records/record.types.js';
+import { runLockName } from '../runs/run.types.js';
+import type { SyncScheduler } from '../runs/sync.scheduler.js';
+import type { ProcessRole } from './process.roles.js';
+
+/**
+ * Every periodic job of the application, in one place. Each process registers the jobs of its
+ * roles with @nestjs/schedule's SchedulerRegistry at bootstrap (JobScheduler) and no other job.
+ * A job only hands out work: it calls one method of the service that owns the work and its
+ * tables. Several processes may share a role, so every job is safe to fire twice at once: it
+ * takes the advisory lock named here for its whole run, or its work is idempotent by itself.
+ * One-shot work at boot (migrations, RunsService's abandoned-run sweep) is not periodic and not here.
+ */
+
+/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule). */
+export interface JobOwners {
+  syncs: SyncScheduler;
+  outbox: OutboxWorker;
+  reconciler: ReconcilerService;
+  idempotency: IdempotencyPurge;
+  gcalChannels: GcalChannelRenewal;
+}
+
+export interface PeriodicJob {
+  /** Its name in SchedulerRegistry. */
+  readonly name: string;
+  readonly roles: readonly ProcessRole[];
+  /**
+   * The advisory lock that turns a double-fired run into a no-op, held for the whole run (on a
+   * session of its own, or inside the run's transaction) and taken by the owner's method; or why
+   * the job needs none.
+   */
+  readonly lock: { advisory: string; held: 'session' | 'transaction'; by?: string } | { none: string };
+  /** 0 turns the job off (e.g. `<SOURCE>_SYNC_INTERVAL_S=0`). */
+  everyMs(config: AppConfig): number;
+  /** A first run sooner than one full interval after boot. */
+  firstAfterMs?(config: AppConfig): number;
+  /** False when this deployment gives the job nothing to do (the vendor is not configured). */
+  enabled?(owners: JobOwners, config: AppConfig): boolean;
+  /** `signal` aborts at shutdown: long runs stop between batches. */
+  run(owners: JobOwners, signal: AbortSignal): Promise<unknown>;
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+const SYNC_INTERVAL_S: Record<Source, (c: AppConfig) => number> = {
+  stripe: (c) => c.stripe.syncIntervalS,
+  hubspot: (c) => c.hubspot.syncIntervalS,
+  gcal: (c) => c.gcal.syncIntervalS,
+};
+
+/** Queues an incremental run of one vendor; `<SOURCE>_SYNC_INTERVAL_S=0` turns it off. */
+function syncSchedule(source: Source): PeriodicJob {
+  return {
+    name: `sync:${source}`,
+    roles: ['scheduler'],
+    lock: { advisory: runLockName(source, '<entity>'), held: 'session', by: 'each run the tick queues: a second run of an entity ends `skipped`' },
+    everyMs: (c) => SYNC_INTERVAL_S[source](c) * 1000,
+    enabled: (o) => o.syncs.canPoll(source),
+    run: (o) => o.syncs.tick(source),
+  };
+}
+
+export const PERIODIC_JOBS: readonly PeriodicJob[] = [
+  syncSchedule('stripe'),
+  syncSchedule('hubspot'),
+  syncSchedule('gcal'),
+  {
+    name: 'sync:abandoned-sweep',
+    roles: ['scheduler'],
+    lock: { advisory: runLockName('<source>', '<entity>'), held: 'session', by: 'each stale run while it is failed: a held lock means its process is alive' },
+    everyMs: () => MINUTE_MS,
+    run: (o) => o.syncs.sweepAbandoned(),
+  },
+  {
+    name: 'outbox:lease-sweep',
+    roles: ['worker'],
+    lock: { none: 'one UPDATE over FOR UPDATE SKIP LOCKED rows: each expired lease is returned once' },
+    everyMs: (c) => leaseSweepEveryMs(c.worker.leaseMs),
+    run: (o) => o.outbox.sweepLeases(),
+  },
+  {
+    name: 'outbox:retention',
+    roles: ['worker'],
+    lock: { advisory: RETENTION_LOCK, held: 'session' },
+    everyMs: () => HOUR_MS,
+    firstAfterMs: () => MINUTE_MS,
+    run: (o, signal) => o.outbox.purgeRetention(signal),
+  },
+  {
+    name: 'reconciler:orphans',
+    roles: ['worker'],
+    lock: { advisory: RECONCILER_LOCK, held: 'transaction' },
+    everyMs: () => MINUTE_MS,
+    run: (o) => o.reconciler.sweep(),
+  },
+  {
+    name: 'idempotency:purge',
+    roles: ['scheduler'],
+    lock: { none: 'deletes expired keys only: a second purge finds nothing left' },
+    everyMs: () => HOUR_MS,
+    run: (o) => o.idempotency.purge(),
+  },
+  {
+    name: 'gcal:channel-renewal',
+    roles: ['scheduler'],
+    lock: { advisory: RENEWAL_LOCK, held: 'session' },
+    everyMs: (c) => renewalEveryMs(c.gcal.channelTtlS),
+    enabled: (o) => o.gcalChannels.enabled(),
+    run: (o) => o.gcalChannels.tick(),
+  },
+];
+
+/**
+ * Not periodic: the outbox claim loop runs continuously (woken by NOTIFY, polled every
+ * WORKER_POLL_MS as a fallback) from bootstrap to shutdown in processes with these roles.
+ */
+export const CLAIM_LOOP = {
+  name: 'outbox:claim-loop',
+  roles: ['worker'] as readonly ProcessRole[],
+  start: (o: JobOwners) => o.outbox.start(),
+  stop: (o: JobOwners) => o.outbox.stop(),
+};
+
+export function runsIn(job: { roles: readonly ProcessRole[] }, roles: readonly ProcessRole[]): boolean {
+  return job.roles.some((r) => roles.includes(r));
+}
