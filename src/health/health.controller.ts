@@ -9,6 +9,7 @@ import { requestIdOf } from '../common/request-id.middleware.js';
 import { HealthRepository } from './health.repository.js';
 import { EXAMPLE_REQUEST_ID } from '../common/swagger.setup.js';
 import { enabledSources } from './health.sources.js';
+import { HubspotPipelinesService } from '../connectors/hubspot/hubspot-pipelines.service.js';
 
 const started = Date.now();
 const uptimeS = () => Math.round((Date.now() - started) / 1000);
@@ -22,6 +23,7 @@ export class HealthController {
     private readonly repo: HealthRepository,
     private readonly httpMetrics: HttpMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly hubspotPipelines: HubspotPipelinesService,
   ) {}
 
   @Get('healthz')
@@ -35,7 +37,16 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: 200 when Postgres answers; vendor outages only degrade syncStatus' })
   @ApiOkResponse({
     schema: {
-      example: { status: 'ok', syncStatus: 'healthy', checks: { db: { ok: true, latencyMs: 3 }, stripe: { ok: true, lastSync: '2026-06-15T10:00:00.000Z' } }, uptimeS: 42 },
+      example: {
+        status: 'ok',
+        syncStatus: 'healthy',
+        checks: {
+          db: { ok: true, latencyMs: 3 },
+          stripe: { ok: true, lastSync: '2026-06-15T10:00:00.000Z' },
+          hubspot: { ok: true, lastSync: '2026-06-15T10:00:00.000Z', lastStatus: 'succeeded', pipelinesRefreshedAt: '2026-06-15T09:45:00.000Z' },
+        },
+        uptimeS: 42,
+      },
     },
   })
   @ApiServiceUnavailableResponse({
@@ -68,6 +79,8 @@ export class HealthController {
         if (!ok) syncStatus = 'degraded';
         checks[source] = { ok, lastSync: s?.lastSync?.toISOString() ?? null, lastStatus: s?.lastStatus ?? null, ...(ok ? {} : { error: s?.lastError ?? null }) };
       }
+      // When HubSpot's deal pipelines (which decide what counts as won) were last read, and why not since.
+      if (checks.hubspot) Object.assign(checks.hubspot as object, await this.hubspotPipelines.readiness().catch(() => ({ pipelinesRefreshedAt: null })));
     }
     const body = { status: dbOk ? (syncStatus === 'healthy' ? 'ok' : 'degraded') : 'down', syncStatus, checks, uptimeS: uptimeS() };
     if (dbOk) {
