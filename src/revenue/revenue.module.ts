@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { RevenueController } from './revenue.controller.js';
 import { RevenueQueryParser } from './revenue.query.js';
 import { RevenueRepository } from './revenue.repository.js';
@@ -6,6 +7,7 @@ import { RevenueService } from './revenue.service.js';
 import { TimeZoneCatalog } from './time-zone.catalog.js';
 
 @Module({
+  imports: [HubspotModule],
   controllers: [RevenueController],
   providers: [RevenueRepository, RevenueService, RevenueQueryParser, TimeZoneCatalog],
   exports: [RevenueService],

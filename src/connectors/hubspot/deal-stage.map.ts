@@ -79,8 +79,9 @@ export class StageClassifier {
     return MAPPINGS[this.classOf(stageId)];
   }
 
-  get size(): number {
-    return this.classes.size;
+  /** Every stage id this classification explains. */
+  knownStageIds(): string[] {
+    return [...this.classes.keys()];
   }
 }
 
