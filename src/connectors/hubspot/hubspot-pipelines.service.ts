@@ -20,6 +20,7 @@ const ASK_AGAIN_AFTER_MS = 30_000;
  * not know the stage, another refresh will not either.
  */
 const CLOCK_MARGIN_MS = 5 * 60_000;
+const SHUTDOWN_WAIT_MS = 5_000;
 
 export interface UnknownStageSighting {
   stageId: string;
@@ -95,8 +96,12 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
     }
   }
 
-  onApplicationShutdown(): void {
+  /** Lets a refresh under way finish (a one-shot job may have asked for it), within a bound. */
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /**
