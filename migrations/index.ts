@@ -1,10 +1,12 @@
 import { Migration20261121000000_initial } from './Migration20261121000000_initial.js';
 import { Migration20261121001100_payment_orphans } from './Migration20261121001100_payment_orphans.js';
 import { Migration20261121001500_gcal_event_data_version } from './Migration20261121001500_gcal_event_data_version.js';
+import { Migration20261201000000_hubspot_pipelines } from './Migration20261201000000_hubspot_pipelines.js';
 
 /** Explicit list so the same migrations run from src (tests) and dist (app) without globbing. */
 export const migrationsList = [
   { name: 'Migration20261121000000_initial', class: Migration20261121000000_initial },
   { name: 'Migration20261121001100_payment_orphans', class: Migration20261121001100_payment_orphans },
   { name: 'Migration20261121001500_gcal_event_data_version', class: Migration20261121001500_gcal_event_data_version },
+  { name: 'Migration20261201000000_hubspot_pipelines', class: Migration20261201000000_hubspot_pipelines },
 ];

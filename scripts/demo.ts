@@ -159,6 +159,9 @@ async function main() {
   say(`Simulators     stripe ${stripe.url} · hubspot ${hubspot.url} · gcal ${gcal.url}`);
   say(`Revenue (USD, all sources, ${summary.startDate}..${summary.endDate}): net ${money(summary.totalRevenueCents)} = gross ${money(summary.grossCents)} − refunds ${money(summary.refundsCents)}; currencies ${summary.currencies.join(', ')}`);
   say(`Revenue (USD, stripe only): net ${money(stripeOnly.totalRevenueCents)} from ${stripeOnly.count} charges, ${stripeOnly.refundCount} refunds`);
+  const hubspotOnly = await api(base, '/metrics/revenue/summary?source=hubspot&currency=USD', { key: apiKey });
+  const byPipeline = Object.entries(hubspot.wonDealsByPipeline()).map(([p, n]) => `${p} ${n}`).join(' · ');
+  say(`Revenue (USD, hubspot only): ${money(hubspotOnly.grossCents)} from ${hubspotOnly.count} won deals; won deals (all currencies) per pipeline: ${byPipeline}`);
   say('');
   say('Try:');
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/summary?currency=USD'`);

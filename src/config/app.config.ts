@@ -40,6 +40,10 @@ export interface AppConfig {
     maxRetries: number;
     /** Incremental syncs re-read this far behind the cursor: HubSpot's search index lags writes by seconds. */
     searchLookbackS: number;
+    /** HUBSPOT_STAGE_MAP: deal stage id → classification, winning over the pipelines' metadata. */
+    stageMap: Readonly<Record<string, HubspotStageClass>>;
+    /** How often deal pipelines are re-read from HubSpot (0 = only on full syncs and unknown stages). */
+    pipelinesRefreshS: number;
   };
   gcal: {
     serviceAccountJson: string | null;
@@ -55,6 +59,9 @@ export interface AppConfig {
 }
 
 export class ConfigError extends Error {}
+
+export type HubspotStageClass = 'won' | 'lost' | 'open';
+const STAGE_CLASSES: readonly string[] = ['won', 'lost', 'open'];
 
 type Env = Record<string, string | undefined>;
 
@@ -126,6 +133,32 @@ function currency(env: Env, name: string, def: string): string {
   return v;
 }
 
+/**
+ * A JSON object from deal stage id to "won", "lost" or "open" (case-insensitive). Refused with one
+ * sentence naming the variable and the first offending entry, so a typo never silently hides or
+ * invents revenue.
+ */
+function stageMap(env: Env, name: string): Record<string, HubspotStageClass> {
+  const v = str(env, name);
+  if (v === null) return {};
+  const shape = `${name} must be a JSON object from deal stage id to "won", "lost" or "open", like {"1038553758":"won"}`;
+  let o: unknown;
+  try {
+    o = JSON.parse(v);
+  } catch {
+    throw new ConfigError(`${shape}, but it is not valid JSON.`);
+  }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ConfigError(`${shape}, got ${Array.isArray(o) ? 'an array' : JSON.stringify(o)}.`);
+  const out: Record<string, HubspotStageClass> = {};
+  for (const [id, cls] of Object.entries(o as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new ConfigError(`${shape}, but ${JSON.stringify(id)} is not a stage id.`);
+    const c = typeof cls === 'string' ? cls.trim().toLowerCase() : '';
+    if (!STAGE_CLASSES.includes(c)) throw new ConfigError(`${shape}, but stage "${id}" maps to ${JSON.stringify(cls)}.`);
+    out[id] = c as HubspotStageClass;
+  }
+  return out;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const databaseUrl = str(env, 'DATABASE_URL');
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -190,6 +223,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       portalCurrency: currency(env, 'HUBSPOT_PORTAL_CURRENCY', 'USD'),
       maxRetries: int(env, 'HUBSPOT_MAX_RETRIES', 3, 0, 10),
       searchLookbackS: int(env, 'HUBSPOT_SEARCH_LOOKBACK_S', 60, 0, 86_400),
+      stageMap: stageMap(env, 'HUBSPOT_STAGE_MAP'),
+      pipelinesRefreshS: int(env, 'HUBSPOT_PIPELINES_REFRESH_S', 900, 0, 86_400),
     },
     gcal: {
       serviceAccountJson: serviceAccountJson(env, 'GCAL_SERVICE_ACCOUNT_JSON'),

@@ -30,7 +30,16 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: 200 when Postgres answers; vendor outages only degrade syncStatus' })
   @ApiOkResponse({
     schema: {
-      example: { status: 'ok', syncStatus: 'healthy', checks: { db: { ok: true, latencyMs: 3 }, stripe: { ok: true, lastSync: '2026-06-15T10:00:00.000Z' } }, uptimeS: 42 },
+      example: {
+        status: 'ok',
+        syncStatus: 'healthy',
+        checks: {
+          db: { ok: true, latencyMs: 3 },
+          stripe: { ok: true, lastSync: '2026-06-15T10:00:00.000Z' },
+          hubspot: { ok: true, lastSync: '2026-06-15T10:00:00.000Z', lastStatus: 'succeeded', pipelinesRefreshedAt: '2026-06-15T09:45:00.000Z' },
+        },
+        uptimeS: 42,
+      },
     },
   })
   @ApiServiceUnavailableResponse({

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { HubspotPipelinesService } from '../connectors/hubspot/hubspot-pipelines.service.js';
 import { DbHealthIndicator } from './db.indicator.js';
 import { enabledSources } from '../config/config.sources.js';
 import { VendorSyncHealthIndicator } from './vendor-sync.indicator.js';
 
-export type ReadinessCheckEntry = { ok: true; latencyMs: number } | { ok: false; error: 'database_unavailable' } | { ok: boolean; lastSync: string | null; lastStatus: string | null; error?: string | null };
+export type ReadinessCheckEntry = { ok: true; latencyMs: number } | { ok: false; error: 'database_unavailable' } | { ok: boolean; lastSync: string | null; lastStatus: string | null; error?: string | null; pipelinesRefreshedAt?: string | null; pipelinesError?: string };
 
 /** The body of GET /readyz (CONTRACT.md) without uptimeS. */
 export interface Readiness {
@@ -23,6 +24,7 @@ export class ReadinessCheck {
   constructor(
     private readonly db: DbHealthIndicator,
     private readonly vendors: VendorSyncHealthIndicator,
+    private readonly hubspotPipelines: HubspotPipelinesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -37,6 +39,8 @@ export class ReadinessCheck {
       if (!ok) syncStatus = 'degraded';
       checks[source] = { ok, lastSync, lastStatus, ...(ok ? {} : { error: error ?? null }) };
     }
+    // When HubSpot's deal pipelines (which decide what counts as won) were last read, and why not since.
+    if (checks.hubspot) Object.assign(checks.hubspot, await this.hubspotPipelines.readiness().catch(() => ({ pipelinesRefreshedAt: null })));
     return { status: syncStatus === 'healthy' ? 'ok' : 'degraded', syncStatus, checks };
   }
 }

@@ -242,16 +242,17 @@ export class LedgerFiguresRepository {
 
   /**
    * Raw vendor statuses that mapped to UNKNOWN (and so count nowhere), most frequent first, with
-   * how many distinct (source, raw status) pairs exist in total.
+   * how many distinct (source, raw status) pairs exist in total; HubSpot stage ids in
+   * `explainedHubspotStages` are left out.
    */
-  async unmappedStatuses(sql: Sql, limit: number): Promise<{ total: number; statuses: UnmappedStatus[] }> {
+  async unmappedStatuses(sql: Sql, limit: number, explainedHubspotStages: readonly string[] = []): Promise<{ total: number; statuses: UnmappedStatus[] }> {
     const rows = await sql.query<{ source: string; raw_status: string; count: number; sample: string; total: number }>(
       `SELECT source, raw_status, count(*)::int AS count, min(external_id) AS sample, (count(*) OVER ())::int AS total
-         FROM payments WHERE status = 'UNKNOWN'
+         FROM payments WHERE status = 'UNKNOWN' AND NOT (source = 'hubspot' AND raw_status = ANY($2::text[]))
         GROUP BY source, raw_status
         ORDER BY count(*) DESC, source, raw_status
         LIMIT $1`,
-      [limit],
+      [limit, explainedHubspotStages],
     );
     return {
       total: rows.length ? Number(rows[0].total) : 0,

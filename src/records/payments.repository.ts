@@ -1,34 +1,47 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.sql.js';
-import type { PaymentRecord } from './record.types.js';
+import type { PaymentRecord, Version } from './record.types.js';
 import { newestPerKey, versionParams } from './record.version.js';
 
 /**
+ * How a ledger row was derived: the revision of the derivation rules (HubSpot: the deal stage
+ * classification revision; 0 for rules that never change) and the vendor snapshot it came from,
+ * kept so the row can be re-derived when those rules change.
+ */
+export interface Derivation {
+  derivationRev?: number;
+  vendorSnapshot?: unknown;
+}
+
+/**
  * The ledger write path. Last-write-wins on the version tuple (version_at, version_rank,
- * version_tiebreak): an incoming row replaces the stored one only when strictly newer, so any
- * permutation or duplication of the same events ends in the same table.
+ * version_tiebreak, derivation_rev): an incoming row replaces the stored one only when strictly
+ * newer, so any permutation or duplication of the same events ends in the same table, and the
+ * same vendor version re-derived under newer rules replaces what older rules derived from it.
  */
 @Injectable()
 export class PaymentsRepository {
   /** Returns how many rows were inserted or changed. A record's own `outboxId` (batched handlers) beats the shared one. */
-  async upsertMany(sql: Sql, records: readonly (PaymentRecord & { outboxId?: string | null })[], outboxId: string | null = null): Promise<number> {
+  async upsertMany(sql: Sql, records: readonly (PaymentRecord & { outboxId?: string | null } & Derivation)[], outboxId: string | null = null): Promise<number> {
     const rows = newestPerKey(records, (r) => `${r.source}\u0000${r.externalId}`);
     if (rows.length === 0) return 0;
     const res = await sql.query(
       `INSERT INTO payments AS p (source, kind, external_id, parent_external_id, amount_cents, currency, status, raw_status,
                                   effect, occurred_at, customer_ref, description, deleted_at, version_at, version_rank,
-                                  version_tiebreak, outbox_id)
+                                  version_tiebreak, outbox_id, derivation_rev, vendor_snapshot)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
                             $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::int[],
-                            $16::text[], $17::bigint[])
+                            $16::text[], $17::bigint[], $18::int[], $19::jsonb[])
        ON CONFLICT (source, external_id) DO UPDATE SET
          kind = excluded.kind, parent_external_id = COALESCE(excluded.parent_external_id, p.parent_external_id),
          amount_cents = excluded.amount_cents, currency = excluded.currency, status = excluded.status,
          raw_status = excluded.raw_status, effect = excluded.effect, occurred_at = excluded.occurred_at,
          customer_ref = COALESCE(excluded.customer_ref, p.customer_ref), description = COALESCE(excluded.description, p.description),
          deleted_at = excluded.deleted_at, version_at = excluded.version_at, version_rank = excluded.version_rank,
-         version_tiebreak = excluded.version_tiebreak, outbox_id = excluded.outbox_id, updated_at = now()
-       WHERE (excluded.version_at, excluded.version_rank, excluded.version_tiebreak) > (p.version_at, p.version_rank, p.version_tiebreak)
+         version_tiebreak = excluded.version_tiebreak, outbox_id = excluded.outbox_id,
+         derivation_rev = excluded.derivation_rev, vendor_snapshot = excluded.vendor_snapshot, updated_at = now()
+       WHERE (excluded.version_at, excluded.version_rank, excluded.version_tiebreak, excluded.derivation_rev)
+           > (p.version_at, p.version_rank, p.version_tiebreak, p.derivation_rev)
        RETURNING p.id`,
       [
         rows.map((r) => r.source),
@@ -44,8 +57,63 @@ export class PaymentsRepository {
         rows.map((r) => r.customerRef),
         rows.map((r) => r.description),
         ...versionParams(rows, outboxId),
+        rows.map((r) => r.derivationRev ?? 0),
+        rows.map((r) => (r.vendorSnapshot === undefined || r.vendorSnapshot === null ? null : JSON.stringify(r.vendorSnapshot))),
       ],
     );
     return res.length;
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // HubSpot deal re-derivation (issue 8): read side for HubspotPipelinesService. Writes go back
+  // through upsertMany with the row's own version and a newer derivation revision.
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * HubSpot deals whose stage (raw_status) is one of `stageIds` and that kept their snapshot, in
+   * external id order after `after` (keyset pages), with what a re-derivation must preserve.
+   */
+  async hubspotDealsInStages(sql: Sql, stageIds: readonly string[], after: string | null, limit: number): Promise<StoredDeal[]> {
+    if (stageIds.length === 0) return [];
+    const rows = await sql.query<{
+      external_id: string; vendor_snapshot: unknown; version_at: string; version_rank: number; version_tiebreak: string;
+      deleted_at: string | null; outbox_id: string | null; derivation_rev: number;
+    }>(
+      `SELECT external_id, vendor_snapshot, version_at, version_rank, version_tiebreak, deleted_at, outbox_id, derivation_rev
+         FROM payments
+        WHERE source = 'hubspot' AND kind = 'deal' AND raw_status = ANY($1::text[]) AND vendor_snapshot IS NOT NULL
+          AND ($2::text IS NULL OR external_id > $2::text)
+        ORDER BY external_id
+        LIMIT $3`,
+      [stageIds, after, limit],
+    );
+    return rows.map((r) => ({
+      externalId: r.external_id,
+      snapshot: r.vendor_snapshot,
+      version: { at: new Date(r.version_at), rank: Number(r.version_rank), tiebreak: r.version_tiebreak },
+      deletedAt: r.deleted_at === null ? null : new Date(r.deleted_at),
+      outboxId: r.outbox_id === null ? null : String(r.outbox_id),
+      derivationRev: Number(r.derivation_rev),
+    }));
+  }
+
+  /** HubSpot deals in these stages that cannot be re-derived: written before snapshots were kept. */
+  async countHubspotDealsWithoutSnapshot(sql: Sql, stageIds: readonly string[]): Promise<number> {
+    if (stageIds.length === 0) return 0;
+    const [row] = await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM payments
+        WHERE source = 'hubspot' AND kind = 'deal' AND raw_status = ANY($1::text[]) AND vendor_snapshot IS NULL`,
+      [stageIds],
+    );
+    return Number(row?.n ?? 0);
+  }
+}
+
+export interface StoredDeal {
+  externalId: string;
+  snapshot: unknown;
+  version: Version;
+  deletedAt: Date | null;
+  outboxId: string | null;
+  derivationRev: number;
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AppError } from '../common/app.errors.js';
 import { logger } from '../common/app.logger.js';
 import { Database, type Sql } from '../database/database.sql.js';
@@ -7,6 +7,7 @@ import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks,
 import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue.query.js';
 import { LedgerFiguresRepository, type UnmappedStatus } from '../records/ledger-figures.repository.js';
 import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view.js';
+import { HubspotPipelinesService } from '../connectors/hubspot/hubspot-pipelines.service.js';
 
 /**
  * The one implementation of the revenue figures. Each request reads one snapshot (a read-only
@@ -20,6 +21,8 @@ export class RevenueService {
   constructor(
     private readonly db: Database,
     private readonly repo: LedgerFiguresRepository,
+    /** Which HubSpot deal stage ids its pipelines or HUBSPOT_STAGE_MAP explain (absent in tests that only need figures). */
+    @Optional() private readonly hubspotStages?: HubspotPipelinesService,
   ) {}
 
   /** Summary, daily and weekly all render this report. */
@@ -68,8 +71,14 @@ export class RevenueService {
     );
   }
 
+  /**
+   * Raw statuses nothing explains. A HubSpot deal can be UNKNOWN while its stage is explained
+   * (written before the pipelines were read and not re-derivable: see HubspotPipelinesService);
+   * such a stage id is not "unmapped" and is not listed.
+   */
   async unmappedStatuses(limit: number): Promise<{ count: number; statuses: UnmappedStatus[] }> {
-    const { total, statuses } = await this.repo.unmappedStatuses(this.db, limit);
+    const explained = this.hubspotStages ? (await this.hubspotStages.current()).knownStageIds() : [];
+    const { total, statuses } = await this.repo.unmappedStatuses(this.db, limit, explained);
     return { count: total, statuses };
   }
 

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/app.config.js';
 import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
+import type { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
 import { type GcalChannelRenewal, RENEWAL_LOCK, renewalEveryMs } from '../connectors/gcal/gcal-channel.renewal.js';
 import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/outbox.worker.js';
 import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
@@ -24,6 +25,7 @@ export interface JobOwners {
   reconciler: ReconcilerService;
   idempotency: IdempotencyPurge;
   gcalChannels: GcalChannelRenewal;
+  hubspotPipelines: HubspotPipelinesRefresh;
 }
 
 export interface PeriodicJob {
@@ -114,6 +116,16 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     everyMs: (c) => renewalEveryMs(c.gcal.channelTtlS),
     enabled: (o) => o.gcalChannels.enabled(),
     run: (o) => o.gcalChannels.tick(),
+  },
+  {
+    name: 'hubspot:pipelines-refresh',
+    roles: ['scheduler'],
+    lock: { none: 'a refresh that finds no classification change writes nothing; changes take the stage-classification lock' },
+    everyMs: (c) => c.hubspot.pipelinesRefreshS * 1000,
+    // The stored pipelines may be days old after a restart.
+    firstAfterMs: () => 2_000,
+    enabled: (o) => o.hubspotPipelines.enabled(),
+    run: (o) => o.hubspotPipelines.tick(),
   },
 ];
 

@@ -4,6 +4,8 @@ import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import { GcalChannelRenewal } from '../connectors/gcal/gcal-channel.renewal.js';
 import { GcalModule } from '../connectors/gcal/gcal.module.js';
+import { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
+import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerModule } from '../reconciler/reconciler.module.js';
@@ -24,18 +26,19 @@ export class SchedulingModule {
   static forRoot(roles: readonly ProcessRole[]): DynamicModule {
     return {
       module: SchedulingModule,
-      imports: [ScheduleModule.forRoot(), RunsModule, OutboxModule, ReconcilerModule, IdempotencyModule, GcalModule],
+      imports: [ScheduleModule.forRoot(), RunsModule, OutboxModule, ReconcilerModule, IdempotencyModule, GcalModule, HubspotModule],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
         {
           provide: JOB_OWNERS,
-          inject: [SyncScheduler, OutboxWorker, ReconcilerService, IdempotencyPurge, GcalChannelRenewal],
-          useFactory: (syncs: SyncScheduler, outbox: OutboxWorker, reconciler: ReconcilerService, idempotency: IdempotencyPurge, gcalChannels: GcalChannelRenewal): JobOwners => ({
+          inject: [SyncScheduler, OutboxWorker, ReconcilerService, IdempotencyPurge, GcalChannelRenewal, HubspotPipelinesRefresh],
+          useFactory: (syncs: SyncScheduler, outbox: OutboxWorker, reconciler: ReconcilerService, idempotency: IdempotencyPurge, gcalChannels: GcalChannelRenewal, hubspotPipelines: HubspotPipelinesRefresh): JobOwners => ({
             syncs,
             outbox,
             reconciler,
             idempotency,
             gcalChannels,
+            hubspotPipelines,
           }),
         },
         JobScheduler,

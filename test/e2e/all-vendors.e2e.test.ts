@@ -4,7 +4,7 @@ import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../supp
 import { expectedRows, storedRows } from '../support/gcal-kit.js';
 import { generateStripeDataset, startStripeSimulator, type StripeCharge, type StripeSimData, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
-import { generateHubSpotDataset, OPEN_STAGES, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import { dealPipelines, generateHubSpotDataset, OPEN_STAGES, wonStageIds, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 import { startGcalSimulator, type GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
 import type { SimEvent } from '../../scripts/sandbox/gcal/gcal-store.js';
 
@@ -93,11 +93,12 @@ function minorUnits(amount: string | null, currency: string): bigint | null {
   return BigInt(m[1] + kept) + roundUp;
 }
 
-/** HubSpot by hand: live closedwon deals on their close day; won deals with an unusable amount count nowhere. */
+/** HubSpot by hand: live deals in won stages (any pipeline) on their close day; won deals with an unusable amount count nowhere. */
+const HUBSPOT_WON = wonStageIds(dealPipelines());
 function hubspotLedger(into: Ledger, deals: Iterable<SimObject>): { unusableWon: string[] } {
   const unusableWon: string[] = [];
   for (const d of deals) {
-    if (d.archived || d.properties.dealstage !== 'closedwon') continue;
+    if (d.archived || !HUBSPOT_WON.has(d.properties.dealstage ?? '')) continue;
     const currency = d.properties.deal_currency_code || PORTAL_CURRENCY;
     const cents = minorUnits(d.properties.amount, currency);
     if (cents === null) {

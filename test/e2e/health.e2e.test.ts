@@ -71,7 +71,7 @@ describe('GET /readyz: one indicator per enabled vendor, from its runs', () => {
     expect(res.body).toEqual({
       status: 'ok',
       syncStatus: 'healthy',
-      checks: { db: { ok: true, latencyMs: expect.any(Number) }, stripe: { ok: true, lastSync: null, lastStatus: null }, hubspot: { ok: true, lastSync: null, lastStatus: null } },
+      checks: { db: { ok: true, latencyMs: expect.any(Number) }, stripe: { ok: true, lastSync: null, lastStatus: null }, hubspot: { ok: true, lastSync: null, lastStatus: null, pipelinesRefreshedAt: null } },
       uptimeS: expect.any(Number),
     });
   });
@@ -89,7 +89,7 @@ describe('GET /readyz: one indicator per enabled vendor, from its runs', () => {
       checks: {
         db: { ok: true, latencyMs: expect.any(Number) },
         stripe: { ok: false, lastSync: '2026-06-15T10:00:00.000Z', lastStatus: 'failed', error: 'auth: Invalid API Key provided' },
-        hubspot: { ok: true, lastSync: '2026-06-15T09:00:00.000Z', lastStatus: 'partial' },
+        hubspot: { ok: true, lastSync: '2026-06-15T09:00:00.000Z', lastStatus: 'partial', pipelinesRefreshedAt: null },
       },
       uptimeS: expect.any(Number),
     });

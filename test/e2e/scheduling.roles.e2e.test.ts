@@ -17,11 +17,11 @@ import { createTestDatabase } from '../support/db.js';
 const EXPECTED: Record<ProcessRole, string[]> = {
   api: [],
   worker: ['outbox:lease-sweep', 'outbox:retention', 'reconciler:orphans'],
-  scheduler: ['gcal:channel-renewal', 'idempotency:purge', 'sync:abandoned-sweep', 'sync:gcal', 'sync:hubspot', 'sync:stripe'],
+  scheduler: ['gcal:channel-renewal', 'hubspot:pipelines-refresh', 'idempotency:purge', 'sync:abandoned-sweep', 'sync:gcal', 'sync:hubspot', 'sync:stripe'],
   job: [],
 };
 /** One-shot first runs sooner than the interval. */
-const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = { api: [], worker: ['outbox:retention'], scheduler: [], job: [] };
+const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = { api: [], worker: ['outbox:retention'], scheduler: ['hubspot:pipelines-refresh'], job: [] };
 
 const unused = 'http://127.0.0.1:9';
 

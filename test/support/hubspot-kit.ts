@@ -5,7 +5,7 @@ import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import type { SyncRun } from '../../src/runs/run.types.js';
 import type { SyncMode } from '../../src/runs/sync.drivers.js';
 import type { HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
-import type { SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import { dealPipelines, wonStageIds, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 
 export const HUBSPOT_TOKEN = 'pat-na1-test-token-0000000000';
 
@@ -51,14 +51,19 @@ export async function outboxKeys(t: TestApp, kind: string): Promise<string[]> {
 /**
  * Independent expectation of HubSpot gross revenue per currency from the simulator's deals:
  * plain string arithmetic on the dataset's amount formats ("123", "123.45", "123.455", JPY whole
- * units), half-up at the cent, without the app's decimal parser.
+ * units), half-up at the cent, without the app's decimal parser. Won = a stage the simulator's
+ * pipelines list as closed with probability 1 (default: the dataset's pipelines).
  */
-export function expectedWonCents(deals: Iterable<SimObject>, portalCurrency: string): { byCurrency: Map<string, bigint>; count: number; invalid: string[] } {
+export function expectedWonCents(
+  deals: Iterable<SimObject>,
+  portalCurrency: string,
+  won: ReadonlySet<string> = wonStageIds(dealPipelines()),
+): { byCurrency: Map<string, bigint>; count: number; invalid: string[] } {
   const byCurrency = new Map<string, bigint>();
   const invalid: string[] = [];
   let count = 0;
   for (const d of deals) {
-    if (d.archived || d.properties.dealstage !== 'closedwon') continue;
+    if (d.archived || !won.has(d.properties.dealstage ?? '')) continue;
     const currency = d.properties.deal_currency_code || portalCurrency;
     const amount = d.properties.amount ?? '';
     const m = /^(\d+)(?:\.(\d+))?$/.exec(amount);

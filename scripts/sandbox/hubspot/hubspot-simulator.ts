@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { MODIFIED_PROPERTY, type HubSpotDataset, type SimObject, type SimObjectType } from './hubspot-dataset.js';
+import { dealPipelines, MODIFIED_PROPERTY, type HubSpotDataset, type SimObject, type SimObjectType, type SimPipeline, type SimStage } from './hubspot-dataset.js';
 import { runSearch, SearchError, type SearchBody } from './hubspot-search.js';
 import { sendHubSpotWebhook, type WebhookDelivery, type WebhookEventInput } from './hubspot-webhook-sender.js';
 
@@ -16,6 +16,8 @@ export interface HubSpotSimulatorOptions {
   searchCap?: number;
   /** When set, search requests beyond this many per second get HubSpot's "secondly limit" 429. */
   searchRateLimitPerS?: number;
+  /** Deal pipelines served by GET /crm/v3/pipelines/deals; default: the dataset's, else dealPipelines(). */
+  pipelines?: SimPipeline[];
 }
 
 interface InjectedFailure {
@@ -36,6 +38,8 @@ export interface RequestLogEntry {
 
 export interface SimulatorState {
   objects: Record<SimObjectType, Map<string, SimObject>>;
+  /** Served as is (tests may push malformed entries); archived stages are listed with `archived: true`. */
+  pipelines: SimPipeline[];
   requests: RequestLogEntry[];
   accessToken: string;
   nextId: number;
@@ -66,6 +70,13 @@ export interface HubSpotSimulator {
   /** Removes an object entirely (GDPR/purge): neither live nor archived reads return it. */
   purge(type: SimObjectType, id: string): void;
   get(type: SimObjectType, id: string): SimObject | undefined;
+  /** Changes a deal stage's metadata (e.g. its probability, as strings the way HubSpot stores them). */
+  setStageMetadata(stageId: string, metadata: Record<string, string>): SimStage;
+  /** Archives a stage: still listed, with `archived: true` and `archivedAt`. */
+  archiveStage(stageId: string): SimStage;
+  /** Takes a stage out of every answer (its pipeline deleted); deals may still carry its id. */
+  removeStage(stageId: string): void;
+  addStage(pipelineId: string, stage: Pick<SimStage, 'id' | 'label'> & { isClosed: boolean; probability: string }): SimStage;
   /** Counts of requests by path prefix, e.g. count('/search'). */
   count(pathPart: string, status?: number): number;
   sendWebhook(targetUrl: string, events: WebhookEventInput[], clientSecret: string, opts?: { timestamp?: number }): Promise<WebhookDelivery>;
@@ -94,6 +105,7 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
   const cap = opts.searchCap ?? 10_000;
   const state: SimulatorState = {
     objects: { deals: new Map(), contacts: new Map() },
+    pipelines: structuredClone(opts.pipelines ?? opts.dataset?.pipelines ?? dealPipelines()),
     requests: [],
     accessToken: opts.accessToken,
     nextId: 1,
@@ -171,6 +183,16 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
 
     if (req.method === 'GET' && path === '/account-info/v3/details') {
       return { status: 200, body: { portalId: opts.portalId ?? 62515, accountType: 'STANDARD', timeZone: 'UTC', companyCurrency: opts.currency ?? 'USD', additionalCurrencies: ['EUR', 'GBP', 'JPY'], utcOffset: '+00:00', utcOffsetMilliseconds: 0, uiDomain: 'app.hubspot.com', dataHostingLocation: 'na1' } };
+    }
+
+    const pm = /^\/crm\/v3\/pipelines\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+    if (pm && req.method === 'GET') {
+      // Only deal pipelines exist here; HubSpot answers other object types with their own pipelines.
+      if (pm[1] !== 'deals') return { status: 200, body: { results: [] } };
+      const live = state.pipelines.filter((p) => !p.archived);
+      if (!pm[2]) return { status: 200, body: { results: live } };
+      const one = live.find((p) => p.id === pm[2]);
+      return one ? { status: 200, body: one } : { status: 404, body: hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to find pipeline ${pm[2]}`) };
     }
 
     const m = /^\/crm\/v3\/objects\/(deals|contacts)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(path);
@@ -281,6 +303,10 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     if (!o) throw new Error(`no ${type} object ${id}`);
     return o;
   };
+  const findStage = (stageId: string): SimStage => {
+    for (const p of state.pipelines) for (const st of p.stages ?? []) if (st.id === stageId) return st;
+    throw new Error(`no deal stage ${stageId}`);
+  };
   const touch = (type: SimObjectType, o: SimObject, at: number) => {
     const iso = new Date(at).toISOString();
     o.properties[MODIFIED_PROPERTY[type]] = iso;
@@ -339,6 +365,38 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     get(type, id) {
       const o = state.objects[type].get(id);
       return o ? clone(o) : undefined;
+    },
+    setStageMetadata(stageId, metadata) {
+      const st = findStage(stageId);
+      st.metadata = { ...st.metadata, ...metadata };
+      st.updatedAt = new Date().toISOString();
+      return structuredClone(st);
+    },
+    archiveStage(stageId) {
+      const st = findStage(stageId);
+      st.archived = true;
+      st.archivedAt = st.updatedAt = new Date().toISOString();
+      return structuredClone(st);
+    },
+    removeStage(stageId) {
+      for (const p of state.pipelines) p.stages = (p.stages ?? []).filter((st) => st.id !== stageId);
+    },
+    addStage(pipelineId, input) {
+      const p = state.pipelines.find((x) => x.id === pipelineId);
+      if (!p) throw new Error(`no deal pipeline ${pipelineId}`);
+      const now = new Date().toISOString();
+      const st: SimStage = {
+        id: input.id,
+        label: input.label,
+        displayOrder: p.stages.length,
+        metadata: { isClosed: String(input.isClosed), probability: input.probability },
+        createdAt: now,
+        updatedAt: now,
+        archived: false,
+        writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+      };
+      p.stages.push(st);
+      return structuredClone(st);
     },
     count(pathPart, status) {
       return state.requests.filter((r) => r.path.includes(pathPart) && (status === undefined || r.status === status)).length;

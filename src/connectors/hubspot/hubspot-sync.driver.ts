@@ -5,8 +5,8 @@ import type { HubspotApi, Page } from './hubspot.api.js';
 import { HubspotConnection } from './hubspot.connection.js';
 import { decide, forwardQuery, maxPosition, parseCursor, tieQuery, toCursor, type Position } from './hubspot.cursor.js';
 import { classifyHubspotError, toSyncError } from './hubspot.errors.js';
-import { mapDealStage } from './deal-stage.map.js';
 import { snapshotInsert } from './hubspot.mappers.js';
+import { HubspotPipelinesService } from './hubspot-pipelines.service.js';
 import { ENTITY_SPECS, HUBSPOT_ENTITIES, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
 
 /** HubSpot's list endpoints return at most 100 objects per page; search takes up to 200. */
@@ -26,6 +26,7 @@ const FULL_RESYNC_MARGIN_MS = 5 * 60_000;
  *  full         list endpoints, live then archived (archived = deletions); the list `after`
  *               token lives only inside the run, and the cursor is set once, at the end.
  * Search never returns archived objects, so deletions reach us through webhooks and full runs.
+ * A full deals run first refreshes the deal pipelines (their stages decide what counts).
  * Without a stored cursor an incremental run does a full backfill; an unreadable cursor is
  * reported stale (the run executor wipes it and resyncs in full). Auth errors keep the cursor.
  */
@@ -37,6 +38,7 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: SyncDriverRegistry,
     private readonly connection: HubspotConnection,
+    private readonly pipelines: HubspotPipelinesService,
   ) {}
 
   onModuleInit(): void {
@@ -86,7 +88,7 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
       const page = await this.fetch(() => api.search(spec.entity, query), query.after);
       const d = decide(kind, pos, page.results, limit, spec);
       committed = maxPosition(committed, d.next);
-      this.noteStatuses(ctx, spec, d.emit);
+      await this.noteStatuses(ctx, spec, d.emit);
       await ctx.commitPage(
         d.emit.map((o) => snapshotInsert(spec.entity, o, 'poll', ctx.runId)),
         toCursor(committed),
@@ -100,6 +102,7 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
 
   private async full(ctx: SyncContext, api: HubspotApi, spec: EntitySpec): Promise<void> {
     const startedAt = Date.now();
+    if (spec.entity === 'deals') await this.refreshPipelines(ctx);
     const limit = Math.min(this.config.hubspot.pageSize, LIST_PAGE_MAX);
     for (const archived of [false, true]) {
       let after: string | null = null;
@@ -107,7 +110,7 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
         if (ctx.signal.aborted) throw new SyncError('transient', 'interrupted by shutdown');
         const token: string | null = after;
         const page: Page = await this.fetch(() => api.list(spec.entity, { limit, after: token, properties: spec.properties, archived }));
-        this.noteStatuses(ctx, spec, page.results);
+        await this.noteStatuses(ctx, spec, page.results);
         await ctx.commitPage(page.results.map((o) => snapshotInsert(spec.entity, o, 'poll', ctx.runId)));
         after = page.nextAfter;
       } while (after);
@@ -115,11 +118,23 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
     await ctx.saveCursor(toCursor({ ms: Math.max(0, startedAt - FULL_RESYNC_MARGIN_MS), id: 0n }));
   }
 
-  private noteStatuses(ctx: SyncContext, spec: EntitySpec, objects: HubspotObject[]): void {
-    if (spec.entity !== 'deals') return;
+  /**
+   * A failed pipelines call does not fail the run: the last known pipelines still classify, and
+   * deals in stages they do not know ask for another refresh when they are processed.
+   */
+  private async refreshPipelines(ctx: SyncContext): Promise<void> {
+    const r = await this.pipelines.refresh('full_sync').catch((err: Error) => ({ ok: false as const, errorClass: 'transient', error: err.message }));
+    if (r.ok) ctx.progress('hubspot pipelines refreshed', { stages: r.stages, skipped: r.skipped, changedStages: r.changedStages.length, rederived: r.rederived });
+    else ctx.progress('hubspot pipelines refresh failed; keeping the last known pipelines', { errorClass: r.errorClass, error: r.error });
+  }
+
+  /** Stage ids the stored classification cannot explain, for the run's report. */
+  private async noteStatuses(ctx: SyncContext, spec: EntitySpec, objects: HubspotObject[]): Promise<void> {
+    if (spec.entity !== 'deals' || objects.length === 0) return;
+    const stages = await this.pipelines.current();
     for (const o of objects) {
-      const raw = o.properties.dealstage ?? '';
-      if (mapDealStage(raw).status === 'UNKNOWN') ctx.noteUnmappedStatus(raw || '(none)');
+      const raw = o.properties.dealstage?.trim() ?? '';
+      if (stages.classOf(raw) === 'unknown') ctx.noteUnmappedStatus(raw || '(none)');
     }
   }
 

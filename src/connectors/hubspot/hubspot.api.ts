@@ -130,6 +130,14 @@ export class HubspotApi {
   }
 
   /**
+   * Every deal pipeline with its stages, archived ones included when HubSpot lists them: the SDK's
+   * deserialized answer, which hubspot-pipelines.mapper.ts reads (metadata values stay strings).
+   */
+  async dealPipelines(): Promise<unknown> {
+    return this.call(this.generalGate, 'pipelines', () => this.client.crm.pipelines.pipelinesApi.getAll('deals'));
+  }
+
+  /**
    * `maxWaitMs` bounds how long this one call may sleep before a retry: a queue worker would rather
    * hand the row back with the vendor's Retry-After than hold its lease while sleeping.
    */

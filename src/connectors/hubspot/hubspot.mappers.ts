@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OutboxInsert, OutboxOrigin } from '../../outbox/outbox.types.js';
 import type { ContactRecord, PaymentRecord, Version } from '../../records/record.types.js';
 import { AmountParseError, currencyExponent, parseDecimalToMinor } from './hubspot.amount.js';
-import { mapDealStage } from './deal-stage.map.js';
+import { StageClassifier } from './deal-stage.map.js';
 import { HubspotInvalidPayload } from './hubspot.errors.js';
 import { ENTITY_SPECS, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
 
@@ -69,19 +69,21 @@ function requireId(obj: HubspotObject, spec: EntitySpec): string {
 }
 
 /**
- * Deal → ledger row. Only `closedwon` counts (gross on closedate); its amount must parse exactly
- * (see decimal-amount.ts) and be ≥ 0, its currency is deal_currency_code or else the portal
- * currency, and it needs a closedate: otherwise HubspotInvalidPayload (dead-lettered, visible).
- * Deals that do not count keep whatever amount parses (0 otherwise) since it never sums.
- * Archived deals are deletions and are accepted whatever their amount.
+ * Deal → ledger row. Only a deal in a won stage counts (gross on closedate), the stage's class
+ * coming from `stages` (HubSpot's pipelines, HUBSPOT_STAGE_MAP; see deal-stage.map.ts); its
+ * amount must parse exactly (see hubspot.amount.ts) and be ≥ 0, its currency is
+ * deal_currency_code or else the portal currency, and it needs a closedate: otherwise
+ * HubspotInvalidPayload (dead-lettered, visible). Deals that do not count keep whatever amount
+ * parses (0 otherwise) since it never sums. Archived deals are deletions and are accepted
+ * whatever their amount.
  */
-export function mapDeal(obj: HubspotObject, portalCurrency: string): PaymentRecord {
+export function mapDeal(obj: HubspotObject, portalCurrency: string, stages: StageClassifier = StageClassifier.builtin): PaymentRecord {
   const spec = ENTITY_SPECS.deals;
   const id = requireId(obj, spec);
   const version = snapshotVersion(obj, spec);
   const p = obj.properties;
   const rawStage = text(p.dealstage) ?? '';
-  const { status, effect } = mapDealStage(rawStage);
+  const { status, effect } = stages.mapping(rawStage);
   const strict = effect !== 'none' && !obj.archived;
 
   const rawCurrency = text(p.deal_currency_code)?.toUpperCase() ?? portalCurrency;

@@ -5,16 +5,27 @@ import { RecordsModule } from '../../records/records.module.js';
 import { RunsModule } from '../../runs/runs.module.js';
 import { WebhooksModule } from '../../webhooks/webhooks.module.js';
 import { HubspotConnection } from './hubspot.connection.js';
+import { HubspotPipelinesRefresh } from './hubspot-pipelines.refresh.js';
+import { HubspotPipelinesRepository } from './hubspot-pipelines.repository.js';
+import { HubspotPipelinesService } from './hubspot-pipelines.service.js';
 import { HubspotRecordsHandler } from './hubspot-records.handler.js';
 import { HubspotSyncDriver } from './hubspot-sync.driver.js';
 import { HubspotWebhookController } from './hubspot-webhook.controller.js';
 import { HubspotWebhookHandler } from './hubspot-webhook.handler.js';
 
-/** HubSpot deals and contacts: sync driver, outbox handlers and the webhook endpoint. */
+/** HubSpot deals and contacts: sync driver, outbox handlers and the webhook endpoint; deal pipelines and their stages. */
 @Module({
   imports: [CommonModule, RecordsModule, OutboxModule, RunsModule, WebhooksModule],
   controllers: [HubspotWebhookController],
-  providers: [HubspotConnection, HubspotSyncDriver, HubspotRecordsHandler, HubspotWebhookHandler],
-  exports: [HubspotConnection],
+  providers: [
+    HubspotConnection,
+    HubspotSyncDriver,
+    HubspotRecordsHandler,
+    HubspotWebhookHandler,
+    HubspotPipelinesRepository,
+    HubspotPipelinesService,
+    HubspotPipelinesRefresh,
+  ],
+  exports: [HubspotConnection, HubspotPipelinesService, HubspotPipelinesRefresh],
 })
 export class HubspotModule {}
