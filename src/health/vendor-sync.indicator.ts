@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { Source } from '../records/record.types.js';
-import type { SourceSyncState } from '../runs/runs.repository.js';
+import type { SourceSyncState } from '../runs/runs.service.js';
 import { RunsService } from '../runs/runs.service.js';
 
 export interface VendorSyncDetail {

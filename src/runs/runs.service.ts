@@ -9,6 +9,8 @@ import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync.drivers.js';
 import { RunsRepository, type SourceSyncState } from './runs.repository.js';
+
+export type { SourceSyncState };
 import { internalErrorText, RunExecution } from './run.execution.js';
 import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
 import { RunRefusedError } from './run.errors.js';

@@ -36,7 +36,6 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'common.module.ts',
       'exception.filter.ts',
       'http.metrics.ts',
-      'idempotency.service.ts',
       'rate-limit.middleware.ts',
       'request-id.middleware.ts',
       'request.validation.ts',
@@ -45,16 +44,27 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/config': {
     tables: [],
-    publicSurface: ['app.config.ts', 'config.module.ts'],
+    publicSurface: [
+      'app.config.ts',
+      'config.module.ts',
+      'config.sources.ts',
+    ],
   },
   'src/connectors/gcal': {
     tables: ['gcal_channels'],
-    publicSurface: ['gcal.module.ts'],
+    publicSurface: [
+      'gcal.module.ts',
+      'gcal-channel.renewal.ts',
+    ],
   },
   'src/connectors/hubspot': {
     // Issue 8: the portal's pipelines and stages.
     tables: ['hubspot_deal_stages', 'hubspot_deal_stage_state'],
-    publicSurface: ['hubspot.module.ts'],
+    publicSurface: [
+      'hubspot.module.ts',
+      'hubspot-pipelines.service.ts',
+      'hubspot-pipelines.refresh.ts',
+    ],
   },
   'src/connectors/stripe': {
     tables: [],
@@ -72,11 +82,17 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/health': {
     tables: [],
-    publicSurface: ['health.module.ts', 'health.sources.ts'],
+    publicSurface: [
+      'health.module.ts',
+    ],
   },
   'src/idempotency': {
     tables: ['api_idempotency'],
-    publicSurface: ['idempotency.module.ts', 'idempotency.service.ts'],
+    publicSurface: [
+      'idempotency.module.ts',
+      'idempotency.service.ts',
+      'idempotency.purge.ts',
+    ],
   },
   'src/outbox': {
     tables: ['ingest_outbox'],
@@ -84,21 +100,29 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'outbox-insert.repository.ts',
       'outbox.handlers.ts',
       'outbox.module.ts',
+      'outbox.repository.ts',
       'outbox.types.ts',
       'outbox.worker.ts',
-      'pipeline.module.ts',
     ],
   },
   'src/reconciler': {
     tables: ['payment_orphans'],
-    publicSurface: ['orphans.repository.ts', 'reconciler.module.ts'],
+    publicSurface: [
+      'orphans.repository.ts',
+      'reconciler.module.ts',
+      'reconciler.service.ts',
+    ],
   },
   'src/records': {
     // The ledger, HubSpot deal tombstones included.
-    tables: ['payments', 'contacts', 'events'],
+    tables: ['payments', 'contacts', 'events', 'payment_rollups', 'revenue_drift'],
     publicSurface: [
+      'records.module.ts',
       'contacts.repository.ts',
+      'deal-tombstones.repository.ts',
       'events.repository.ts',
+      'ledger-figures.repository.ts',
+      'payment-links.repository.ts',
       'payments.repository.ts',
       'record.types.ts',
       'record.version.ts',
@@ -110,7 +134,20 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/runs': {
     tables: ['sync_runs', 'sync_cursors'],
-    publicSurface: ['job.cli.ts', 'runs.module.ts', 'runs.service.ts', 'sync.drivers.ts'],
+    publicSurface: [
+      'job.cli.ts',
+      'run.errors.ts',
+      'run.types.ts',
+      'runs.module.ts',
+      'runs.service.ts',
+      'sync-coverage.repository.ts',
+      'sync.drivers.ts',
+      'sync.scheduler.ts',
+    ],
+  },
+  'src/scheduling': {
+    tables: [],
+    publicSurface: ['process.roles.ts', 'scheduling.module.ts'],
   },
   'src/webhooks': {
     tables: [],
