@@ -115,6 +115,10 @@ function localMidnight(day: string, tz: string): string {
 
 const ISO_INSTANT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
+/** The rollup grain: every real UTC offset and DST transition lies on it. Mirrors the migration's triggers. */
+const SLOT_WIDTH = `interval '15 minutes'`;
+const SLOT = (at: string) => `date_bin(${SLOT_WIDTH}, ${at}, timestamptz '2000-01-01 00:00:00+00')`;
+
 @Injectable()
 export class LedgerFiguresRepository {
   /** First instant of each local day (see localMidnight), as ISO strings in the same order. */
@@ -129,30 +133,21 @@ export class LedgerFiguresRepository {
 
   /**
    * Sparse per-day figures for local days `firstDay..lastDay` (rows in [from, to)), ascending;
-   * `dayIndex` 0 is `firstDay`.
-   * Each row is placed by binary search among the days' local midnights (width_bucket), computed
-   * once per request with the same localMidnight rule as the window; converting every row's
-   * instant to a zone-local date costs twice as much. A row outside the days' midnights keeps an
-   * out-of-range index (-1 or past the last day) so the caller reports it as drift, never drops it.
+   * `dayIndex` 0 is `firstDay`. The days' bounds are computed here, in SQL, with the same
+   * localMidnight rule as the caller's window but independently of it: a row of the window that
+   * falls outside the days keeps an out-of-range index (-1 or past the last day) so the caller
+   * reports it as drift, never drops it.
    */
   async dailyFigures(sql: Sql, w: LocalDayWindow & { firstDay: string; lastDay: string }): Promise<Array<LedgerFigures & { dayIndex: number }>> {
     const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
     const tz = p.bind(w.tz);
     const first = p.bind(w.firstDay);
     const last = p.bind(w.lastDay);
-    const rows = await sql.query<FigureRow & { i: number }>(
-      `WITH bounds AS MATERIALIZED (
-         SELECT array_agg(${localMidnight('g.day', tz)} ORDER BY g.day) AS at
-           FROM generate_series(${first}::date, ${last}::date + 1, interval '1 day') AS s(d),
-                LATERAL (SELECT s.d::date AS day) AS g
-       )
-       SELECT width_bucket(occurred_at, bounds.at) AS i, ${FIGURES}
-         FROM payments, bounds WHERE ${where}
-        GROUP BY 1 ORDER BY 1`,
-      p.values,
-    );
-    return rows.map((r) => ({ dayIndex: Number(r.i) - 1, ...toFigures(r) }));
+    const bounds = `(SELECT array_agg(${localMidnight('g.day', tz)} ORDER BY g.day)
+                       FROM generate_series(${first}::date, ${last}::date + 1, interval '1 day') AS s(d),
+                            LATERAL (SELECT s.d::date AS day) AS g)`;
+    const rows = await this.bucketed(sql, p, w, bounds);
+    return rows.map((r) => ({ dayIndex: r.i - 1, ...toFigures(r) }));
   }
 
   /**
@@ -161,9 +156,51 @@ export class LedgerFiguresRepository {
    */
   async totals(sql: Sql, w: InstantWindow): Promise<LedgerFigures> {
     const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
-    const [row] = await sql.query<FigureRow>(`SELECT ${FIGURES} FROM payments WHERE ${where}`, p.values);
-    return toFigures(row);
+    const rows = await this.bucketed(sql, p, w, null);
+    return rows.length ? toFigures(rows[0]) : { grossCents: 0n, refundsCents: 0n, count: 0, refundCount: 0 };
+  }
+
+  /**
+   * Figures of the counted rows in [from, to), grouped by `width_bucket` over `boundsSql` (an
+   * ascending timestamptz[] expression; null = one bucket, the window). Cost grows with the
+   * quarter-hour slots asked for, not with the ledger: whole slots come from payment_rollups
+   * (kept in the same transaction as every ledger write), and only a slot that a bound or a
+   * window end cuts in two (a zone offset off the quarter-hour grid, a v1 instant like 10:07)
+   * is read from the ledger rows themselves, through the payments_revenue index.
+   */
+  private async bucketed(sql: Sql, p: Params, w: InstantWindow, boundsSql: string | null): Promise<Array<FigureRow & { i: number }>> {
+    const from = p.bind(w.from);
+    const to = p.bind(w.to);
+    const bounds = boundsSql ?? `ARRAY[${from}::timestamptz, ${to}::timestamptz]`;
+    const ledger = counted(p, w, w.currency);
+    const rollup = [`r.currency = ${p.bind(w.currency)}`, ...(w.source !== null ? [`r.source = ${p.bind(w.source)}`] : [])].join(' AND ');
+    return sql.query<FigureRow & { i: number }>(
+      `WITH b AS MATERIALIZED (SELECT ${bounds} AS at),
+       cut AS MATERIALIZED (
+         SELECT coalesce(array_agg(DISTINCT e.slot), '{}') AS slots
+           FROM b, unnest(b.at || ARRAY[${from}::timestamptz, ${to}::timestamptz]) AS x(at),
+                LATERAL (SELECT ${SLOT('x.at')} AS slot) AS e
+          WHERE e.slot <> x.at
+       ),
+       parts AS (
+         SELECT width_bucket(r.slot, b.at) AS i, r.gross_cents AS g, r.refunds_cents AS rf, r.gross_count AS gc, r.refund_count AS rc
+           FROM payment_rollups r, b, cut
+          WHERE ${rollup} AND r.slot >= ${from}::timestamptz AND r.slot < ${to}::timestamptz AND r.slot <> ALL (cut.slots)
+         UNION ALL
+         SELECT width_bucket(l.occurred_at, b.at),
+                CASE WHEN l.effect = 'gross' THEN l.amount_cents ELSE 0 END,
+                CASE WHEN l.effect = 'refund' THEN l.amount_cents ELSE 0 END,
+                (l.effect = 'gross')::int, (l.effect = 'refund')::int
+           FROM b, cut, unnest(cut.slots) AS e(slot),
+                LATERAL (SELECT occurred_at, effect, amount_cents FROM payments
+                          WHERE ${ledger} AND occurred_at >= e.slot AND occurred_at < e.slot + ${SLOT_WIDTH}
+                            AND occurred_at >= ${from}::timestamptz AND occurred_at < ${to}::timestamptz) AS l
+       )
+       SELECT i, COALESCE(sum(g), 0)::text AS gross, COALESCE(sum(rf), 0)::text AS refunds,
+              COALESCE(sum(gc), 0)::int AS count, COALESCE(sum(rc), 0)::int AS refund_count
+         FROM parts GROUP BY i ORDER BY i`,
+      p.values,
+    );
   }
 
   /**
@@ -226,18 +263,12 @@ export class LedgerFiguresRepository {
 
   /** v1: sparse figures per bucket over [from, to), keyed like bucketKeys. */
   async bucketFigures(sql: Sql, w: InstantWindow & { tz: string; granularity: Granularity }): Promise<Array<LedgerFigures & { key: string }>> {
+    const keys = await this.bucketKeys(sql, w);
     const p = new Params();
-    const where = `${counted(p, w, w.currency)} AND ${within(p, w.from, w.to)}`;
-    const g = p.bind(w.granularity);
-    const tz = p.bind(w.tz);
-    const rows = await sql.query<FigureRow & { key: string }>(
-      `SELECT to_char(key, 'YYYY-MM-DD') AS key, gross, refunds, count, refund_count
-         FROM (SELECT date_trunc(${g}, occurred_at AT TIME ZONE ${tz}) AS key, ${FIGURES}
-                 FROM payments WHERE ${where} GROUP BY 1) AS per_bucket
-        ORDER BY per_bucket.key`,
-      p.values,
-    );
-    return rows.map((r) => ({ key: r.key, ...toFigures(r) }));
+    const bounds = `${p.bind([...keys.map((k) => k.startAt), w.to])}::timestamptz[]`;
+    const rows = await this.bucketed(sql, p, w, bounds);
+    // A row outside every bucket keeps a key no bucket has, so the caller's total check sees it.
+    return rows.map((r) => ({ key: keys[r.i - 1]?.key ?? `out-of-range:${r.i}`, ...toFigures(r) }));
   }
 
   /**
