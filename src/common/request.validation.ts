@@ -47,7 +47,8 @@ export function integer(opts: { min: number; max: number; def: number }) {
     .transform(Number)
     .pipe(z.number().min(opts.min, { error: range }).max(opts.max, { error: range }))
     .default(opts.def)
-    .meta({ type: 'integer', minimum: opts.min, maximum: opts.max, default: opts.def });
+    // zod leaves `default` out of an input schema whose value is transformed, so it is said here.
+    .meta({ type: 'integer', minimum: opts.min, maximum: opts.max, description: `${opts.min} to ${opts.max}; default ${opts.def}.`, example: opts.def });
 }
 
 /** Calendar date YYYY-MM-DD that really exists (no 2026-02-30), years 1970-9999. */

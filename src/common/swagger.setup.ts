@@ -107,8 +107,14 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     }
   }
   showExamples(document);
+  renameSchemas(document);
+  // Paths and schemas in name order, not in the order modules happen to register their routes.
+  document.paths = sortedByKey(document.paths);
+  document.components = { ...document.components, schemas: sortedByKey(document.components?.schemas ?? {}) };
   return dropSafeIntegerBounds(document);
 }
+
+const sortedByKey = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -129,6 +135,25 @@ function showExamples(document: OpenAPIObject): void {
       if (example !== undefined) media.example = example;
     }
   }
+}
+
+/**
+ * Schemas are named after what they are (Run, RunList, TriggerBody), not after the DTO class that
+ * carries them and nestjs-zod's output marker (RunDto_Output).
+ */
+function renameSchemas(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas ?? {};
+  const names = new Map(Object.keys(schemas).map((k) => [k, k.replace(/Dto(_Output)?$/, '')]));
+  const taken = new Set<string>();
+  for (const name of names.values()) {
+    if (taken.has(name)) throw new Error(`Two schemas would both be named ${name} in the OpenAPI document`);
+    taken.add(name);
+  }
+  const renamed = JSON.parse(JSON.stringify(document), (key, value) =>
+    key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/') ? `#/components/schemas/${names.get(value.slice(21)) ?? value.slice(21)}` : value,
+  ) as OpenAPIObject;
+  document.paths = renamed.paths;
+  document.components = { ...renamed.components, schemas: Object.fromEntries(Object.entries(renamed.components?.schemas ?? {}).map(([k, v]) => [names.get(k) ?? k, v])) };
 }
 
 /** zod writes ±(2^53 − 1) bounds on every integer; they say nothing about these APIs. */

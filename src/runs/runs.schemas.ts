@@ -12,7 +12,7 @@ const ENTITY_PATTERN = /^[\x21-\x7e]{1,300}$/;
 const source = oneOf(SOURCES);
 const mode = oneOf(SYNC_MODES);
 
-export class TriggerParamsDto extends createZodDto(z.object({ source, mode })) {}
+export class TriggerParamsDto extends createZodDto(z.object({ source: source.meta({ example: 'stripe' }), mode: mode.meta({ example: 'incremental' }) })) {}
 
 const entityName = z.string().regex(ENTITY_PATTERN, { error: (iss) => `${String(iss.path?.[0])} must contain entity names (printable characters, no spaces).` });
 const notEntityList = (iss: { path?: PropertyKey[] }) => `${String(iss.path?.[0])} must be a non-empty array of at most 100 entity names.`;
@@ -25,10 +25,10 @@ export class TriggerBodyDto extends createZodDto(
         .min(1, { error: notEntityList })
         .max(100, { error: notEntityList })
         .optional()
-        .meta({ description: 'Sync only these entities of the source (e.g. one calendar). Default: all.', example: ['deals'] }),
+        .meta({ description: 'Sync only these entities of the source (e.g. one calendar). Default: all.' }),
     },
     'body',
-  ),
+  ).meta({ example: { entities: ['charges'] } }),
 ) {}
 
 export class ListRunsQueryDto extends createZodDto(

@@ -9,10 +9,10 @@ export class WatchBodyDto extends createZodDto(
     {
       calendarId: text({ max: 1024 })
         .optional()
-        .meta({ description: 'One of GCAL_CALENDAR_IDS; default: every configured calendar', example: 'sales@example.com' }),
+        .meta({ description: 'One of GCAL_CALENDAR_IDS; default: every configured calendar' }),
     },
     'body',
-  ),
+  ).meta({ example: { calendarId: 'sales@example.com' } }),
 ) {}
 
 export class WatchResultDto extends createZodDto(
