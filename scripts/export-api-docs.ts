@@ -1,16 +1,30 @@
 /**
- * Writes postman/openapi.json (the live OpenAPI document) and postman/buffalo.postman_collection.json
- * (a Postman v2.1 collection generated from it), so the two never drift from the code.
+ * Writes postman/openapi.json (the OpenAPI document the app serves at /docs/openapi.json) and
+ * postman/buffalo.postman_collection.json (a Postman v2.1 collection generated from it).
+ * test/e2e/openapi-drift.e2e.test.ts renders both with renderApiDocs and fails when the committed
+ * files differ, so they never drift from the code.
  * Run: npm run docs:export
  */
 import 'reflect-metadata';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../src/app.bootstrap.js';
 import { loadConfig } from '../src/config/app.config.js';
 import { startEmbeddedPostgres } from '../src/database/database.embedded.js';
 import { logger } from '../src/common/app.logger.js';
+import { buildOpenApiDocument } from '../src/common/swagger.setup.js';
 import { toPostman } from './postman-from-openapi.js';
+
+/** The committed files, keyed by their path in the repository, exactly as they are written. */
+export function renderApiDocs(app: INestApplication): Record<string, string> {
+  const openapi = buildOpenApiDocument(app);
+  return {
+    'postman/openapi.json': JSON.stringify(openapi, null, 2) + '\n',
+    'postman/buffalo.postman_collection.json': JSON.stringify(toPostman(openapi), null, 2) + '\n',
+  };
+}
 
 async function main() {
   logger.setSilent(true);
@@ -18,31 +32,27 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
   const pg = await startEmbeddedPostgres(dir);
   try {
-    const config = loadConfig({
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: pg.url,
-      WORKER: 'off',
-      SCHEDULER: 'off',
-    });
+    // No process.env: the document must not depend on who runs the export.
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: pg.url, WORKER: 'off', SCHEDULER: 'off' });
     const app = await createApp(config);
-    await app.listen(0, '127.0.0.1');
-    const addr = app.getHttpServer().address();
-    const port = typeof addr === 'object' && addr ? addr.port : 0;
-    const openapi = (await (await fetch(`http://127.0.0.1:${port}/docs/openapi.json`)).json()) as any;
-    mkdirSync('postman', { recursive: true });
-    writeFileSync('postman/openapi.json', JSON.stringify(openapi, null, 2) + '\n');
-    writeFileSync('postman/buffalo.postman_collection.json', JSON.stringify(toPostman(openapi), null, 2) + '\n');
-    const routes = Object.keys(openapi.paths).length;
-    process.stdout.write(`wrote postman/openapi.json and postman/buffalo.postman_collection.json (${routes} paths)\n`);
-    await app.close();
+    try {
+      const files = renderApiDocs(app);
+      mkdirSync('postman', { recursive: true });
+      for (const [path, text] of Object.entries(files)) writeFileSync(path, text);
+      const routes = Object.keys(JSON.parse(files['postman/openapi.json']).paths).length;
+      process.stdout.write(`wrote ${Object.keys(files).join(' and ')} (${routes} paths)\n`);
+    } finally {
+      await app.close();
+    }
   } finally {
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`docs export failed: ${err?.stack ?? err}\n`);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err) => {
+    process.stderr.write(`docs export failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}

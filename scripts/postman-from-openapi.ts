@@ -45,7 +45,7 @@ export function toPostman(openapi: Json): Json {
       }
       const query = params
         .filter((p) => p.in === 'query')
-        .map((p) => ({ key: p.name, value: String(p.example ?? p.schema?.example ?? p.schema?.default ?? ''), disabled: !p.required && p.example === undefined, description: p.description }));
+        .map((p) => ({ key: p.name, value: String(p.example ?? p.schema?.example ?? p.schema?.default ?? ''), disabled: !p.required && (p.example ?? p.schema?.example) === undefined, description: p.description }));
       const pathVars = params.filter((p) => p.in === 'path').map((p) => ({ key: p.name, value: String(p.example ?? p.schema?.example ?? '') }));
       const pmPath = path.replace(/^\//, '').split('/').map((seg) => seg.replace(/^\{(.+)\}$/, ':$1'));
       const request: Json = {

@@ -2,8 +2,11 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { AppError } from './app.errors.js';
+import { ZodSerializationException, ZodValidationException } from 'nestjs-zod';
+import type { ZodError } from 'zod';
+import { AppError, Errors } from './app.errors.js';
 import { logger } from './app.logger.js';
+import { issuesOf, RequestValidationException } from './request.validation.js';
 import { requestIdOf } from './request-id.middleware.js';
 import { isDbUnavailable } from '../database/database.sql.js';
 
@@ -35,6 +38,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const httpLayer = fromHttpLayer(exception) ?? fromHttpLayer((exception as { cause?: unknown } | null)?.cause);
     if (exception instanceof AppError) err = exception;
     else if (httpLayer) err = httpLayer;
+    else if (exception instanceof RequestValidationException) err = Errors.validation(exception.issues);
+    // nestjs-zod's own pipe does not say which part of the request failed; bodies are its usual input.
+    else if (exception instanceof ZodValidationException) err = Errors.validation(issuesOf(exception.getZodError() as ZodError, 'body'));
     else if (exception instanceof HttpException && exception.getStatus() === 404) {
       err = new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`, { path: req.path });
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
@@ -46,7 +52,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       err = new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', {}, { 'Retry-After': '5' });
     } else {
       const errorId = randomUUID();
-      logger.error('unhandled error', { errorId, path: req.path, method: req.method, err: (exception as Error)?.message, stack: (exception as Error)?.stack?.split('\n').slice(0, 6).join(' | ') });
+      // A response that does not match its declared schema: the issues say which field drifted.
+      const drift = exception instanceof ZodSerializationException ? { issues: (exception.getZodError() as ZodError)?.issues } : {};
+      logger.error('unhandled error', { ...drift, errorId, path: req.path, method: req.method, err: (exception as Error)?.message, stack: (exception as Error)?.stack?.split('\n').slice(0, 6).join(' | ') });
       err = new AppError(500, 'internal_error', 'An unexpected error occurred; quote the errorId when reporting it.', { errorId });
     }
     // Every 500 (metric_drift too) names the log line it can be found under.

@@ -1,89 +1,101 @@
-import { AppError, Errors, type Issue } from './app.errors.js';
+import { applyDecorators, type ArgumentMetadata, Injectable, type PipeTransform, UseInterceptors, UsePipes } from '@nestjs/common';
+import { ZodSerializerInterceptor, ZodValidationException } from 'nestjs-zod';
+import { z } from 'zod';
+import { Errors, type Issue } from './app.errors.js';
 
 /**
- * Tiny, explicit request validation: collect every issue, then throw one 400 validation_failed.
- * Each reader returns a typed value or undefined (after recording an issue).
+ * The building blocks of every request schema (`*.schemas.ts`), and the pipe that applies them.
+ *
+ * Each field helper says what is wrong in the contract's words ("<field> must be …"), naming the
+ * top-level field the client set, so one zod declaration gives the 400 `validation_failed`
+ * issues, the handler's types and the OpenAPI parameters alike.
  */
-export class Validator {
-  readonly issues: Issue[] = [];
-  constructor(private readonly where: Issue['in'], private readonly input: Record<string, unknown>) {}
 
-  fail(field: string, message: string): undefined {
-    this.issues.push({ in: this.where, field, message });
-    return undefined;
-  }
+type RawIssue = z.core.$ZodRawIssue;
 
-  /** Single string value; arrays (repeated query params) and objects are refused. */
-  string(field: string, opts: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
-    const raw = this.input[field];
-    if (raw === undefined || raw === '') return opts.required ? this.fail(field, `${field} is required.`) : undefined;
-    if (typeof raw !== 'string') return this.fail(field, `${field} must be a single string value.`);
-    if (raw.length > (opts.max ?? 200)) return this.fail(field, `${field} is too long (max ${opts.max ?? 200} characters).`);
-    if (opts.pattern && !opts.pattern.test(raw)) return this.fail(field, `${field} ${opts.patternHint ?? 'has an invalid format'}.`);
-    return raw;
-  }
+/** Clients set top-level fields; an issue deep inside one (entities[3]) is reported on it. */
+const fieldOf = (iss: { path?: PropertyKey[] }): string => String(iss.path?.[0] ?? '');
 
-  oneOf<T extends string>(field: string, values: readonly T[], opts: { required?: boolean } = {}): T | undefined {
-    const v = this.string(field, opts);
-    if (v === undefined) return undefined;
-    if (!values.includes(v as T)) return this.fail(field, `${field} must be one of ${values.join(', ')}.`);
-    return v as T;
-  }
-
-  int(field: string, opts: { min: number; max: number; def?: number }): number | undefined {
-    const v = this.string(field, { max: 20 });
-    if (v === undefined) return this.issues.some((i) => i.field === field) ? undefined : opts.def;
-    if (!/^-?\d+$/.test(v)) return this.fail(field, `${field} must be an integer.`);
-    const n = Number(v);
-    if (n < opts.min || n > opts.max) return this.fail(field, `${field} must be between ${opts.min} and ${opts.max}.`);
-    return n;
-  }
-
-  /** Calendar date YYYY-MM-DD that really exists (no 2026-02-30). */
-  date(field: string, opts: { required?: boolean } = {}): string | undefined {
-    const v = this.string(field, { ...opts, max: 10 });
-    if (v === undefined) return undefined;
-    if (!isCalendarDate(v)) return this.fail(field, `${field} must be a real calendar date in YYYY-MM-DD format.`);
-    return v;
-  }
-
-  /** ISO 8601 instant with an explicit offset or Z. */
-  instant(field: string, opts: { required?: boolean } = {}): Date | undefined {
-    const v = this.string(field, { ...opts, max: 40 });
-    if (v === undefined) return undefined;
-    const m = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(v);
-    const d = new Date(v);
-    if (!m || !isCalendarDate(m[1]) || Number.isNaN(d.getTime())) {
-      return this.fail(field, `${field} must be an ISO 8601 timestamp with an offset, e.g. 2026-06-01T00:00:00Z.`);
-    }
-    // 9999-12-31T23:00-14:00 is a valid string for year 10000 UTC, which toISOString renders as
-    // "+010000-…" and Postgres cannot parse.
-    if (d.getTime() > LAST_INSTANT_MS) return this.fail(field, `${field} must not be later than 9999-12-31T23:59:59.999Z.`);
-    return d;
-  }
-
-  /** Positive bigint id as a decimal string. */
-  id(field: string, opts: { required?: boolean } = {}): string | undefined {
-    const v = this.string(field, { ...opts, max: 19 });
-    if (v === undefined) return undefined;
-    if (!/^[1-9]\d{0,18}$/.test(v) || BigInt(v) > 9223372036854775807n) return this.fail(field, `${field} must be a positive integer id.`);
-    return v;
-  }
-
-  /** Refuses fields outside `allowed`: a misspelt parameter must not silently widen a query. */
-  onlyKnown(allowed: readonly string[]): this {
-    for (const key of Object.keys(this.input)) {
-      if (!allowed.includes(key)) this.fail(key, `Unknown ${this.where === 'body' ? 'field' : 'parameter'} ${key}; allowed: ${allowed.join(', ')}.`);
-    }
-    return this;
-  }
-
-  done(): void {
-    if (this.issues.length) throw Errors.validation(this.issues);
-  }
+/** The error of a field's own type check: absent, not one text value, or `detail`. */
+function says(detail: (field: string) => string) {
+  return (iss: RawIssue) => {
+    const field = fieldOf(iss);
+    if (iss.input === undefined) return `${field} is required.`;
+    if (typeof iss.input !== 'string') return `${field} must be a single string value.`;
+    return detail(field);
+  };
 }
 
+/** One text value (a repeated query parameter arrives as an array and is refused). */
+export function text(opts: { max: number; pattern?: RegExp; hint?: string }) {
+  const s = z.string({ error: says((f) => `${f} must be a single string value.`) }).max(opts.max, {
+    error: (iss) => `${fieldOf(iss)} is too long (max ${opts.max} characters).`,
+  });
+  return opts.pattern ? s.regex(opts.pattern, { error: (iss) => `${fieldOf(iss)} ${opts.hint ?? 'has an invalid format'}.` }) : s;
+}
+
+export function oneOf<const T extends readonly string[]>(values: T) {
+  return z.enum(values, { error: says((f) => `${f} must be one of ${values.join(', ')}.`) });
+}
+
+/** A decimal integer in [min, max], written as text (query strings carry no numbers); `def` when absent. */
+export function integer(opts: { min: number; max: number; def: number }) {
+  const range = (iss: RawIssue) => `${fieldOf(iss)} must be between ${opts.min} and ${opts.max}.`;
+  return z
+    .string({ error: says((f) => `${f} must be an integer.`) })
+    .refine((s) => /^-?\d{1,19}$/.test(s), { error: (iss) => `${fieldOf(iss)} must be an integer.`, abort: true })
+    .transform(Number)
+    .pipe(z.number().min(opts.min, { error: range }).max(opts.max, { error: range }))
+    .default(opts.def)
+    // zod leaves `default` out of an input schema whose value is transformed, so it is said here.
+    .meta({ type: 'integer', minimum: opts.min, maximum: opts.max, description: `${opts.min} to ${opts.max}; default ${opts.def}.`, example: opts.def });
+}
+
+/** Calendar date YYYY-MM-DD that really exists (no 2026-02-30), years 1970-9999. */
+export function calendarDate() {
+  return z
+    .string({ error: says((f) => `${f} must be a real calendar date in YYYY-MM-DD format.`) })
+    .refine(isCalendarDate, { error: (iss) => `${fieldOf(iss)} must be a real calendar date in YYYY-MM-DD format.` })
+    .meta({ format: 'date' });
+}
+
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** ISO 8601 instant with an explicit offset or Z, as a Date. */
+export function instant() {
+  const hint = (f: string) => `${f} must be an ISO 8601 timestamp with an offset, e.g. 2026-06-01T00:00:00Z.`;
+  return z
+    .string({ error: says(hint) })
+    .refine(
+      (s) => {
+        const m = INSTANT.exec(s);
+        return m !== null && isCalendarDate(m[1]) && !Number.isNaN(new Date(s).getTime());
+      },
+      { error: (iss) => hint(fieldOf(iss)), abort: true },
+    )
+    .transform((s) => new Date(s))
+    // 9999-12-31T23:00-14:00 is a valid string for year 10000 UTC, which toISOString renders as
+    // "+010000-…" and Postgres cannot parse.
+    .refine((d) => d.getTime() <= LAST_INSTANT_MS, { error: (iss) => `${fieldOf(iss)} must not be later than 9999-12-31T23:59:59.999Z.` })
+    .meta({ format: 'date-time' });
+}
+
+const ID = /^[1-9][0-9]{0,18}$/;
+const MAX_BIGINT = 9223372036854775807n;
+
+/** A row id: a positive bigint as a decimal string. */
+export function positiveId() {
+  const hint = (iss: RawIssue) => `${fieldOf(iss)} must be a positive integer id.`;
+  return z
+    .string({ error: says((f) => `${f} must be a positive integer id.`) })
+    .regex(ID, { error: hint, abort: true })
+    .refine((s) => BigInt(s) <= MAX_BIGINT, { error: hint });
+}
+
+export function isPositiveId(s: string): boolean {
+  return ID.test(s) && BigInt(s) <= MAX_BIGINT;
+}
 
 export function isCalendarDate(s: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
@@ -94,12 +106,99 @@ export function isCalendarDate(s: string): boolean {
   return dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
 }
 
-export function assertJsonObject(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body as object).length === 0)) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) {
-    throw Errors.validation([{ in: 'body', field: '', message: 'Body must be a JSON object.' }]);
-  }
-  return body as Record<string, unknown>;
+/**
+ * An object that refuses fields outside its shape: a misspelt parameter must not silently widen
+ * a query. The error text lists the allowed names; `issuesOf` makes one issue per unknown name.
+ */
+export function strictObject<S extends z.ZodRawShape>(shape: S, what: 'query' | 'body' | 'params') {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `${ALLOWED}${allowed || 'none'}.` : what === 'body' ? 'Body must be a JSON object.' : `The ${what} must be an object.`),
+  });
 }
 
-export { AppError };
+const ALLOWED = 'allowed: ';
+
+/**
+ * For a check across fields (endDate after startDate): run it only when the object itself and
+ * these fields parsed, whatever else failed, so one 400 still lists every problem.
+ */
+export const whenValid =
+  (...fields: string[]) =>
+  ({ value, issues }: { value: unknown; issues: readonly { path?: PropertyKey[] }[] }) =>
+    typeof value === 'object' && value !== null && !issues.some((i) => !i.path?.length || fields.includes(String(i.path[0])));
+
+/** Query strings: an empty parameter (`?tz=`) counts as absent. */
+export function queryInput(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== ''));
+}
+
+/** A bodyless POST, `null` and `{}` are all "no fields". */
+const bodyInput = (value: unknown): unknown => value ?? {};
+
+/** The contract's issues for a zod error on one part of the request. */
+export function issuesOf(error: z.ZodError, where: Issue['in']): Issue[] {
+  const noun = where === 'body' ? 'field' : where === 'header' ? 'header' : 'parameter';
+  return error.issues.flatMap((iss): Issue[] => {
+    if (iss.code !== 'unrecognized_keys') return [{ in: where, field: fieldOf(iss), message: iss.message }];
+    const allowed = iss.message.startsWith(ALLOWED) ? `; ${iss.message}` : '.';
+    return iss.keys.map((key) => ({ in: where, field: key, message: `Unknown ${noun} ${key}${allowed}` }));
+  });
+}
+
+/** A zod error that knows which part of the request it is about; the exception filter renders it. */
+export class RequestValidationException extends ZodValidationException {
+  constructor(
+    error: z.ZodError,
+    readonly where: Issue['in'],
+  ) {
+    super(error);
+  }
+
+  get issues(): Issue[] {
+    return issuesOf(this.getZodError() as z.ZodError, this.where);
+  }
+}
+
+/** Parses one part of a request or throws the contract's 400 for it. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: Issue['in']): z.output<S> {
+  const result = schema.safeParse(where === 'query' ? queryInput(value) : where === 'body' ? bodyInput(value) : value);
+  if (!result.success) throw new RequestValidationException(result.error, where);
+  return result.data;
+}
+
+/** The zod schema of a nestjs-zod DTO class, or undefined for anything else. */
+export function schemaOfDto(metatype: unknown): z.ZodType | undefined {
+  const dto = metatype as { isZodDto?: boolean; schema?: z.ZodType } | undefined;
+  return dto?.isZodDto ? dto.schema : undefined;
+}
+
+const WHERE: Partial<Record<ArgumentMetadata['type'], Issue['in']>> = { query: 'query', param: 'params', body: 'body' };
+
+/**
+ * nestjs-zod's ZodValidationPipe, plus where the input came from: `@Query()`, `@Param()` and
+ * `@Body()` typed with a zod DTO are parsed by its schema; anything else passes through.
+ */
+@Injectable()
+export class RequestValidationPipe implements PipeTransform {
+  transform(value: unknown, { type, metatype }: ArgumentMetadata): unknown {
+    const schema = schemaOfDto(metatype);
+    const where = WHERE[type];
+    return schema && where ? parseRequest(schema, value, where) : value;
+  }
+}
+
+/** The 400 body a schema answers for `input`, for OpenAPI examples that cannot drift from the code. */
+export function validationFailure(schema: z.ZodType, input: unknown, where: Issue['in']) {
+  const result = schema.safeParse(where === 'query' ? queryInput(input) : input);
+  if (result.success) throw new Error(`validationFailure: ${JSON.stringify(input)} is valid`);
+  const err = Errors.validation(issuesOf(result.error, where));
+  return { error: err.code, message: err.message, ...err.extra };
+}
+
+/**
+ * A controller whose inputs are parsed by their zod DTOs (`@Query()`, `@Param()`, `@Body()`) and
+ * whose `@ZodResponse` bodies are parsed by their declared schema on the way out.
+ */
+export const ZodContract = () => applyDecorators(UsePipes(RequestValidationPipe), UseInterceptors(ZodSerializerInterceptor));

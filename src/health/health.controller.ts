@@ -1,10 +1,11 @@
-import { Controller, Get, Header, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { ZodResponse } from 'nestjs-zod';
+import { AppError } from '../common/app.errors.js';
 import { HttpMetrics, fmtLabels } from '../common/http.metrics.js';
-import { requestIdOf } from '../common/request-id.middleware.js';
+import { ZodContract } from '../common/request.validation.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { EXAMPLE_REQUEST_ID } from '../common/swagger.setup.js';
+import { HealthzDto, ReadyzDownDto, ReadyzDto } from './health.schemas.js';
 import { ReadinessCheck } from './readiness.check.js';
 
 const started = Date.now();
@@ -12,6 +13,7 @@ const uptimeS = () => Math.round((Date.now() - started) / 1000);
 
 @ApiTags('health')
 @Controller()
+@ZodContract()
 export class HealthController {
   constructor(
     private readonly readiness: ReadinessCheck,
@@ -21,49 +23,20 @@ export class HealthController {
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: 200 while the process lives' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', uptimeS: 42 } } })
+  @ZodResponse({ status: 200, type: HealthzDto })
   healthz() {
-    return { status: 'ok', uptimeS: uptimeS() };
+    return { status: 'ok' as const, uptimeS: uptimeS() };
   }
 
   @Get('readyz')
   @ApiOperation({ summary: 'Readiness: 200 when Postgres answers; vendor outages only degrade syncStatus' })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        status: 'ok',
-        syncStatus: 'healthy',
-        checks: {
-          db: { ok: true, latencyMs: 3 },
-          stripe: { ok: true, lastSync: '2026-06-15T10:00:00.000Z' },
-          hubspot: { ok: true, lastSync: '2026-06-15T10:00:00.000Z', lastStatus: 'succeeded', pipelinesRefreshedAt: '2026-06-15T09:45:00.000Z' },
-        },
-        uptimeS: 42,
-      },
-    },
-  })
-  @ApiServiceUnavailableResponse({
-    description: 'Postgres does not answer',
-    schema: {
-      example: {
-        status: 'down',
-        syncStatus: 'degraded',
-        checks: { db: { ok: false, error: 'database_unavailable' } },
-        uptimeS: 42,
-        error: 'database_unavailable',
-        message: 'The database is unavailable.',
-        requestId: EXAMPLE_REQUEST_ID,
-      },
-    },
-  })
-  async readyz(@Req() req: Request, @Res() res: Response) {
+  @ApiOkResponse({ description: 'Postgres answers', type: ReadyzDto.Output })
+  @ApiServiceUnavailableResponse({ description: 'Postgres does not answer', type: ReadyzDownDto.Output })
+  async readyz() {
     const body = { ...(await this.readiness.check()), uptimeS: uptimeS() };
-    if (body.status !== 'down') {
-      res.status(200).json(body);
-      return;
-    }
+    if (body.status !== 'down') return body;
     // A 503 like every other: the contract's error fields beside the readiness report.
-    res.status(503).json({ ...body, error: 'database_unavailable', message: 'The database is unavailable.', requestId: requestIdOf(req) });
+    throw new AppError(503, 'database_unavailable', 'The database is unavailable.', body);
   }
 
   @Get('metrics')

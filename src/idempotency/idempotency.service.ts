@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { AppError, Errors } from '../common/app.errors.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 
+const REPLAYED = 'Idempotent-Replayed';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const WAIT_STEP_MS = 50;
 const WAIT_MAX_MS = 15_000;
@@ -20,12 +21,16 @@ export function canonicalJson(v: unknown): string {
  * Idempotency-Key for admin POSTs. The key row is claimed with one INSERT … ON CONFLICT, so of two
  * concurrent requests exactly one executes; the other waits for the stored result and replays it.
  * Successful and 4xx outcomes are stored for 24 h; 5xx outcomes release the key so a retry can run.
+ *
+ * Handlers call it after their input is validated, so a request refused with 400 does not use up
+ * its key. It returns the body for Nest to send (the route's @HttpCode is `successStatus`) and
+ * throws a stored error again; a replay is marked with the Idempotent-Replayed header.
  */
 @Injectable()
 export class IdempotencyService {
   constructor(private readonly repo: IdempotencyRepository) {}
 
-  async execute(req: Request, res: Response, successStatus: number, fn: () => Promise<unknown>): Promise<void> {
+  async execute<T>(req: Request, successStatus: number, fn: () => Promise<T>): Promise<T> {
     const key = req.header('idempotency-key');
     if (key === undefined || key === '') {
       throw new AppError(400, 'idempotency_key_required', 'The Idempotency-Key header is required on this request.');
@@ -37,13 +42,11 @@ export class IdempotencyService {
     const bodyHash = createHash('sha256').update(canonicalJson(req.body ?? {})).digest('hex');
 
     if (!(await this.repo.claim(key, req.method, route, bodyHash))) {
-      return this.replay(res, key, req.method, route, bodyHash);
+      return (await this.replay(req, key, req.method, route, bodyHash)) as T;
     }
-    let status: number;
-    let body: unknown;
+    let body: T;
     try {
       body = await fn();
-      status = successStatus;
     } catch (err) {
       if (err instanceof AppError && err.status < 500) {
         await this.repo.complete(key, err.status, { error: err.code, message: err.message, ...err.extra });
@@ -52,11 +55,11 @@ export class IdempotencyService {
       }
       throw err;
     }
-    await this.repo.complete(key, status, body);
-    res.status(status).json(body);
+    await this.repo.complete(key, successStatus, body);
+    return body;
   }
 
-  private async replay(res: Response, key: string, method: string, route: string, bodyHash: string): Promise<void> {
+  private async replay(req: Request, key: string, method: string, route: string, bodyHash: string): Promise<unknown> {
     const deadline = Date.now() + WAIT_MAX_MS;
     for (;;) {
       const row = await this.repo.find(key);
@@ -65,11 +68,15 @@ export class IdempotencyService {
         throw Errors.conflict('idempotency_key_mismatch', 'This Idempotency-Key was used with a different route or body.');
       }
       if (row.state === 'done') {
-        const requestId = res.getHeader('x-request-id');
-        const body = row.responseStatus && row.responseStatus >= 400 ? { ...(row.responseBody as object), requestId } : row.responseBody;
-        res.setHeader('Idempotent-Replayed', 'true');
-        res.status(row.responseStatus ?? 200).json(body);
-        return;
+        const status = row.responseStatus ?? 200;
+        if (status >= 400) {
+          // The stored error again, under this request's id (the filter adds it).
+          const { error, message, requestId: _stored, ...extra } = row.responseBody as { error: string; message: string; requestId?: string };
+          throw new AppError(status, error, message, extra, { [REPLAYED]: 'true' });
+        }
+        // Same route, so the same status as the route's @HttpCode; only the header is added here.
+        req.res?.setHeader(REPLAYED, 'true');
+        return row.responseBody;
       }
       if (Date.now() > deadline) throw new AppError(409, 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still being processed; retry later.');
       await new Promise((r) => setTimeout(r, WAIT_STEP_MS));

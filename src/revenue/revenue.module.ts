@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { RecordsModule } from '../records/records.module.js';
 import { RevenueController } from './revenue.controller.js';
-import { RevenueQueryParser } from './revenue.query.js';
 import { RevenueService } from './revenue.service.js';
 import { TimeZoneCatalog } from './time-zone.catalog.js';
 import { TimeZoneRepository } from './time-zone.repository.js';
@@ -11,7 +10,7 @@ import { TimeZoneRepository } from './time-zone.repository.js';
 @Module({
   imports: [RecordsModule, HubspotModule],
   controllers: [RevenueController],
-  providers: [TimeZoneRepository, RevenueService, RevenueQueryParser, TimeZoneCatalog],
+  providers: [TimeZoneRepository, RevenueService, TimeZoneCatalog],
   exports: [RevenueService],
 })
 export class RevenueModule {}

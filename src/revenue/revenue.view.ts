@@ -1,55 +1,18 @@
+import type { z } from 'zod';
 import type { RevenueSource } from '../records/record.types.js';
 import { netCents, type DayFigures, type Figures, type WeekFigures } from './revenue.buckets.js';
+import type { Breakdown, Collected, Daily, Summary, Weekly } from './revenue.schemas.js';
 
 /**
- * JSON shapes of the revenue endpoints (CONTRACT "Revenue"). Money leaves as decimal strings of
- * integer cents, counts as numbers.
+ * JSON of the revenue endpoints (CONTRACT "Revenue"), typed by their schemas. Money leaves as
+ * decimal strings of integer cents, counts as numbers.
  */
-export interface FiguresJson {
-  amountCents: string;
-  grossCents: string;
-  refundsCents: string;
-  count: number;
-  refundCount: number;
-}
-
-export interface SummaryJson {
-  totalRevenueCents: string;
-  grossCents: string;
-  refundsCents: string;
-  currency: string;
-  count: number;
-  refundCount: number;
-  startDate: string | null;
-  endDate: string | null;
-  source: RevenueSource | null;
-  tz: string;
-  currencies: string[];
-}
-
-export type DailyJson = SummaryJson & { breakdown: Array<{ date: string } & FiguresJson> };
-export type WeeklyJson = SummaryJson & { breakdown: Array<{ weekStartDate: string } & FiguresJson> };
-
-export interface CollectedJson {
-  totalCollectedCents: string;
-  txnCount: number;
-  from: string;
-  to: string;
-  source: RevenueSource | null;
-  currency: string;
-}
-
-export interface BreakdownJson {
-  granularity: string;
-  from: string;
-  to: string;
-  source: RevenueSource | null;
-  currency: string;
-  tz: string;
-  buckets: Array<{ bucketStart: string; collectedCents: string; txnCount: number }>;
-  totalCollectedCents: string;
-  totalTxnCount: number;
-}
+export type FiguresJson = Pick<DailyJson['breakdown'][number], 'amountCents' | 'grossCents' | 'refundsCents' | 'count' | 'refundCount'>;
+export type SummaryJson = z.input<typeof Summary>;
+export type DailyJson = z.input<typeof Daily>;
+export type WeeklyJson = z.input<typeof Weekly>;
+export type CollectedJson = z.input<typeof Collected>;
+export type BreakdownJson = z.input<typeof Breakdown>;
 
 /** One consistent, already verified set of figures for a RevenueQuery. */
 export interface RevenueReport {

@@ -1,7 +1,11 @@
+import type { z } from 'zod';
 import type { SyncRun } from './run.types.js';
+import type { Run } from './runs.schemas.js';
+
+export type RunJson = z.input<typeof Run>;
 
 /** The contract's Run JSON (plus the additive `trigger`, `createdAt` and `errorClass`). */
-export function runJson(r: SyncRun) {
+export function runJson(r: SyncRun): RunJson {
   return {
     runId: r.id,
     source: r.source,
@@ -22,5 +26,3 @@ export function runJson(r: SyncRun) {
     unmappedStatusesSeen: [...r.unmappedStatusesSeen],
   };
 }
-
-export type RunJson = ReturnType<typeof runJson>;

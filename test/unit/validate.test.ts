@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Validator, isCalendarDate } from '../../src/common/request.validation.js';
-import { AppError } from '../../src/common/app.errors.js';
+import { z } from 'zod';
+import { calendarDate, instant, integer, isCalendarDate, issuesOf, oneOf, parseRequest, positiveId, RequestValidationException, strictObject } from '../../src/common/request.validation.js';
 import { keyMatches } from '../../src/common/auth.guard.js';
 import { canonicalJson } from '../../src/idempotency/idempotency.service.js';
 
@@ -11,38 +11,69 @@ describe('isCalendarDate', () => {
   );
 });
 
-describe('Validator', () => {
-  it('collects every issue and throws one validation_failed', () => {
-    const v = new Validator('query', { startDate: '2026-02-30', limit: 'x', source: ['a', 'b'] });
-    v.date('startDate');
-    v.int('limit', { min: 1, max: 10 });
-    v.oneOf('source', ['stripe', 'hubspot']);
-    let err: AppError | undefined;
-    try {
-      v.done();
-    } catch (e) {
-      err = e as AppError;
-    }
-    expect(err?.status).toBe(400);
-    expect(err?.code).toBe('validation_failed');
-    expect((err?.extra.issues as unknown[]).length).toBe(3);
-    expect(err?.extra.issues).toContainEqual({ in: 'query', field: 'source', message: expect.stringMatching(/single/) });
+/** The contract issues a schema gives for `input`, or [] when it parses. */
+function issues(schema: z.ZodType, input: unknown, where: 'query' | 'params' | 'body' = 'query') {
+  try {
+    parseRequest(schema, input, where);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(RequestValidationException);
+    return (e as RequestValidationException).issues;
+  }
+}
+
+describe('request schemas', () => {
+  const query = strictObject({ startDate: calendarDate().optional(), limit: integer({ min: 1, max: 10, def: 5 }), source: oneOf(['stripe', 'hubspot']).optional() }, 'query');
+
+  it('collect every issue in the contract shape, naming each field', () => {
+    expect(issues(query, { startDate: '2026-02-30', limit: 'x', source: ['a', 'b'] })).toEqual([
+      { in: 'query', field: 'startDate', message: 'startDate must be a real calendar date in YYYY-MM-DD format.' },
+      { in: 'query', field: 'limit', message: 'limit must be an integer.' },
+      { in: 'query', field: 'source', message: 'source must be a single string value.' },
+    ]);
   });
 
-  it('instants need an explicit offset', () => {
-    const v = new Validator('query', { a: '2026-06-01T00:00:00Z', b: '2026-06-01T00:00:00', c: '2026-06-01T05:30:00+05:30' });
-    expect(v.instant('a')?.toISOString()).toBe('2026-06-01T00:00:00.000Z');
-    expect(v.instant('b')).toBeUndefined();
-    expect(v.instant('c')?.toISOString()).toBe('2026-06-01T00:00:00.000Z');
-    expect(v.issues.map((i) => i.field)).toEqual(['b']);
+  it('refuse unknown parameters one by one, listing the allowed ones', () => {
+    expect(issues(query, { sorce: 'stripe', 'source[]': 'x' })).toEqual([
+      { in: 'query', field: 'sorce', message: 'Unknown parameter sorce; allowed: startDate, limit, source.' },
+      { in: 'query', field: 'source[]', message: 'Unknown parameter source[]; allowed: startDate, limit, source.' },
+    ]);
+    expect(issues(strictObject({ a: z.string().optional() }, 'body'), { b: 1 }, 'body')).toEqual([{ in: 'body', field: 'b', message: 'Unknown field b; allowed: a.' }]);
+  });
+
+  it('treat an empty query parameter as absent, and apply defaults', () => {
+    expect(parseRequest(query, { startDate: '', limit: '' }, 'query')).toEqual({ limit: 5 });
+    expect(issues(query, { limit: '11' })).toEqual([{ in: 'query', field: 'limit', message: 'limit must be between 1 and 10.' }]);
+    expect(issues(query, { limit: '1.5' })[0].message).toBe('limit must be an integer.');
+  });
+
+  it('refuse a body that is not an object; a missing body is an empty one', () => {
+    const body = strictObject({ a: z.string().optional() }, 'body');
+    expect(issues(body, [1], 'body')).toEqual([{ in: 'body', field: '', message: 'Body must be a JSON object.' }]);
+    expect(parseRequest(body, undefined, 'body')).toEqual({});
+    expect(parseRequest(body, null, 'body')).toEqual({});
+  });
+
+  it('instants need an explicit offset and must fit Postgres', () => {
+    const s = z.object({ a: instant().optional(), b: instant().optional(), c: instant().optional(), d: instant().optional() });
+    expect(parseRequest(s, { a: '2026-06-01T00:00:00Z', c: '2026-06-01T05:30:00+05:30' }, 'query')).toEqual({
+      a: new Date('2026-06-01T00:00:00.000Z'),
+      c: new Date('2026-06-01T00:00:00.000Z'),
+    });
+    expect(issues(s, { b: '2026-06-01T00:00:00', d: '9999-12-31T23:00:00-14:00' })).toEqual([
+      { in: 'query', field: 'b', message: 'b must be an ISO 8601 timestamp with an offset, e.g. 2026-06-01T00:00:00Z.' },
+      { in: 'query', field: 'd', message: 'd must not be later than 9999-12-31T23:59:59.999Z.' },
+    ]);
   });
 
   it('ids are positive bigint-range integers', () => {
-    const v = new Validator('params', { a: '12', b: '0', c: '99999999999999999999', d: '1e3' });
-    expect(v.id('a')).toBe('12');
-    expect(v.id('b')).toBeUndefined();
-    expect(v.id('c')).toBeUndefined();
-    expect(v.id('d')).toBeUndefined();
+    const s = z.object({ a: positiveId().optional(), b: positiveId().optional(), c: positiveId().optional(), d: positiveId().optional(), e: positiveId().optional() });
+    expect(issues(s, { a: '12', b: '0', c: '99999999999999999999', d: '1e3', e: '9223372036854775808' }, 'params').map((i) => i.field)).toEqual(['b', 'c', 'd', 'e']);
+    expect(issues(s, { a: '9223372036854775807' }, 'params')).toEqual([]);
+  });
+
+  it('a required field that is missing says so', () => {
+    expect(issuesOf(z.object({ since: instant() }).safeParse({}).error!, 'body')).toEqual([{ in: 'body', field: 'since', message: 'since is required.' }]);
   });
 });
 

@@ -1,10 +1,13 @@
-import { Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Post, Req } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
 import type { Request } from 'express';
-import { errorContent as error } from '../../common/swagger.setup.js';
+import { z } from 'zod';
+import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
 import { Database } from '../../database/database.sql.js';
 import { Errors } from '../../common/app.errors.js';
-import { Validator } from '../../common/request.validation.js';
+import { oneOf, parseRequest, text, validationFailure, ZodContract } from '../../common/request.validation.js';
+import { WebhookReceiptDto } from '../../webhooks/webhook.schemas.js';
 import { vendorMustRetry, WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { GcalChannelsRepository, type GcalChannel } from './gcal-channels.repository.js';
 import { GcalConnection } from './gcal.connection.js';
@@ -13,6 +16,11 @@ import { channelTokenMatches, notificationInsert, RESOURCE_STATES } from './gcal
 /** A message sent just before expiry may arrive a little after it. */
 const EXPIRY_GRACE_MS = 5 * 60_000;
 
+/** The headers that describe the notification, checked once its channel token is. */
+const NotificationHeaders = z.object({
+  'X-Goog-Resource-State': oneOf(RESOURCE_STATES),
+  'X-Goog-Message-Number': text({ max: 20, pattern: /^\d{1,20}$/, hint: 'must be a decimal number' }),
+});
 
 /**
  * Google push notifications carry no body and no signature: the proof is the channel token we
@@ -25,6 +33,7 @@ const EXPIRY_GRACE_MS = 5 * 60_000;
  */
 @ApiTags('webhooks')
 @Controller('webhooks')
+@ZodContract()
 export class GcalWebhookController {
   constructor(
     private readonly connection: GcalConnection,
@@ -34,7 +43,6 @@ export class GcalWebhookController {
   ) {}
 
   @Post('gcal')
-  @HttpCode(200)
   @ApiOperation({
     summary: 'Google Calendar push notification',
     description:
@@ -49,10 +57,14 @@ export class GcalWebhookController {
   @ApiHeader({ name: 'X-Goog-Resource-ID', required: false })
   @ApiHeader({ name: 'X-Goog-Resource-URI', required: false })
   @ApiHeader({ name: 'X-Goog-Channel-Expiration', required: false })
-  @ApiOkResponse({ description: 'Stored (or already stored)', schema: { example: { received: true, type: 'exists', duplicate: false } } })
-  @ApiBadRequestResponse({ description: 'missing_signature | invalid_signature | validation_failed', ...error('invalid_signature', 'Unknown channel or wrong channel token.') })
-  @ApiNotFoundResponse({ description: 'Google Calendar is not configured', ...error('gcal_disabled', 'Google Calendar is not enabled on this deployment.') })
-  @ApiServiceUnavailableResponse({ description: 'The notification could not be stored; Google retries', ...error('database_unavailable', 'The event could not be stored; retry later.') })
+  @ZodResponse({ status: 200, description: 'Stored (or already stored); `type` is the resource state', type: WebhookReceiptDto })
+  @ApiError(400, 'missing_signature | invalid_signature | validation_failed', {
+    missing_signature: { error: 'missing_signature', message: 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.' },
+    invalid_signature: { error: 'invalid_signature', message: 'Unknown, stopped or expired channel, or a wrong channel token.' },
+    validation_failed: validationFailure(NotificationHeaders, { 'X-Goog-Resource-State': 'moved', 'X-Goog-Message-Number': '1' }, 'header'),
+  })
+  @ApiError(404, 'Google Calendar is not configured', { error: 'gcal_disabled', message: 'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).' })
+  @ApiError(503, 'The notification could not be stored (Retry-After: 5); Google retries', { ...DATABASE_UNAVAILABLE, message: 'The event could not be stored; retry later.' })
   async receive(@Req() req: Request) {
     if (!this.connection.enabled) throw Errors.notFound('gcal_disabled', 'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).');
     const channelId = req.header('x-goog-channel-id');
@@ -66,20 +78,18 @@ export class GcalWebhookController {
     const sameResource = !resourceId || !channel?.resourceId || resourceId === channel.resourceId;
     if (!channel || !tokenOk || !live || !sameResource) throw Errors.badRequest('invalid_signature', 'Unknown, stopped or expired channel, or a wrong channel token.');
 
-    const v = new Validator('header', {
-      'X-Goog-Resource-State': req.header('x-goog-resource-state'),
-      'X-Goog-Message-Number': req.header('x-goog-message-number'),
-    });
-    const state = v.oneOf('X-Goog-Resource-State', RESOURCE_STATES, { required: true });
-    const messageNumber = v.string('X-Goog-Message-Number', { required: true, max: 20, pattern: /^\d{1,20}$/, patternHint: 'must be a decimal number' });
-    v.done();
+    const { 'X-Goog-Resource-State': state, 'X-Goog-Message-Number': messageNumber } = parseRequest(
+      NotificationHeaders,
+      { 'X-Goog-Resource-State': req.header('x-goog-resource-state'), 'X-Goog-Message-Number': req.header('x-goog-message-number') },
+      'header',
+    );
 
-    return this.receiver.store(state!, [
+    return this.receiver.store(state, [
       notificationInsert({
         channelId,
         calendarId: channel.calendarId,
-        resourceState: state!,
-        messageNumber: messageNumber!,
+        resourceState: state,
+        messageNumber,
         resourceId,
         resourceUri: req.header('x-goog-resource-uri')?.slice(0, 2000) ?? null,
         channelExpiration: req.header('x-goog-channel-expiration')?.slice(0, 100) ?? null,

@@ -1,7 +1,10 @@
-import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Inject, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
 import type { Request } from 'express';
-import { errorContent as error } from '../../common/swagger.setup.js';
+import { ZodContract } from '../../common/request.validation.js';
+import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
+import { WebhookReceiptDto } from '../../webhooks/webhook.schemas.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { Errors } from '../../common/app.errors.js';
 import { parseWebhookJson } from '../../webhooks/webhook.json.js';
@@ -22,6 +25,7 @@ const EXAMPLE_BATCH = [
  */
 @ApiTags('webhooks')
 @Controller('webhooks')
+@ZodContract()
 export class HubspotWebhookController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,7 +33,6 @@ export class HubspotWebhookController {
   ) {}
 
   @Post('hubspot')
-  @HttpCode(200)
   @ApiOperation({
     summary: 'HubSpot webhook batch (v3 signature)',
     description:
@@ -41,13 +44,13 @@ export class HubspotWebhookController {
   @ApiHeader({ name: 'X-HubSpot-Signature-v3', required: true, description: 'base64 HMAC-SHA256 signature' })
   @ApiHeader({ name: 'X-HubSpot-Request-Timestamp', required: true, description: 'epoch milliseconds' })
   @ApiBody({ schema: { type: 'array', maxItems: 100, items: { type: 'object' }, example: EXAMPLE_BATCH } })
-  @ApiOkResponse({ description: 'Stored (or already stored)', schema: { example: { received: true, type: 'batch', duplicate: false, stored: 2 } } })
-  @ApiBadRequestResponse({
-    description: 'missing_signature | invalid_signature | validation_failed',
-    ...error('invalid_signature', 'The X-HubSpot-Signature-v3 header does not match the request.'),
+  @ZodResponse({ status: 200, description: 'Stored (or already stored); `type` is `batch`', type: WebhookReceiptDto })
+  @ApiError(400, 'missing_signature | invalid_signature | validation_failed', {
+    missing_signature: { error: 'missing_signature', message: 'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.' },
+    invalid_signature: { error: 'invalid_signature', message: 'Invalid HubSpot signature: the signature does not match.' },
   })
-  @ApiNotFoundResponse({ description: 'HUBSPOT_CLIENT_SECRET is not configured', ...error('hubspot_disabled', 'HubSpot webhooks are not enabled on this deployment.') })
-  @ApiServiceUnavailableResponse({ description: 'The events could not be stored; HubSpot retries', ...error('database_unavailable', 'The event could not be stored; retry later.') })
+  @ApiError(404, 'HUBSPOT_CLIENT_SECRET is not configured', { error: 'hubspot_disabled', message: 'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).' })
+  @ApiError(503, 'The events could not be stored (Retry-After: 5); HubSpot retries', { ...DATABASE_UNAVAILABLE, message: 'The event could not be stored; retry later.' })
   async receive(@Req() req: Request) {
     const secret = this.config.hubspot.clientSecret;
     if (!secret) throw Errors.notFound('hubspot_disabled', 'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).');

@@ -1,21 +1,14 @@
-import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Inject, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ZodResponse } from 'nestjs-zod';
 import type { Request } from 'express';
-import { errorBody as err } from '../../common/swagger.setup.js';
+import { ZodContract } from '../../common/request.validation.js';
+import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
+import { WebhookReceiptDto } from '../../webhooks/webhook.schemas.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { Errors } from '../../common/app.errors.js';
 import { parseWebhookJson } from '../../webhooks/webhook.json.js';
-import { WebhookReceiver, type Receipt } from '../../webhooks/webhook-receiver.service.js';
+import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { eventRow } from './stripe.outbox-rows.js';
 import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook.event.js';
 
@@ -57,6 +50,7 @@ const SECRET_HINT = 'set STRIPE_WEBHOOK_SECRET (the endpoint’s whsec_… signi
  */
 @ApiTags('webhooks')
 @Controller('webhooks')
+@ZodContract()
 export class StripeWebhookController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -64,7 +58,6 @@ export class StripeWebhookController {
   ) {}
 
   @Post('stripe')
-  @HttpCode(200)
   @ApiOperation({
     summary: 'Stripe webhook endpoint',
     description:
@@ -75,49 +68,18 @@ export class StripeWebhookController {
   })
   @ApiHeader({ name: 'Stripe-Signature', required: true, description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">', example: 't=1781000000,v1=5257a869e7…' })
   @ApiBody({ description: 'A Stripe Event object, exactly as Stripe sent it', schema: { type: 'object', required: ['id', 'type', 'created', 'data'], example: EXAMPLE_EVENT } })
-  @ApiOkResponse({
-    description: 'Stored (duplicate: false) or already stored earlier (duplicate: true); either way Stripe must not retry',
-    content: {
-      'application/json': {
-        schema: { type: 'object', properties: { received: { type: 'boolean' }, type: { type: 'string' }, duplicate: { type: 'boolean' } } },
-        examples: {
-          stored: { summary: 'First delivery', value: { received: true, type: 'charge.refunded', duplicate: false } },
-          redelivered: { summary: 'Redelivery of a stored event', value: { received: true, type: 'charge.refunded', duplicate: true } },
-        },
-      },
-    },
+  @ZodResponse({ status: 200, description: 'Stored (duplicate: false) or already stored earlier (duplicate: true); either way Stripe must not retry', type: WebhookReceiptDto })
+  @ApiError(400, 'missing_signature | invalid_signature | validation_failed (not JSON, or not a Stripe event)', {
+    missing_signature: { error: 'missing_signature', message: 'The Stripe-Signature header is required.' },
+    invalid_signature: { error: 'invalid_signature', message: 'Invalid Stripe signature: no signature matches the payload.' },
+    stale_signature: { error: 'invalid_signature', message: 'Invalid Stripe signature: the timestamp is outside the 300 s tolerance.' },
+    not_json: { error: 'validation_failed', message: 'The request body is not valid JSON.', issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] },
+    not_an_event: { error: 'validation_failed', message: 'id must be a Stripe event id (evt_…).', issues: [{ in: 'body', field: 'id', message: 'id must be a Stripe event id (evt_…).' }] },
   })
-  @ApiBadRequestResponse({
-    description: 'missing_signature | invalid_signature | validation_failed (not JSON, or not a Stripe event)',
-    content: {
-      'application/json': {
-        schema: { $ref: '#/components/schemas/Error' },
-        examples: {
-          missing_signature: { summary: 'No Stripe-Signature header', value: err('missing_signature', 'The Stripe-Signature header is required.') },
-          invalid_signature: { summary: 'Wrong secret or tampered body', value: err('invalid_signature', 'Invalid Stripe signature: no signature matches the payload.') },
-          stale_signature: { summary: 'Timestamp older than 300 s', value: err('invalid_signature', 'Invalid Stripe signature: the timestamp is outside the 300 s tolerance.') },
-          not_json: { summary: 'Signed, but not JSON', value: err('validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] }) },
-          not_an_event: {
-            summary: 'Signed JSON that is not an event',
-            value: err('validation_failed', 'id must be a Stripe event id (evt_…).', { issues: [{ in: 'body', field: 'id', message: 'id must be a Stripe event id (evt_…).' }] }),
-          },
-        },
-      },
-    },
-  })
-  @ApiNotFoundResponse({
-    description: 'STRIPE_WEBHOOK_SECRET is not configured',
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: err('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`) } },
-  })
-  @ApiPayloadTooLargeResponse({
-    description: 'Body larger than MAX_WEBHOOK_BODY_BYTES',
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: err('payload_too_large', 'The request body is larger than this endpoint accepts.') } },
-  })
-  @ApiServiceUnavailableResponse({
-    description: 'The event could not be stored (Retry-After: 5); Stripe retries the delivery',
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: err('database_unavailable', 'The event could not be stored; retry later.') } },
-  })
-  async receive(@Req() req: Request): Promise<Receipt> {
+  @ApiError(404, 'STRIPE_WEBHOOK_SECRET is not configured', { error: 'stripe_disabled', message: `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).` })
+  @ApiError(413, 'Body larger than MAX_WEBHOOK_BODY_BYTES', { error: 'payload_too_large', message: 'The request body is larger than this endpoint accepts.' })
+  @ApiError(503, 'The event could not be stored (Retry-After: 5); Stripe retries the delivery', { ...DATABASE_UNAVAILABLE, message: 'The event could not be stored; retry later.' })
+  async receive(@Req() req: Request) {
     const secrets = (this.config.stripe.webhookSecret ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     if (secrets.length === 0) throw Errors.notFound('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`);
     const header = req.header('stripe-signature')?.trim();
