@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { migrationsList } from '../../migrations/index.js';
 import { logger } from '../common/app.logger.js';
+import { ENTITIES } from './database.entities.js';
 
 /**
  * How long a query waits for a pooled connection (a new one connecting, or a busy pool's turn).
@@ -15,8 +16,7 @@ export const DB_CONNECT_TIMEOUT_MS = 10_000;
 export async function createOrm(clientUrl: string, poolMax = 20, connectTimeoutMs = DB_CONNECT_TIMEOUT_MS): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl,
-    entities: [],
-    discovery: { warnWhenNoEntities: false },
+    entities: ENTITIES,
     extensions: [Migrator],
     pool: { min: 0, max: poolMax },
     driverOptions: { connectionTimeoutMillis: connectTimeoutMs },

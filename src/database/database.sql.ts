@@ -9,7 +9,7 @@ import { CompiledQuery } from 'kysely';
  * the current MikroORM transaction. int8 and timestamptz come back as strings: repositories convert.
  */
 export interface Sql {
-  query<T = Record<string, any>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
 /** A nullable timestamptz column (a string from the driver) as a Date. */
@@ -34,7 +34,7 @@ async function run<T>(em: EntityManager, sql: string, params: readonly unknown[]
 export class Database implements Sql {
   constructor(readonly orm: MikroORM) {}
 
-  async query<T = Record<string, any>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+  async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     return run<T>(this.orm.em.fork(), sql, params);
   }
 
