@@ -10,7 +10,8 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 
 /**
  * Every table the migrations create, as an entity. Each entity file lives in the module that owns
- * its table and imports nothing but @mikro-orm/core, so this list adds no cycle. The schema test
+ * its table and imports nothing at runtime but @mikro-orm/core (types only otherwise), so this list
+ * adds no import cycle. The schema test
  * (test/db/schema-drift.db.test.ts) fails when an entity and the migrations disagree.
  */
 export const ENTITIES = [

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { TextArrayType } from '../database/database.types.js';
 
 /**
  * events: Google Calendar events (migrations 20261121000000 and 20261121001500). The data_version_*
@@ -31,7 +32,7 @@ export const CalendarEventEntity = defineEntity({
     outboxId: p.bigint('string').nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
-    recurrence: p.array().nullable(),
+    recurrence: p.type(TextArrayType).nullable(),
     dataVersionAt: p.datetime().nullable(),
     dataVersionRank: p.integer().nullable(),
     dataVersionTiebreak: p.text().nullable(),
