@@ -14,7 +14,7 @@ export class HealthRepository {
 
   /** Last successful finish and the latest finished run's status, per source. */
   async vendorStates(): Promise<VendorSyncState[]> {
-    const rows = await this.db.query<any>(`
+    const rows = await this.db.query<{ source: string; last_sync: string | null; last_status: string | null; last_error: string | null }>(`
       SELECT s.source,
              (SELECT max(finished_at) FROM sync_runs r WHERE r.source = s.source AND r.status IN ('succeeded','partial')) AS last_sync,
              l.status AS last_status, l.error AS last_error
@@ -25,7 +25,7 @@ export class HealthRepository {
   }
 
   async outboxGauges(): Promise<{ status: string; source: string; count: number }[]> {
-    const rows = await this.db.query<any>(`SELECT status, source, count(*)::int AS n FROM ingest_outbox GROUP BY 1, 2`);
+    const rows = await this.db.query<{ status: string; source: string; n: number }>(`SELECT status, source, count(*)::int AS n FROM ingest_outbox GROUP BY 1, 2`);
     return rows.map((r) => ({ status: r.status, source: r.source, count: Number(r.n) }));
   }
 }
