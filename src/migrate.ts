@@ -17,9 +17,10 @@ async function main() {
     url = embedded.url;
   }
   try {
-    const orm = await createOrm(url, 2);
+    // Two query connections (the migrator) and one for the migration lock's session.
+    const orm = await createOrm(url, 2, undefined, 1);
     try {
-      const applied = await runMigrations(orm, url);
+      const applied = await runMigrations(orm);
       const executed = await orm.migrator.getExecuted();
       const summary = { database: config.databaseUrl ? 'DATABASE_URL' : `embedded (${config.dataDir})`, applied, total: executed.length };
       process.stdout.write(

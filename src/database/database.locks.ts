@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Sql } from './database.sql.js';
 
 /** 64-bit advisory lock key from a name, stable across processes. */
@@ -16,38 +17,63 @@ export async function tryXactLock(sql: Sql, name: string): Promise<boolean> {
   return row?.ok === true;
 }
 
+/**
+ * How many connections of the ORM pool session locks may pin at once. Each running sync pins one
+ * for its whole run: enough for many calendars. The pool is this much larger than its query share
+ * (createOrm), so long runs can never take the connections queries need.
+ */
+export const SESSION_LOCK_CONNECTIONS = 40;
+/** How long a lock request waits for one of those connections before it fails (an error the caller reports). */
+export const SESSION_LOCK_WAIT_MS = 15_000;
+
+/** One connection checked out of the ORM's own pool, for statements that must share a session. */
+export async function pooledSession(orm: MikroORM): Promise<pg.PoolClient> {
+  const pool = await orm.em.getConnection().getNativeClient();
+  return pool.connect();
+}
+
 export interface HeldLock {
   release(): Promise<void>;
 }
 
 /**
- * Session-level advisory locks on dedicated connections, held for the whole duration of a
- * unit of work (a sync run) and released at its end, or by Postgres when the connection dies.
- * Also hosts LISTEN connections. Separate from the ORM pool so a long run never starves queries.
+ * Session-level advisory locks, held for the whole duration of a unit of work (a sync run) and
+ * released at its end, or by Postgres when the connection dies. Each held lock pins a connection of
+ * the ORM pool; at most `maxHeld` at once (the pool's lock share), later requests wait their turn.
+ * Also hosts LISTEN, on its own connection outside the pool: it stays open for the process's life.
  */
 export class PgLocks {
-  private readonly pool: pg.Pool;
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
   private listeners: pg.Client[] = [];
 
-  // Each running sync holds one connection for its whole run: size for many calendars, and time
-  // out (an error the caller reports) rather than queue forever behind long runs.
-  constructor(private readonly url: string, max = 40) {
-    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 15_000 });
-    this.pool.on('error', () => undefined);
-  }
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly maxHeld = SESSION_LOCK_CONNECTIONS,
+    private readonly waitMs = SESSION_LOCK_WAIT_MS,
+  ) {}
 
   /** Returns null when another session holds the lock. */
   async tryAcquire(name: string): Promise<HeldLock | null> {
-    const client = await this.pool.connect();
+    await this.takeSlot();
+    let client: pg.PoolClient;
+    try {
+      client = await pooledSession(this.orm);
+    } catch (err) {
+      this.freeSlot();
+      throw err;
+    }
     const key = lockKey(name);
     try {
       const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       if (!res.rows[0]?.ok) {
         client.release();
+        this.freeSlot();
         return null;
       }
     } catch (err) {
       client.release(true);
+      this.freeSlot();
       throw err;
     }
     let released = false;
@@ -59,7 +85,10 @@ export class PgLocks {
           await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
           client.release();
         } catch {
+          // Destroying the connection ends its session, which releases the lock anyway.
           client.release(true);
+        } finally {
+          this.freeSlot();
         }
       },
     };
@@ -67,7 +96,7 @@ export class PgLocks {
 
   /** LISTEN on a channel with its own connection; reconnects are the caller's polling fallback. */
   async listen(channel: string, onNotify: (payload: string) => void): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({ connectionString: this.orm.config.get('clientUrl') });
     client.on('error', () => undefined);
     await client.connect();
     client.on('notification', (n) => {
@@ -77,9 +106,36 @@ export class PgLocks {
     this.listeners.push(client);
   }
 
+  /** Ends the LISTEN connections; the pool itself closes with the ORM. */
   async close(): Promise<void> {
     await Promise.all(this.listeners.map((c) => c.end().catch(() => undefined)));
     this.listeners = [];
-    await this.pool.end().catch(() => undefined);
+  }
+
+  /** Waits (at most waitMs) until fewer than maxHeld locks pin a connection. */
+  private async takeSlot(): Promise<void> {
+    if (this.held < this.maxHeld) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(grant), 1);
+        // Worded like pg's pool timeout, which callers already treat as "database unavailable".
+        reject(new Error(`timeout exceeded when trying to connect: all ${this.maxHeld} session-lock connections stayed held for ${this.waitMs} ms`));
+      }, this.waitMs);
+      this.waiting.push(grant);
+    });
+  }
+
+  /** Hands the slot to the next waiter, if any, without letting a newcomer jump the queue. */
+  private freeSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
   }
 }

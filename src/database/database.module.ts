@@ -7,7 +7,7 @@ import { createOrm, runMigrations } from './database.orm.js';
 import { PgLocks } from './database.locks.js';
 import { logger } from '../common/app.logger.js';
 
-/** Owns the connection lifecycle: embedded server (when no DATABASE_URL), ORM, lock pool. */
+/** Owns the connection lifecycle: embedded server (when no DATABASE_URL), the ORM and its one pool, locks and LISTEN. */
 export class DbHandle {
   constructor(
     readonly url: string,
@@ -28,9 +28,9 @@ export class DbHandle {
     }
     try {
       const orm = await createOrm(url);
-      const applied = await runMigrations(orm, url);
+      const applied = await runMigrations(orm);
       if (applied.length) logger.info('migrations applied', { migrations: applied });
-      return new DbHandle(url, orm, new Database(orm), new PgLocks(url), embedded);
+      return new DbHandle(url, orm, new Database(orm), new PgLocks(orm), embedded);
     } catch (err) {
       await embedded?.stop().catch(() => undefined);
       throw err;

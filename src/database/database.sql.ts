@@ -1,15 +1,20 @@
-import type { MikroORM } from "@mikro-orm/postgresql";
 import { IsolationLevel } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { CompiledQuery } from 'kysely';
 
+/** A row of a raw query whose shape the caller has not declared: read each field as unknown. */
+export type Row = Record<string, unknown>;
+
 /**
- * The narrow SQL surface repositories use: plain SQL with `$1…$n` bind parameters (arrays bind as
- * Postgres arrays), sent through the MikroORM entity manager's Kysely executor so statements join
- * the current MikroORM transaction. int8 and timestamptz come back as strings: repositories convert.
+ * What repositories run on: the entity manager for entity reads and writes, and plain SQL with
+ * `$1…$n` bind parameters (arrays bind as Postgres arrays) for set-based statements, sent through
+ * the same entity manager's Kysely executor. Both join the current MikroORM transaction. In raw
+ * rows int8 and timestamptz come back as strings: repositories declare the row and convert.
  */
 export interface Sql {
-  query<T = Record<string, any>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Inside `Database.tx`, the transaction's entity manager; on `Database`, a fresh fork per access. */
+  readonly em: EntityManager;
 }
 
 /** A nullable timestamptz column (a string from the driver) as a Date. */
@@ -34,8 +39,13 @@ async function run<T>(em: EntityManager, sql: string, params: readonly unknown[]
 export class Database implements Sql {
   constructor(readonly orm: MikroORM) {}
 
-  async query<T = Record<string, any>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return run<T>(this.orm.em.fork(), sql, params);
+  /** A fresh fork: outside a transaction nothing is shared between calls, not even the identity map. */
+  get em(): EntityManager {
+    return this.orm.em.fork();
+  }
+
+  async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return run<T>(this.em, sql, params);
   }
 
   /** Runs fn in one transaction; every statement issued through the given Sql shares it. */
@@ -43,7 +53,7 @@ export class Database implements Sql {
     const em = this.orm.em.fork();
     return em.transactional(
       async (tem) => {
-        const sql: Sql = { query: (q, p = []) => run(tem, q, p) };
+        const sql: Sql = { query: (q, p = []) => run(tem, q, p), em: tem };
         if (opts.readOnly) await sql.query('SET TRANSACTION READ ONLY');
         return fn(sql);
       },

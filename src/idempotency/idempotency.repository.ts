@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { sql as raw } from '@mikro-orm/core';
 import { Database } from '../database/database.sql.js';
+import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
 
 export interface IdempotencyRow {
   key: string;
@@ -14,6 +16,11 @@ export interface IdempotencyRow {
 /** Far longer than any admin request runs (the replay wait gives up after 15 s). */
 const ABANDONED_AFTER = '2 minutes';
 
+/**
+ * api_idempotency. The claim and the purge are single conditional statements in SQL (their
+ * atomicity is the point); reading, completing and releasing one key go through the entity manager.
+ * Expiry is judged on the database's clock, the one that wrote expires_at.
+ */
 @Injectable()
 export class IdempotencyRepository {
   constructor(private readonly db: Database) {}
@@ -26,7 +33,7 @@ export class IdempotencyRepository {
    * request may take it over and run again (admin POSTs are safe to repeat).
    */
   async claim(key: string, method: string, route: string, bodyHash: string): Promise<boolean> {
-    const rows = await this.db.query(
+    const rows = await this.db.query<{ key: string }>(
       `INSERT INTO api_idempotency (key, method, route, body_hash) VALUES ($1, $2, $3, $4)
        ON CONFLICT (key) DO UPDATE SET method = excluded.method, route = excluded.route, body_hash = excluded.body_hash,
          state = 'in_progress', response_status = NULL, response_body = NULL, created_at = now(), expires_at = now() + interval '24 hours'
@@ -40,25 +47,21 @@ export class IdempotencyRepository {
   }
 
   async find(key: string): Promise<IdempotencyRow | null> {
-    const rows = await this.db.query<any>(
-      `SELECT key, method, route, body_hash, state, response_status, response_body FROM api_idempotency WHERE key = $1 AND expires_at >= now()`,
-      [key],
-    );
-    const r = rows[0];
+    const r = await this.db.em.findOne(IdempotencyKeyEntity, { key, expiresAt: { $gte: raw.now() } });
     if (!r) return null;
-    return { key: r.key, method: r.method, route: r.route, bodyHash: r.body_hash, state: r.state, responseStatus: r.response_status, responseBody: r.response_body };
+    return { key: r.key, method: r.method, route: r.route, bodyHash: r.bodyHash, state: r.state, responseStatus: r.responseStatus ?? null, responseBody: r.responseBody ?? null };
   }
 
   async complete(key: string, status: number, body: unknown): Promise<void> {
-    await this.db.query(`UPDATE api_idempotency SET state = 'done', response_status = $1, response_body = $2::jsonb WHERE key = $3`, [status, JSON.stringify(body), key]);
+    await this.db.em.nativeUpdate(IdempotencyKeyEntity, { key }, { state: 'done', responseStatus: status, responseBody: body });
   }
 
   async release(key: string): Promise<void> {
-    await this.db.query(`DELETE FROM api_idempotency WHERE key = $1 AND state = 'in_progress'`, [key]);
+    await this.db.em.nativeDelete(IdempotencyKeyEntity, { key, state: 'in_progress' });
   }
 
   async purgeExpired(limit = 1000): Promise<number> {
-    const rows = await this.db.query(
+    const rows = await this.db.query<{ key: string }>(
       `DELETE FROM api_idempotency WHERE key IN (SELECT key FROM api_idempotency WHERE expires_at < now() LIMIT $1) RETURNING key`,
       [limit],
     );

@@ -49,11 +49,41 @@ export interface ReplayResult {
 
 const zeroCounts = (): StatusCounts => ({ queued: 0, running: 0, done: 0, error: 0, dead: 0, ignored: 0 });
 
-function toRow(r: any): OutboxRow {
+/** A claimed row as the claim's RETURNING gives it (int8 and timestamptz as text, jsonb parsed). */
+interface ClaimedRow {
+  id: string;
+  source: Source;
+  kind: OutboxKind;
+  dedupe_key: string;
+  origin: OutboxOrigin;
+  event_type: string;
+  payload: unknown;
+  attempts: number;
+  received_at: string;
+  vendor_time: string | null;
+}
+
+/** A dead row as listDead selects it. */
+interface DeadRow {
+  id: string;
+  source: Source;
+  kind: string;
+  event_type: string;
+  dedupe_key: string;
+  origin: OutboxOrigin;
+  attempts: number;
+  failure_class: FailureClass | null;
+  last_error: string | null;
+  received_at: string;
+  processed_at: string | null;
+  vendor_time: string | null;
+}
+
+function toRow(r: ClaimedRow): OutboxRow {
   return {
     id: String(r.id),
     source: r.source,
-    kind: r.kind as OutboxKind,
+    kind: r.kind,
     dedupeKey: r.dedupe_key,
     origin: r.origin,
     eventType: r.event_type,
@@ -79,7 +109,7 @@ export class OutboxRepository {
    * `token` identifies this claim: only the same token may settle the rows.
    */
   async claim(token: string, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-    const rows = await this.db.query(
+    const rows = await this.db.query<ClaimedRow>(
       `UPDATE ingest_outbox o
           SET status = 'running', attempts = o.attempts + 1,
               lease_until = now() + $2::bigint * interval '1 millisecond', locked_by = $3
@@ -129,7 +159,7 @@ export class OutboxRepository {
    * already expired lease is not revived: the rows are up for grabs by then.
    */
   async extendLease(token: string, leaseMs: number): Promise<number> {
-    const rows = await this.db.query(
+    const rows = await this.db.query<{ id: string }>(
       `UPDATE ingest_outbox SET lease_until = now() + $2::bigint * interval '1 millisecond'
         WHERE status = 'running' AND locked_by = $1 AND lease_until >= now()
        RETURNING id`,
@@ -193,7 +223,7 @@ export class OutboxRepository {
 
   /** Newest first; `before` is the last id of the previous page (keyset, stable under inserts). */
   async listDead(limit: number, before: string | null): Promise<{ events: DeadEvent[]; nextBefore: string | null }> {
-    const rows = await this.db.query<any>(
+    const rows = await this.db.query<DeadRow>(
       `SELECT id, source, kind, event_type, dedupe_key, origin, attempts, failure_class, last_error, received_at, processed_at, vendor_time
          FROM ingest_outbox
         WHERE status = 'dead' AND ($2::bigint IS NULL OR id < $2::bigint)
@@ -224,7 +254,7 @@ export class OutboxRepository {
   /** Puts one dead row back in the queue with a fresh attempt budget; false when it is not dead. */
   async redrive(id: string): Promise<boolean> {
     return this.db.tx(async (sql) => {
-      const rows = await sql.query(
+      const rows = await sql.query<{ id: string }>(
         `UPDATE ingest_outbox
             SET status = 'queued', attempts = 0, available_at = now(), failure_class = NULL,
                 processed_at = NULL, lease_until = NULL, locked_by = NULL
@@ -271,7 +301,7 @@ export class OutboxRepository {
    * charge: the reconciler says which).
    */
   async purgeBatch(days: number, batchSize: number, held: readonly string[] = []): Promise<number> {
-    const rows = await this.db.query(
+    const rows = await this.db.query<{ id: string }>(
       `DELETE FROM ingest_outbox
         WHERE id IN (SELECT o.id FROM ingest_outbox o
                       WHERE o.status IN ('done','ignored') AND o.processed_at < now() - make_interval(days => $1::int)

@@ -55,7 +55,7 @@ export interface OutboxRow {
   dedupeKey: string;
   origin: OutboxOrigin;
   eventType: string;
-  payload: any;
+  payload: unknown;
   attempts: number;
   receivedAt: Date;
   vendorTime: Date | null;

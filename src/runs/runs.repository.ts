@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Database, dateOrNull, type Sql } from '../database/database.sql.js';
+import { sql as raw } from '@mikro-orm/core';
+import { Database, dateOrNull, type Row, type Sql } from '../database/database.sql.js';
 import type { Source } from '../records/record.types.js';
 import type { SyncMode } from './sync.drivers.js';
 import type { RunFilter, RunOutcome, RunStatus, RunTrigger, SyncRun } from './run.types.js';
+import { SyncRunEntity, type SyncRunRecord } from './sync-run.entity.js';
+import { SyncCursorEntity } from './sync-cursor.entity.js';
 
 /** What readiness reports per vendor. */
 export interface SourceSyncState {
@@ -14,101 +17,76 @@ export interface SourceSyncState {
   lastError: string | null;
 }
 
-const COLUMNS = `id, source, entity, mode, status, trigger, created_at, started_at, finished_at, heartbeat_at,
-  cursor_before, cursor_after, stale_cursor_detected, full_backfill_triggered, error, error_class,
-  pages_fetched, records_fetched, records_upserted, records_deduped, records_failed, unmapped_statuses_seen`;
-
-/** jsonb may come back parsed or as text depending on the driver's type parsers. */
-function json(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') {
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  }
-  return v;
-}
-
-function textArray(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String);
-  if (typeof v === 'string' && v.startsWith('{')) {
-    // Postgres array literal fallback; statuses are short tokens, quoted when they contain specials.
-    const inner = v.slice(1, -1);
-    if (inner === '') return [];
-    return inner.match(/"((?:[^"\\]|\\.)*)"|[^,]+/g)?.map((s) => (s.startsWith('"') ? s.slice(1, -1).replace(/\\(.)/g, '$1') : s)) ?? [];
-  }
-  return [];
-}
-
-function toRun(r: any): SyncRun {
+function toRun(r: SyncRunRecord): SyncRun {
   return {
-    id: String(r.id),
+    id: r.id,
     source: r.source,
     entity: r.entity,
     mode: r.mode,
     status: r.status,
     trigger: r.trigger,
-    createdAt: new Date(r.created_at),
-    startedAt: dateOrNull(r.started_at),
-    finishedAt: dateOrNull(r.finished_at),
-    heartbeatAt: dateOrNull(r.heartbeat_at),
-    cursorBefore: json(r.cursor_before),
-    cursorAfter: json(r.cursor_after),
-    staleCursorDetected: r.stale_cursor_detected === true,
-    fullBackfillTriggered: r.full_backfill_triggered === true,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt ?? null,
+    finishedAt: r.finishedAt ?? null,
+    heartbeatAt: r.heartbeatAt ?? null,
+    cursorBefore: r.cursorBefore ?? null,
+    cursorAfter: r.cursorAfter ?? null,
+    staleCursorDetected: r.staleCursorDetected,
+    fullBackfillTriggered: r.fullBackfillTriggered,
     error: r.error ?? null,
-    errorClass: r.error_class ?? null,
+    errorClass: r.errorClass ?? null,
     counts: {
-      pagesFetched: Number(r.pages_fetched),
-      recordsFetched: Number(r.records_fetched),
-      recordsUpserted: Number(r.records_upserted),
-      recordsDeduped: Number(r.records_deduped),
-      recordsFailed: Number(r.records_failed),
+      pagesFetched: r.pagesFetched,
+      recordsFetched: r.recordsFetched,
+      recordsUpserted: r.recordsUpserted,
+      recordsDeduped: r.recordsDeduped,
+      recordsFailed: r.recordsFailed,
     },
-    unmappedStatusesSeen: textArray(r.unmapped_statuses_seen),
+    unmappedStatusesSeen: r.unmappedStatusesSeen,
   };
 }
 
-/** jsonb parameter: SQL NULL for "no cursor", otherwise the JSON text. */
-const jsonParam = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+/** The database's clock, as every timestamp of a run is (heartbeats are compared against it). */
+const now = () => raw.now();
 
-/** All SQL on sync_runs and sync_cursors. Methods taking `sql` join the caller's transaction. */
+/**
+ * All access to sync_runs and sync_cursors: single-row state changes through the entity manager,
+ * guarded by the status they expect (so a swept run keeps its verdict); counters and sweeps in SQL.
+ * Methods taking `sql` join the caller's transaction.
+ */
 @Injectable()
 export class RunsRepository {
   constructor(private readonly db: Database) {}
 
-  /** One queued run per entity, in the given order. */
+  /** One queued run per entity; ids ascend in the given order (one flush, one multi-row insert). */
   async createQueued(source: Source, mode: SyncMode, trigger: RunTrigger, entities: readonly string[]): Promise<{ id: string; entity: string }[]> {
-    const rows = await this.db.query<{ id: string; entity: string; ord: string }>(
-      `INSERT INTO sync_runs (source, entity, mode, trigger)
-       SELECT $1, t.entity, $2, $3 FROM unnest($4::text[]) WITH ORDINALITY AS t(entity, ord) ORDER BY t.ord
-       RETURNING id, entity`,
-      [source, mode, trigger, entities],
-    );
-    const byEntity = new Map(rows.map((r) => [r.entity, String(r.id)]));
-    return entities.map((entity) => ({ id: byEntity.get(entity)!, entity }));
+    const em = this.db.em;
+    const runs = entities.map((entity) => em.create(SyncRunEntity, { source, entity, mode, trigger, cursorBefore: null, cursorAfter: null }));
+    await em.flush();
+    return runs.map((r) => ({ id: r.id, entity: r.entity }));
   }
 
   async get(id: string): Promise<SyncRun | null> {
-    const rows = await this.db.query(`SELECT ${COLUMNS} FROM sync_runs WHERE id = $1::bigint`, [id]);
-    return rows[0] ? toRun(rows[0]) : null;
+    const run = await this.db.em.findOne(SyncRunEntity, { id });
+    return run ? toRun(run) : null;
   }
 
   async getMany(ids: readonly string[]): Promise<SyncRun[]> {
-    const rows = await this.db.query(`SELECT ${COLUMNS} FROM sync_runs WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]);
-    return rows.map(toRun);
+    const runs = await this.db.em.find(SyncRunEntity, { id: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+    return runs.map(toRun);
   }
 
   /** Newest first, keyset-paginated on id; fetches one extra row to know whether a next page exists. */
   async list(f: RunFilter): Promise<{ runs: SyncRun[]; nextBefore: string | null }> {
-    const rows = await this.db.query(
-      `SELECT ${COLUMNS} FROM sync_runs
-        WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR status = $2)
-          AND ($3::text IS NULL OR entity = $3) AND ($4::bigint IS NULL OR id < $4::bigint)
-        ORDER BY id DESC LIMIT $5`,
-      [f.source ?? null, f.status ?? null, f.entity ?? null, f.before ?? null, f.limit + 1],
+    const rows = await this.db.em.find(
+      SyncRunEntity,
+      {
+        ...(f.source ? { source: f.source } : {}),
+        ...(f.status ? { status: f.status } : {}),
+        ...(f.entity ? { entity: f.entity } : {}),
+        ...(f.before ? { id: { $lt: f.before } } : {}),
+      },
+      { orderBy: { id: 'desc' }, limit: f.limit + 1 },
     );
     const runs = rows.slice(0, f.limit).map(toRun);
     return { runs, nextBefore: rows.length > f.limit ? runs[runs.length - 1].id : null };
@@ -116,25 +94,17 @@ export class RunsRepository {
 
   /** queued → running; false when the row is no longer queued (e.g. swept as abandoned). */
   async markRunning(id: string, cursorBefore: unknown): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE sync_runs SET status = 'running', started_at = now(), heartbeat_at = now(), cursor_before = $2::jsonb
-        WHERE id = $1::bigint AND status = 'queued' RETURNING id`,
-      [id, jsonParam(cursorBefore)],
-    );
-    return rows.length === 1;
+    const n = await this.db.em.nativeUpdate(SyncRunEntity, { id, status: 'queued' }, { status: 'running', startedAt: now(), heartbeatAt: now(), cursorBefore });
+    return n === 1;
   }
 
   async markSkipped(id: string, reason: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE sync_runs SET status = 'skipped', finished_at = now(), error = $2, error_class = 'locked'
-        WHERE id = $1::bigint AND status = 'queued' RETURNING id`,
-      [id, reason],
-    );
-    return rows.length === 1;
+    const n = await this.db.em.nativeUpdate(SyncRunEntity, { id, status: 'queued' }, { status: 'skipped', finishedAt: now(), error: reason, errorClass: 'locked' });
+    return n === 1;
   }
 
   async heartbeat(id: string): Promise<void> {
-    await this.db.query(`UPDATE sync_runs SET heartbeat_at = now() WHERE id = $1::bigint AND status = 'running'`, [id]);
+    await this.db.em.nativeUpdate(SyncRunEntity, { id, status: 'running' }, { heartbeatAt: now() });
   }
 
   /** Counts of one committed page; runs inside the page transaction so counts match what is stored. */
@@ -154,35 +124,42 @@ export class RunsRepository {
 
   /** Final state of a run; only a `running` row can finish (a swept one keeps its verdict). */
   async finish(id: string, o: RunOutcome, cursorAfter: unknown): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE sync_runs SET status = $2, finished_at = now(), heartbeat_at = now(), error = $3, error_class = $4,
-              stale_cursor_detected = $5, full_backfill_triggered = $6, records_failed = $7,
-              unmapped_statuses_seen = $8::text[], cursor_after = $9::jsonb
-        WHERE id = $1::bigint AND status = 'running' RETURNING id`,
-      [id, o.status, o.error, o.errorClass, o.staleCursorDetected, o.fullBackfillTriggered, o.recordsFailed, o.unmappedStatusesSeen, jsonParam(cursorAfter)],
+    const n = await this.db.em.nativeUpdate(
+      SyncRunEntity,
+      { id, status: 'running' },
+      {
+        status: o.status,
+        finishedAt: now(),
+        heartbeatAt: now(),
+        error: o.error,
+        errorClass: o.errorClass,
+        staleCursorDetected: o.staleCursorDetected,
+        fullBackfillTriggered: o.fullBackfillTriggered,
+        recordsFailed: o.recordsFailed,
+        unmappedStatusesSeen: o.unmappedStatusesSeen,
+        cursorAfter,
+      },
     );
-    return rows.length === 1;
+    return n === 1;
   }
 
   /** Fails a run that never reached a verdict (shutdown timeout, dead process); no-op once finished. */
   async failUnfinished(id: string, error: string, errorClass: 'aborted' | 'abandoned' | 'internal'): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE sync_runs SET status = 'failed', finished_at = now(), error = $2, error_class = $3
-        WHERE id = $1::bigint AND status IN ('queued','running') RETURNING id`,
-      [id, error, errorClass],
-    );
-    return rows.length === 1;
+    const n = await this.db.em.nativeUpdate(SyncRunEntity, { id, status: { $in: ['queued', 'running'] } }, { status: 'failed', finishedAt: now(), error, errorClass });
+    return n === 1;
   }
 
   /** Running runs whose heartbeat is older than the threshold: candidates for the abandoned sweep. */
   async staleRunning(olderThanMs: number): Promise<SyncRun[]> {
-    const rows = await this.db.query(
-      `SELECT ${COLUMNS} FROM sync_runs
+    const em = this.db.em;
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM sync_runs
         WHERE status = 'running' AND coalesce(heartbeat_at, started_at, created_at) < now() - make_interval(secs => $1::float8 / 1000)
         ORDER BY id LIMIT 100`,
       [olderThanMs],
     );
-    return rows.map(toRun);
+    // em.map reads the raw row as the entity, converting columns exactly as a find would.
+    return rows.map((r) => toRun(em.map(SyncRunEntity, r)));
   }
 
   /** Queued runs that no process picked up within the threshold (the process died right after the insert). */
@@ -197,22 +174,20 @@ export class RunsRepository {
   }
 
   async loadCursor(source: Source, entity: string, sql: Sql = this.db): Promise<unknown | null> {
-    const rows = await sql.query<{ cursor: unknown }>(`SELECT cursor FROM sync_cursors WHERE source = $1 AND entity = $2`, [source, entity]);
-    return rows[0] ? json(rows[0].cursor) : null;
+    // Past the identity map: in a caller's transaction it may hold a cursor deleted since (nativeDelete leaves it).
+    const row = await sql.em.findOne(SyncCursorEntity, { source, entity }, { disableIdentityMap: true });
+    return row?.cursor ?? null;
   }
 
   /** null clears the cursor (the next incremental run starts from scratch, which loses nothing). */
   async saveCursor(sql: Sql, source: Source, entity: string, cursor: unknown, runId: string): Promise<void> {
     if (cursor === null) return this.deleteCursor(sql, source, entity);
-    await sql.query(
-      `INSERT INTO sync_cursors (source, entity, cursor, run_id, updated_at) VALUES ($1, $2, $3::jsonb, $4::bigint, now())
-       ON CONFLICT (source, entity) DO UPDATE SET cursor = excluded.cursor, run_id = excluded.run_id, updated_at = now()`,
-      [source, entity, JSON.stringify(cursor), runId],
-    );
+    // upsert sets every given field on conflict; updatedAt is given, as upserts skip onUpdate hooks.
+    await sql.em.upsert(SyncCursorEntity, { source, entity, cursor, runId, updatedAt: now() });
   }
 
   async deleteCursor(sql: Sql, source: Source, entity: string): Promise<void> {
-    await sql.query(`DELETE FROM sync_cursors WHERE source = $1 AND entity = $2`, [source, entity]);
+    await sql.em.nativeDelete(SyncCursorEntity, { source, entity });
   }
 
   /** One row per source that has runs. */

@@ -78,6 +78,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'database.module.ts',
       'database.orm.ts',
       'database.sql.ts',
+      'database.types.ts',
     ],
   },
   'src/health': {
@@ -151,7 +152,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/webhooks': {
     tables: [],
-    publicSurface: ['webhook-receiver.service.ts', 'webhook.json.ts', 'webhooks.module.ts'],
+    publicSurface: ['webhook-receiver.service.ts', 'webhook.json.ts', 'webhook.schemas.ts', 'webhooks.module.ts'],
   },
 };
 

@@ -2,7 +2,9 @@ import { PaymentLinksRepository } from '../../src/records/payment-links.reposito
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpMetrics } from '../../src/common/http.metrics.js';
 import type { Sql } from '../../src/database/database.sql.js';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { PgLocks } from '../../src/database/database.locks.js';
+import { createOrm } from '../../src/database/database.orm.js';
 import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
@@ -21,13 +23,16 @@ import { Gate } from '../support/runs-test-driver.js';
  */
 describe('invariant: cron locks are held for the whole run', () => {
   let t: Awaited<ReturnType<typeof openTestDb>>;
+  let otherProcess: MikroORM;
   let otherProcessLocks: PgLocks;
   beforeAll(async () => {
     t = await openTestDb();
-    otherProcessLocks = new PgLocks(t.url);
+    otherProcess = await createOrm(t.url, 2);
+    otherProcessLocks = new PgLocks(otherProcess);
   });
   afterAll(async () => {
     await otherProcessLocks?.close();
+    await otherProcess?.close(true);
     await t?.close();
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/runs/sync.drivers.js';
+import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { openTestDb } from '../support/db.js';
 import { Gate, pageRows, runsServiceFor, ScriptedDriver, waitForStatus, waitUntil } from '../support/runs-test-driver.js';
 
@@ -227,5 +228,23 @@ describe('sync runs: cursors and verdicts', () => {
     await expect(service.trigger('stripe', 'incremental', { entities: ['nope'] })).rejects.toMatchObject({ status: 400, code: 'unknown_entity' });
     const none = runsServiceFor(t.db, t.locks, [driver], { STRIPE_API_KEY: '' });
     await expect(none.service.trigger('stripe', 'incremental')).rejects.toMatchObject({ status: 400, code: 'source_not_enabled' });
+  });
+
+  it('inside one transaction a cursor reads back as last written, deletions included, and unusual statuses stay exact', async () => {
+    const repo = new RunsRepository(t.db);
+    const [run] = await repo.createQueued('stripe', 'incremental', 'manual', ['c-tx']);
+    const seen = await t.db.tx(async (sql) => {
+      await repo.saveCursor(sql, 'stripe', 'c-tx', { v: 1 }, run.id);
+      const first = await repo.loadCursor('stripe', 'c-tx', sql);
+      await repo.saveCursor(sql, 'stripe', 'c-tx', null, run.id);
+      return [first, await repo.loadCursor('stripe', 'c-tx', sql)];
+    });
+    expect(seen).toEqual([{ v: 1 }, null]);
+    // Text arrays keep blanks, a bare NULL, quotes, backslashes and commas as they were.
+    const statuses = ['charge:odd ', 'NULL', 'a,b', 'q"', 'b\\s', ''];
+    expect(await repo.markRunning(run.id, null)).toBe(true);
+    const outcome = { status: 'succeeded' as const, error: null, errorClass: null, staleCursorDetected: false, fullBackfillTriggered: false, recordsFailed: 0 };
+    expect(await repo.finish(run.id, { ...outcome, unmappedStatusesSeen: statuses }, null)).toBe(true);
+    expect((await repo.get(run.id))!.unmappedStatusesSeen).toEqual(statuses);
   });
 });

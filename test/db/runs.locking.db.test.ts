@@ -39,7 +39,7 @@ describe('sync runs: locking', () => {
   it('two processes (separate pools and lock sessions) on one database: one syncs, one is skipped', async () => {
     const orm2 = await createOrm(t.url, 5);
     const db2 = new Database(orm2);
-    const locks2 = new PgLocks(t.url);
+    const locks2 = new PgLocks(orm2);
     try {
       const gate = new Gate();
       const script = async () => {

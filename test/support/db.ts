@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
 import pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { Database } from '../../src/database/database.sql.js';
 import { createOrm } from '../../src/database/database.orm.js';
@@ -36,14 +37,15 @@ export async function createTestDatabase(): Promise<string> {
   return withDb(adminUrl, name);
 }
 
-/** DB-backed tier: a Database + PgLocks on a fresh database, without the HTTP app. */
-export async function openTestDb(): Promise<{ url: string; db: Database; locks: PgLocks; close(): Promise<void> }> {
+/** DB-backed tier: a Database + PgLocks (on the same ORM pool) on a fresh database, without the HTTP app. */
+export async function openTestDb(): Promise<{ url: string; orm: MikroORM; db: Database; locks: PgLocks; close(): Promise<void> }> {
   const url = await createTestDatabase();
   const orm = await createOrm(url, 10);
   const db = new Database(orm);
-  const locks = new PgLocks(url);
+  const locks = new PgLocks(orm);
   return {
     url,
+    orm,
     db,
     locks,
     async close() {

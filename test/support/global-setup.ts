@@ -36,7 +36,7 @@ export default async function setup(project: TestProject) {
   await admin.end();
   const templateUrl = withDb(adminUrl, TEMPLATE_DB);
   const orm = await createOrm(templateUrl, 2);
-  await runMigrations(orm, templateUrl);
+  await runMigrations(orm);
   await orm.close(true);
   project.provide('pgAdminUrl', adminUrl);
   return async () => {

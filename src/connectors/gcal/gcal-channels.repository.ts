@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { sql as raw } from '@mikro-orm/core';
 import type { Sql } from '../../database/database.sql.js';
+import { GcalChannelEntity, type GcalChannelRecord } from './gcal-channel.entity.js';
 
 export interface GcalChannel {
   channelId: string;
@@ -12,56 +14,54 @@ export interface GcalChannel {
   stoppedAt: Date | null;
 }
 
-function toChannel(r: Record<string, any>): GcalChannel {
+function toChannel(r: GcalChannelRecord): GcalChannel {
   return {
-    channelId: r.channel_id,
-    calendarId: r.calendar_id,
+    channelId: r.channelId,
+    calendarId: r.calendarId,
     token: r.token,
-    resourceId: r.resource_id,
-    expiration: new Date(r.expiration),
-    createdAt: new Date(r.created_at),
-    stoppedAt: r.stopped_at ? new Date(r.stopped_at) : null,
+    resourceId: r.resourceId ?? null,
+    expiration: r.expiration,
+    createdAt: r.createdAt,
+    stoppedAt: r.stoppedAt ?? null,
   };
 }
 
-/** gcal_channels: the push channels we opened, live until stopped (by renewal) or expired. */
+/**
+ * gcal_channels: the push channels we opened, live until stopped (by renewal) or expired. Reads skip
+ * the identity map: in a caller's transaction it can hold rows the native updates here changed since.
+ */
 @Injectable()
 export class GcalChannelsRepository {
   async find(sql: Sql, channelId: string): Promise<GcalChannel | null> {
-    const rows = await sql.query(`SELECT * FROM gcal_channels WHERE channel_id = $1`, [channelId]);
-    return rows.length ? toChannel(rows[0]) : null;
+    const row = await sql.em.findOne(GcalChannelEntity, { channelId }, { disableIdentityMap: true });
+    return row ? toChannel(row) : null;
   }
 
   async insert(sql: Sql, c: Pick<GcalChannel, 'channelId' | 'calendarId' | 'token' | 'resourceId' | 'expiration'>): Promise<void> {
-    await sql.query(`INSERT INTO gcal_channels (channel_id, calendar_id, token, resource_id, expiration) VALUES ($1, $2, $3, $4, $5)`, [
-      c.channelId,
-      c.calendarId,
-      c.token,
-      c.resourceId,
-      c.expiration.toISOString(),
-    ]);
+    await sql.em.insert(GcalChannelEntity, { channelId: c.channelId, calendarId: c.calendarId, token: c.token, resourceId: c.resourceId, expiration: c.expiration });
   }
 
   /** Google's answer to watch: the watched resource and the expiry it granted. */
   async confirm(sql: Sql, channelId: string, resourceId: string | null, expiration: Date): Promise<void> {
-    await sql.query(`UPDATE gcal_channels SET resource_id = $2, expiration = $3 WHERE channel_id = $1`, [channelId, resourceId, expiration.toISOString()]);
+    await sql.em.nativeUpdate(GcalChannelEntity, { channelId }, { resourceId, expiration });
   }
 
   async delete(sql: Sql, channelId: string): Promise<void> {
-    await sql.query(`DELETE FROM gcal_channels WHERE channel_id = $1`, [channelId]);
+    await sql.em.nativeDelete(GcalChannelEntity, { channelId });
   }
 
   /** Channels not stopped yet (expired ones included: they still need a replacement). */
   async open(sql: Sql, calendarId?: string): Promise<GcalChannel[]> {
-    const rows = await sql.query(
-      `SELECT * FROM gcal_channels WHERE stopped_at IS NULL AND ($1::text IS NULL OR calendar_id = $1) ORDER BY calendar_id, expiration DESC`,
-      [calendarId ?? null],
+    const rows = await sql.em.find(
+      GcalChannelEntity,
+      { stoppedAt: null, ...(calendarId === undefined ? {} : { calendarId }) },
+      { orderBy: [{ calendarId: 'asc' }, { expiration: 'desc' }], disableIdentityMap: true },
     );
     return rows.map(toChannel);
   }
 
   async markStopped(sql: Sql, channelIds: readonly string[]): Promise<void> {
     if (channelIds.length === 0) return;
-    await sql.query(`UPDATE gcal_channels SET stopped_at = now() WHERE channel_id = ANY($1::text[]) AND stopped_at IS NULL`, [channelIds]);
+    await sql.em.nativeUpdate(GcalChannelEntity, { channelId: { $in: [...channelIds] }, stoppedAt: null }, { stoppedAt: raw.now() });
   }
 }
