@@ -29,11 +29,15 @@ export class Migration20261121000000_initial extends Migration {
         CONSTRAINT ingest_outbox_dedupe UNIQUE (source, dedupe_key)
       )`);
     // The claim query scans only claimable rows, in order.
-    this.addSql(`CREATE INDEX ingest_outbox_claimable ON ingest_outbox (available_at, id) WHERE status IN ('queued','error')`);
+    this.addSql(
+      `CREATE INDEX ingest_outbox_claimable ON ingest_outbox (available_at, id) WHERE status IN ('queued','error')`,
+    );
     this.addSql(`CREATE INDEX ingest_outbox_running_lease ON ingest_outbox (lease_until) WHERE status = 'running'`);
     this.addSql(`CREATE INDEX ingest_outbox_dead ON ingest_outbox (id DESC) WHERE status = 'dead'`);
     this.addSql(`CREATE INDEX ingest_outbox_source_received ON ingest_outbox (source, received_at)`);
-    this.addSql(`CREATE INDEX ingest_outbox_retention ON ingest_outbox (processed_at) WHERE status IN ('done','ignored')`);
+    this.addSql(
+      `CREATE INDEX ingest_outbox_retention ON ingest_outbox (processed_at) WHERE status IN ('done','ignored')`,
+    );
 
     this.addSql(`
       CREATE TABLE sync_runs (
@@ -63,7 +67,9 @@ export class Migration20261121000000_initial extends Migration {
       )`);
     this.addSql(`CREATE INDEX sync_runs_source_id ON sync_runs (source, id DESC)`);
     this.addSql(`CREATE INDEX sync_runs_status_id ON sync_runs (status, id DESC)`);
-    this.addSql(`CREATE INDEX sync_runs_source_entity_finished ON sync_runs (source, entity, finished_at DESC) WHERE status IN ('succeeded','partial')`);
+    this.addSql(
+      `CREATE INDEX sync_runs_source_entity_finished ON sync_runs (source, entity, finished_at DESC) WHERE status IN ('succeeded','partial')`,
+    );
 
     this.addSql(`
       CREATE TABLE sync_cursors (
@@ -100,9 +106,13 @@ export class Migration20261121000000_initial extends Migration {
         CONSTRAINT payments_source_external UNIQUE (source, external_id)
       )`);
     // Revenue aggregates read only counted rows by currency and time.
-    this.addSql(`CREATE INDEX payments_revenue ON payments (currency, occurred_at) INCLUDE (source, effect, amount_cents) WHERE effect <> 'none' AND deleted_at IS NULL`);
+    this.addSql(
+      `CREATE INDEX payments_revenue ON payments (currency, occurred_at) INCLUDE (source, effect, amount_cents) WHERE effect <> 'none' AND deleted_at IS NULL`,
+    );
     this.addSql(`CREATE INDEX payments_unknown ON payments (source, raw_status) WHERE status = 'UNKNOWN'`);
-    this.addSql(`CREATE INDEX payments_parent ON payments (source, parent_external_id) WHERE parent_external_id IS NOT NULL`);
+    this.addSql(
+      `CREATE INDEX payments_parent ON payments (source, parent_external_id) WHERE parent_external_id IS NOT NULL`,
+    );
 
     this.addSql(`
       CREATE TABLE contacts (
@@ -163,7 +173,9 @@ export class Migration20261121000000_initial extends Migration {
         created_at    timestamptz NOT NULL DEFAULT now(),
         stopped_at    timestamptz
       )`);
-    this.addSql(`CREATE INDEX gcal_channels_calendar ON gcal_channels (calendar_id, expiration DESC) WHERE stopped_at IS NULL`);
+    this.addSql(
+      `CREATE INDEX gcal_channels_calendar ON gcal_channels (calendar_id, expiration DESC) WHERE stopped_at IS NULL`,
+    );
 
     this.addSql(`
       CREATE TABLE api_idempotency (
@@ -181,6 +193,8 @@ export class Migration20261121000000_initial extends Migration {
   }
 
   override down(): void {
-    this.addSql('DROP TABLE IF EXISTS api_idempotency, gcal_channels, events, contacts, payments, sync_cursors, sync_runs, ingest_outbox');
+    this.addSql(
+      'DROP TABLE IF EXISTS api_idempotency, gcal_channels, events, contacts, payments, sync_cursors, sync_runs, ingest_outbox',
+    );
   }
 }

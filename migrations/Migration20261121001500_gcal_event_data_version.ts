@@ -15,11 +15,15 @@ export class Migration20261121001500_gcal_event_data_version extends Migration {
       ADD COLUMN data_version_at       timestamptz,
       ADD COLUMN data_version_rank     integer,
       ADD COLUMN data_version_tiebreak text`);
-    this.addSql(`CREATE INDEX events_series ON events (calendar_id, recurring_event_id) WHERE recurring_event_id IS NOT NULL`);
+    this.addSql(
+      `CREATE INDEX events_series ON events (calendar_id, recurring_event_id) WHERE recurring_event_id IS NOT NULL`,
+    );
   }
 
   override down(): void {
     this.addSql('DROP INDEX IF EXISTS events_series');
-    this.addSql('ALTER TABLE events DROP COLUMN recurrence, DROP COLUMN data_version_at, DROP COLUMN data_version_rank, DROP COLUMN data_version_tiebreak');
+    this.addSql(
+      'ALTER TABLE events DROP COLUMN recurrence, DROP COLUMN data_version_at, DROP COLUMN data_version_rank, DROP COLUMN data_version_tiebreak',
+    );
   }
 }

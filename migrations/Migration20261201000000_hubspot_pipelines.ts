@@ -50,7 +50,9 @@ export class Migration20261201000000_hubspot_pipelines extends Migration {
       ADD COLUMN derivation_rev   integer NOT NULL DEFAULT 0,
       ADD COLUMN vendor_snapshot  jsonb`);
     // Re-derivation walks the deals of the stages whose classification changed.
-    this.addSql(`CREATE INDEX payments_hubspot_deal_stage ON payments (raw_status, external_id) WHERE source = 'hubspot' AND kind = 'deal'`);
+    this.addSql(
+      `CREATE INDEX payments_hubspot_deal_stage ON payments (raw_status, external_id) WHERE source = 'hubspot' AND kind = 'deal'`,
+    );
     this.addSql(`
       UPDATE payments p SET vendor_snapshot = o.payload
         FROM ingest_outbox o

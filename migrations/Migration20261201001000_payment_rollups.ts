@@ -89,18 +89,28 @@ export class Migration20261201001000_payment_rollups extends Migration {
         DELETE FROM payment_rollups;
         RETURN NULL;
       END $$`);
-    this.addSql(`CREATE TRIGGER payment_rollups_insert AFTER INSERT ON payments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_insert()`);
-    this.addSql(`CREATE TRIGGER payment_rollups_update AFTER UPDATE ON payments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_update()`);
-    this.addSql(`CREATE TRIGGER payment_rollups_delete AFTER DELETE ON payments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_delete()`);
-    this.addSql(`CREATE TRIGGER payment_rollups_truncate AFTER TRUNCATE ON payments FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_truncate()`);
+    this.addSql(
+      `CREATE TRIGGER payment_rollups_insert AFTER INSERT ON payments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_insert()`,
+    );
+    this.addSql(
+      `CREATE TRIGGER payment_rollups_update AFTER UPDATE ON payments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_update()`,
+    );
+    this.addSql(
+      `CREATE TRIGGER payment_rollups_delete AFTER DELETE ON payments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_delete()`,
+    );
+    this.addSql(
+      `CREATE TRIGGER payment_rollups_truncate AFTER TRUNCATE ON payments FOR EACH STATEMENT EXECUTE FUNCTION payment_rollups_on_truncate()`,
+    );
 
     // The ledger as it stands when this migration runs.
     this.addSql(apply(contribution('payments', '1')));
   }
 
   override down(): void {
-    for (const t of ['insert', 'update', 'delete', 'truncate']) this.addSql(`DROP TRIGGER IF EXISTS payment_rollups_${t} ON payments`);
-    for (const t of ['insert', 'update', 'delete', 'truncate']) this.addSql(`DROP FUNCTION IF EXISTS payment_rollups_on_${t}()`);
+    for (const t of ['insert', 'update', 'delete', 'truncate'])
+      this.addSql(`DROP TRIGGER IF EXISTS payment_rollups_${t} ON payments`);
+    for (const t of ['insert', 'update', 'delete', 'truncate'])
+      this.addSql(`DROP FUNCTION IF EXISTS payment_rollups_on_${t}()`);
     this.addSql('DROP TABLE IF EXISTS revenue_drift');
     this.addSql('DROP TABLE IF EXISTS payment_rollups');
   }

@@ -37,7 +37,9 @@ const STRIPE_KEY = 'sk_test_bench_only';
 const results: Record<string, unknown> = {};
 const report = (name: string, figure: unknown, baseline: unknown, note: string) => {
   results[name] = { figure, baseline, note };
-  process.stdout.write(`\n## ${name}\n${note}\nfigure:   ${JSON.stringify(figure)}\nbaseline: ${JSON.stringify(baseline)}\n`);
+  process.stdout.write(
+    `\n## ${name}\n${note}\nfigure:   ${JSON.stringify(figure)}\nbaseline: ${JSON.stringify(baseline)}\n`,
+  );
 };
 
 async function main() {
@@ -46,7 +48,11 @@ async function main() {
   const dir = resolve('.data/bench-pg');
   rmSync(dir, { recursive: true, force: true });
   const pg = await startEmbeddedPostgres(dir);
-  const stripeSim = await startStripeSimulator({ apiKey: STRIPE_KEY, dataset: generateStripeDataset({ seed: 7, charges: Math.round(20_000 * SCALE) }), seed: 7 });
+  const stripeSim = await startStripeSimulator({
+    apiKey: STRIPE_KEY,
+    dataset: generateStripeDataset({ seed: 7, charges: Math.round(20_000 * SCALE) }),
+    seed: 7,
+  });
   const config = loadConfig({
     NODE_ENV: 'production',
     DATABASE_URL: pg.url,
@@ -76,15 +82,31 @@ async function main() {
       const r = await fetch(`${base}/healthz`);
       await r.arrayBuffer();
     });
-    const events = Array.from({ length: n1 }, (_, i) => JSON.stringify(chargeEvent(`evt_bench_ingest_${i}`, `ch_bench_ingest_${i}`, 1000 + (i % 50))));
-    const ingest = await load(n1, 32, async (i) => {
-      const body = events[i];
-      const sig = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
-      const r = await fetch(`${base}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sig }, body });
-      if (r.status !== 200) throw new Error(`webhook ${r.status} ${await r.text()}`);
-      await r.arrayBuffer();
-    }, (d) => progress('ingest', { done: d, of: n1 }));
-    report('webhook ingest (32 concurrent)', { perSecond: ingest.perSecond, latencyMs: ingest.latency }, { perSecond: health.perSecond, latencyMs: health.latency }, 'signed Stripe webhooks verified and committed to the outbox, vs GET /healthz on the same server');
+    const events = Array.from({ length: n1 }, (_, i) =>
+      JSON.stringify(chargeEvent(`evt_bench_ingest_${i}`, `ch_bench_ingest_${i}`, 1000 + (i % 50))),
+    );
+    const ingest = await load(
+      n1,
+      32,
+      async (i) => {
+        const body = events[i];
+        const sig = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
+        const r = await fetch(`${base}/webhooks/stripe`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': sig },
+          body,
+        });
+        if (r.status !== 200) throw new Error(`webhook ${r.status} ${await r.text()}`);
+        await r.arrayBuffer();
+      },
+      (d) => progress('ingest', { done: d, of: n1 }),
+    );
+    report(
+      'webhook ingest (32 concurrent)',
+      { perSecond: ingest.perSecond, latencyMs: ingest.latency },
+      { perSecond: health.perSecond, latencyMs: health.latency },
+      'signed Stripe webhooks verified and committed to the outbox, vs GET /healthz on the same server',
+    );
     await app.get(OutboxWorker).drain();
 
     // 2. webhook → revenue latency ---------------------------------------------------------------
@@ -92,7 +114,9 @@ async function main() {
     const postOnly: number[] = [];
     const day = new Date().toISOString().slice(0, 10);
     const summary = async () => {
-      const r = await fetch(`${base}/metrics/revenue/summary?startDate=${day}&endDate=${day}&source=stripe`, { headers: { 'x-api-key': API_KEY } });
+      const r = await fetch(`${base}/metrics/revenue/summary?startDate=${day}&endDate=${day}&source=stripe`, {
+        headers: { 'x-api-key': API_KEY },
+      });
       return BigInt(((await r.json()) as { grossCents: string }).grossCents);
     };
     for (let i = 0; i < 40; i++) {
@@ -100,14 +124,23 @@ async function main() {
       const body = JSON.stringify(chargeEvent(`evt_bench_latency_${i}`, `ch_bench_latency_${i}`, 777));
       const sig = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
       const t0 = performance.now();
-      await fetch(`${base}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sig }, body });
+      await fetch(`${base}/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': sig },
+        body,
+      });
       postOnly.push(performance.now() - t0);
       while ((await summary()) === before) {
         if (performance.now() - t0 > 10_000) throw new Error('webhook never reached revenue');
       }
       samples.push(performance.now() - t0);
     }
-    report('webhook → revenue visible', { latencyMs: stats(samples) }, { webhookPostOnlyMs: stats(postOnly) }, 'POST a charge.succeeded webhook, poll the revenue summary until it includes it (worker woken by LISTEN/NOTIFY)');
+    report(
+      'webhook → revenue visible',
+      { latencyMs: stats(samples) },
+      { webhookPostOnlyMs: stats(postOnly) },
+      'POST a charge.succeeded webhook, poll the revenue summary until it includes it (worker woken by LISTEN/NOTIFY)',
+    );
 
     // 3. outbox processing throughput ------------------------------------------------------------
     const n3 = Math.round(30_000 * SCALE);
@@ -122,11 +155,16 @@ async function main() {
     const { records } = syntheticLedger(n3, 'bench_direct');
     const payments = new PaymentsRepository();
     const t3b = performance.now();
-    for (let i = 0; i < records.length; i += config.worker.batchSize) await db.tx((sql) => payments.upsertMany(sql, records.slice(i, i + config.worker.batchSize)));
+    for (let i = 0; i < records.length; i += config.worker.batchSize)
+      await db.tx((sql) => payments.upsertMany(sql, records.slice(i, i + config.worker.batchSize)));
     const directMs = performance.now() - t3b;
     report(
       'outbox processing',
-      { rows: drained.processed, perSecond: Math.round((drained.processed / workerMs) * 1000), ms: Math.round(workerMs) },
+      {
+        rows: drained.processed,
+        perSecond: Math.round((drained.processed / workerMs) * 1000),
+        ms: Math.round(workerMs),
+      },
       { rows: records.length, perSecond: Math.round((records.length / directMs) * 1000), ms: Math.round(directMs) },
       `polled charge snapshots claimed (SKIP LOCKED, batch ${config.worker.batchSize}), normalized and upserted by one worker, vs the same number of ledger upserts written directly`,
     );
@@ -134,7 +172,8 @@ async function main() {
     // 4. revenue query -------------------------------------------------------------------------
     const n4 = Math.round(200_000 * SCALE);
     const big = syntheticLedger(n4, 'bench_ledger');
-    for (let i = 0; i < big.records.length; i += 5000) await db.tx((sql) => payments.upsertMany(sql, big.records.slice(i, i + 5000)));
+    for (let i = 0; i < big.records.length; i += 5000)
+      await db.tx((sql) => payments.upsertMany(sql, big.records.slice(i, i + 5000)));
     await db.query('ANALYZE payments');
     const q = `startDate=${big.from}&endDate=${big.to}&currency=USD&tz=America/New_York`;
     const daily = await load(40, 1, async () => {
@@ -143,9 +182,17 @@ async function main() {
       await r.arrayBuffer();
     });
     const rawSum = await load(40, 1, async () => {
-      await db.query(`SELECT sum(amount_cents), count(*) FROM payments WHERE currency = 'USD' AND occurred_at >= $1 AND occurred_at < $2`, [big.from, big.to]);
+      await db.query(
+        `SELECT sum(amount_cents), count(*) FROM payments WHERE currency = 'USD' AND occurred_at >= $1 AND occurred_at < $2`,
+        [big.from, big.to],
+      );
     });
-    report(`revenue daily over ${big.from}..${big.to} (${n4} ledger rows)`, { latencyMs: daily.latency }, { rawSqlSumMs: rawSum.latency }, 'GET /metrics/revenue/daily (one repeatable-read snapshot, dense buckets, totals cross-checked) vs a single SQL sum over the same rows');
+    report(
+      `revenue daily over ${big.from}..${big.to} (${n4} ledger rows)`,
+      { latencyMs: daily.latency },
+      { rawSqlSumMs: rawSum.latency },
+      'GET /metrics/revenue/daily (one repeatable-read snapshot, dense buckets, totals cross-checked) vs a single SQL sum over the same rows',
+    );
 
     // 5. stripe backfill through the SDK -------------------------------------------------------
     const runs = app.get(RunsService);
@@ -157,7 +204,9 @@ async function main() {
     let raw = 0;
     let after: string | undefined;
     for (;;) {
-      const r = await fetch(`${stripeSim.url}/v1/charges?limit=100${after ? `&starting_after=${after}` : ''}`, { headers: { authorization: `Bearer ${STRIPE_KEY}` } });
+      const r = await fetch(`${stripeSim.url}/v1/charges?limit=100${after ? `&starting_after=${after}` : ''}`, {
+        headers: { authorization: `Bearer ${STRIPE_KEY}` },
+      });
       const page = (await r.json()) as { data: { id: string }[]; has_more: boolean };
       raw += page.data.length;
       if (!page.has_more) break;
@@ -166,7 +215,12 @@ async function main() {
     const rawMs = performance.now() - t5b;
     report(
       'stripe full backfill',
-      { records: fetched, perSecond: Math.round((fetched / syncMs) * 1000), ms: Math.round(syncMs), runs: done.map((r) => `${r.entity}:${r.status}`) },
+      {
+        records: fetched,
+        perSecond: Math.round((fetched / syncMs) * 1000),
+        ms: Math.round(syncMs),
+        runs: done.map((r) => `${r.entity}:${r.status}`),
+      },
       { charges: raw, perSecond: Math.round((raw / rawMs) * 1000), ms: Math.round(rawMs) },
       'full sync of charges, refunds (and events) via the stripe SDK, Bottleneck and the outbox (one transaction per page), vs plain HTTP paging of the same simulator',
     );

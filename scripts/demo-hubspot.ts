@@ -1,4 +1,9 @@
-import { CUSTOM_STAGES, generateHubSpotDataset, PARTNER_PIPELINE, wonStageIds } from './sandbox/hubspot/hubspot-dataset.js';
+import {
+  CUSTOM_STAGES,
+  generateHubSpotDataset,
+  PARTNER_PIPELINE,
+  wonStageIds,
+} from './sandbox/hubspot/hubspot-dataset.js';
 import { startHubSpotSimulator, type HubSpotSimulator } from './sandbox/hubspot/hubspot-simulator.js';
 
 /**
@@ -8,7 +13,10 @@ import { startHubSpotSimulator, type HubSpotSimulator } from './sandbox/hubspot/
 export async function startDemoHubSpot(accessToken: string) {
   const to = new Date();
   const from = new Date(to.getTime() - 180 * 86_400_000);
-  const sim: HubSpotSimulator = await startHubSpotSimulator({ accessToken, dataset: generateHubSpotDataset({ seed: 42, deals: 600, contacts: 400, from, to }) });
+  const sim: HubSpotSimulator = await startHubSpotSimulator({
+    accessToken,
+    dataset: generateHubSpotDataset({ seed: 42, deals: 600, contacts: 400, from, to }),
+  });
   return {
     url: sim.url,
     sim,
@@ -31,17 +39,45 @@ export async function startDemoHubSpot(accessToken: string) {
      */
     async fireWebhooks(targetUrl: string, clientSecret: string) {
       const events = [];
-      const open = [...sim.state.objects.deals.values()].find((d) => !d.archived && d.properties.dealstage === 'contractsent');
+      const open = [...sim.state.objects.deals.values()].find(
+        (d) => !d.archived && d.properties.dealstage === 'contractsent',
+      );
       if (open) {
         sim.update('deals', open.id, { dealstage: 'closedwon', closedate: new Date().toISOString() });
-        events.push({ subscriptionType: 'deal.propertyChange', objectId: open.id, propertyName: 'dealstage', propertyValue: 'closedwon' });
+        events.push({
+          subscriptionType: 'deal.propertyChange',
+          objectId: open.id,
+          propertyName: 'dealstage',
+          propertyValue: 'closedwon',
+        });
       }
-      const partner = [...sim.state.objects.deals.values()].find((d) => !d.archived && d.properties.dealstage === CUSTOM_STAGES.partnerRegistered && /^\d+(\.\d+)?$/.test(d.properties.amount ?? ''));
+      const partner = [...sim.state.objects.deals.values()].find(
+        (d) =>
+          !d.archived &&
+          d.properties.dealstage === CUSTOM_STAGES.partnerRegistered &&
+          /^\d+(\.\d+)?$/.test(d.properties.amount ?? ''),
+      );
       if (partner) {
-        sim.update('deals', partner.id, { dealstage: CUSTOM_STAGES.partnerWon, pipeline: PARTNER_PIPELINE, closedate: new Date().toISOString() });
-        events.push({ subscriptionType: 'deal.propertyChange', objectId: partner.id, propertyName: 'dealstage', propertyValue: CUSTOM_STAGES.partnerWon });
+        sim.update('deals', partner.id, {
+          dealstage: CUSTOM_STAGES.partnerWon,
+          pipeline: PARTNER_PIPELINE,
+          closedate: new Date().toISOString(),
+        });
+        events.push({
+          subscriptionType: 'deal.propertyChange',
+          objectId: partner.id,
+          propertyName: 'dealstage',
+          propertyValue: CUSTOM_STAGES.partnerWon,
+        });
       }
-      const created = sim.create('deals', { dealname: 'Demo webhook deal', amount: '4200.50', dealstage: 'closedwon', closedate: new Date().toISOString(), deal_currency_code: 'USD', pipeline: 'default' });
+      const created = sim.create('deals', {
+        dealname: 'Demo webhook deal',
+        amount: '4200.50',
+        dealstage: 'closedwon',
+        closedate: new Date().toISOString(),
+        deal_currency_code: 'USD',
+        pipeline: 'default',
+      });
       events.push({ subscriptionType: 'deal.creation', objectId: created.id });
       return sim.sendWebhook(targetUrl, events, clientSecret);
     },

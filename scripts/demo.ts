@@ -27,15 +27,24 @@ function setDefault(env: NodeJS.ProcessEnv, name: string, make: () => string): s
 }
 
 /** Secrets are shown only when the demo generated them; yours stay yours. */
-const shown = (name: string, value: string) => (generated.has(name) ? `${value}   (generated for this run)` : '(from your environment)');
+const shown = (name: string, value: string) =>
+  generated.has(name) ? `${value}   (generated for this run)` : '(from your environment)';
 
-async function api(base: string, path: string, init: { method?: string; key: string; admin?: boolean; body?: unknown } ): Promise<any> {
+async function api(
+  base: string,
+  path: string,
+  init: { method?: string; key: string; admin?: boolean; body?: unknown },
+): Promise<any> {
   const headers: Record<string, string> = { [init.admin ? 'x-admin-api-key' : 'x-api-key']: init.key };
   if (init.method === 'POST') {
     headers['content-type'] = 'application/json';
     headers['idempotency-key'] = randomUUID();
   }
-  const res = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers, body: init.method === 'POST' ? JSON.stringify(init.body ?? {}) : undefined });
+  const res = await fetch(`${base}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.method === 'POST' ? JSON.stringify(init.body ?? {}) : undefined,
+  });
   const body = await res.json().catch(() => null);
   if (res.status >= 400) throw new Error(`${init.method ?? 'GET'} ${path} → ${res.status} ${JSON.stringify(body)}`);
   return body;
@@ -54,12 +63,20 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs =
 async function main() {
   const env = process.env;
   env.PORT = env.PORT ?? '3000';
-  const apiKey = setDefault(env, 'API_KEY', () => `demo-read-${randomBytes(12).toString('hex')}`).split(',')[0].trim();
-  const adminKey = setDefault(env, 'ADMIN_API_KEY', () => `demo-admin-${randomBytes(12).toString('hex')}`).split(',')[0].trim();
+  const apiKey = setDefault(env, 'API_KEY', () => `demo-read-${randomBytes(12).toString('hex')}`)
+    .split(',')[0]
+    .trim();
+  const adminKey = setDefault(env, 'ADMIN_API_KEY', () => `demo-admin-${randomBytes(12).toString('hex')}`)
+    .split(',')[0]
+    .trim();
   const stripeSecret = setDefault(env, 'STRIPE_WEBHOOK_SECRET', () => `whsec_demo${randomBytes(16).toString('hex')}`);
   const stripeKey = setDefault(env, 'STRIPE_API_KEY', () => `sk_test_demo${randomBytes(12).toString('hex')}`);
   const hubspotToken = setDefault(env, 'HUBSPOT_ACCESS_TOKEN', () => `demo-hubspot-${randomBytes(12).toString('hex')}`);
-  const hubspotSecret = setDefault(env, 'HUBSPOT_CLIENT_SECRET', () => `demo-hubspot-secret-${randomBytes(12).toString('hex')}`);
+  const hubspotSecret = setDefault(
+    env,
+    'HUBSPOT_CLIENT_SECRET',
+    () => `demo-hubspot-secret-${randomBytes(12).toString('hex')}`,
+  );
   const base = `http://127.0.0.1:${env.PORT}`;
 
   step('starting vendor simulators');
@@ -75,7 +92,12 @@ async function main() {
   setDefault(env, 'GCAL_CALENDAR_IDS', () => calendars.join(','));
   setDefault(env, 'GCAL_API_BASE', () => gcal.url);
   setDefault(env, 'GCAL_WEBHOOK_URL', () => `${base}/webhooks/gcal`);
-  step('simulators up', { stripe: stripe.url, charges: stripe.state.count('charges'), hubspot: hubspot.url, gcal: gcal.url });
+  step('simulators up', {
+    stripe: stripe.url,
+    charges: stripe.state.count('charges'),
+    hubspot: hubspot.url,
+    gcal: gcal.url,
+  });
 
   let config;
   try {
@@ -97,7 +119,9 @@ async function main() {
   try {
     await app.listen(config.port, config.host);
   } catch (err) {
-    process.stderr.write(`Cannot listen on port ${config.port} (${(err as Error).message}); set PORT to a free port.\n`);
+    process.stderr.write(
+      `Cannot listen on port ${config.port} (${(err as Error).message}); set PORT to a free port.\n`,
+    );
     await app.close();
     process.exit(1);
   }
@@ -120,7 +144,14 @@ async function main() {
     }
     return all;
   });
-  for (const r of runs) step('sync finished', { source: r.source, entity: r.entity, status: r.status, fetched: r.counts.recordsFetched, error: r.error });
+  for (const r of runs)
+    step('sync finished', {
+      source: r.source,
+      entity: r.entity,
+      status: r.status,
+      fetched: r.counts.recordsFetched,
+      error: r.error,
+    });
 
   const drained = () =>
     waitFor('outbox drained', async () => {
@@ -138,7 +169,9 @@ async function main() {
   stripe.state.refundCharge(fresh.id, { amount: 2_345 });
   await forwarder.flush();
   await hubspot.fireWebhooks(`${base}/webhooks/hubspot`, hubspotSecret);
-  await api(base, '/admin/gcal/watch', { method: 'POST', key: adminKey, admin: true, body: {} }).catch((e) => step('gcal watch failed', { err: String(e) }));
+  await api(base, '/admin/gcal/watch', { method: 'POST', key: adminKey, admin: true, body: {} }).catch((e) =>
+    step('gcal watch failed', { err: String(e) }),
+  );
   await gcal.flushNotifications();
   step('webhooks fired', { stripe: 2, hubspot: 'batch', gcal: 'push channels opened' });
   await new Promise((r) => setTimeout(r, 500));
@@ -157,18 +190,30 @@ async function main() {
   say(`HUBSPOT_CLIENT_SECRET  ${shown('HUBSPOT_CLIENT_SECRET', hubspotSecret)}`);
   say(`Postman        import postman/buffalo.postman_collection.json and set baseUrl=${base} and the keys above`);
   say(`Simulators     stripe ${stripe.url} · hubspot ${hubspot.url} · gcal ${gcal.url}`);
-  say(`Revenue (USD, all sources, ${summary.startDate}..${summary.endDate}): net ${money(summary.totalRevenueCents)} = gross ${money(summary.grossCents)} − refunds ${money(summary.refundsCents)}; currencies ${summary.currencies.join(', ')}`);
-  say(`Revenue (USD, stripe only): net ${money(stripeOnly.totalRevenueCents)} from ${stripeOnly.count} charges, ${stripeOnly.refundCount} refunds`);
+  say(
+    `Revenue (USD, all sources, ${summary.startDate}..${summary.endDate}): net ${money(summary.totalRevenueCents)} = gross ${money(summary.grossCents)} − refunds ${money(summary.refundsCents)}; currencies ${summary.currencies.join(', ')}`,
+  );
+  say(
+    `Revenue (USD, stripe only): net ${money(stripeOnly.totalRevenueCents)} from ${stripeOnly.count} charges, ${stripeOnly.refundCount} refunds`,
+  );
   const hubspotOnly = await api(base, '/metrics/revenue/summary?source=hubspot&currency=USD', { key: apiKey });
-  const byPipeline = Object.entries(hubspot.wonDealsByPipeline()).map(([p, n]) => `${p} ${n}`).join(' · ');
-  say(`Revenue (USD, hubspot only): ${money(hubspotOnly.grossCents)} from ${hubspotOnly.count} won deals; won deals (all currencies) per pipeline: ${byPipeline}`);
+  const byPipeline = Object.entries(hubspot.wonDealsByPipeline())
+    .map(([p, n]) => `${p} ${n}`)
+    .join(' · ');
+  say(
+    `Revenue (USD, hubspot only): ${money(hubspotOnly.grossCents)} from ${hubspotOnly.count} won deals; won deals (all currencies) per pipeline: ${byPipeline}`,
+  );
   say('');
   say('Try:');
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/summary?currency=USD'`);
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/weekly?currency=EUR&tz=Europe/Berlin'`);
-  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/daily?startDate=${summary.endDate}&endDate=${summary.endDate}&tz=America/New_York'`);
+  say(
+    `  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/daily?startDate=${summary.endDate}&endDate=${summary.endDate}&tz=America/New_York'`,
+  );
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/runs?limit=5'`);
-  say(`  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-1' '${base}/trigger/stripe/incremental'`);
+  say(
+    `  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-1' '${base}/trigger/stripe/incremental'`,
+  );
   say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/outbox/stats'`);
   say('');
   say('Press Ctrl-C to stop (Postgres is stopped cleanly).');

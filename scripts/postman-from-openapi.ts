@@ -3,8 +3,8 @@ type Json = any;
 
 const STRIPE_SIGN_SCRIPT = [
   '// Signs the raw body like Stripe does: Stripe-Signature: t=<unix>,v1=HMAC_SHA256(secret, "<t>.<body>")',
-  "const t = Math.floor(Date.now() / 1000);",
-  "const body = pm.request.body.raw;",
+  'const t = Math.floor(Date.now() / 1000);',
+  'const body = pm.request.body.raw;',
   "const sig = CryptoJS.HmacSHA256(t + '.' + body, pm.collectionVariables.get('stripeWebhookSecret')).toString(CryptoJS.enc.Hex);",
   "pm.request.headers.upsert({ key: 'Stripe-Signature', value: 't=' + t + ',v1=' + sig });",
 ];
@@ -45,9 +45,19 @@ export function toPostman(openapi: Json): Json {
       }
       const query = params
         .filter((p) => p.in === 'query')
-        .map((p) => ({ key: p.name, value: String(p.example ?? p.schema?.example ?? p.schema?.default ?? ''), disabled: !p.required && (p.example ?? p.schema?.example) === undefined, description: p.description }));
-      const pathVars = params.filter((p) => p.in === 'path').map((p) => ({ key: p.name, value: String(p.example ?? p.schema?.example ?? '') }));
-      const pmPath = path.replace(/^\//, '').split('/').map((seg) => seg.replace(/^\{(.+)\}$/, ':$1'));
+        .map((p) => ({
+          key: p.name,
+          value: String(p.example ?? p.schema?.example ?? p.schema?.default ?? ''),
+          disabled: !p.required && (p.example ?? p.schema?.example) === undefined,
+          description: p.description,
+        }));
+      const pathVars = params
+        .filter((p) => p.in === 'path')
+        .map((p) => ({ key: p.name, value: String(p.example ?? p.schema?.example ?? '') }));
+      const pmPath = path
+        .replace(/^\//, '')
+        .split('/')
+        .map((seg) => seg.replace(/^\{(.+)\}$/, ':$1'));
       const request: Json = {
         method: method.toUpperCase(),
         header,
@@ -57,11 +67,17 @@ export function toPostman(openapi: Json): Json {
       const body = exampleOf(op.requestBody);
       if (method !== 'get') {
         request.header.push({ key: 'Content-Type', value: 'application/json' });
-        request.body = { mode: 'raw', raw: JSON.stringify(body ?? {}, null, 2), options: { raw: { language: 'json' } } };
+        request.body = {
+          mode: 'raw',
+          raw: JSON.stringify(body ?? {}, null, 2),
+          options: { raw: { language: 'json' } },
+        };
       }
       const item: Json = { name: op.summary ?? `${method.toUpperCase()} ${path}`, request };
-      if (path === '/webhooks/stripe') item.event = [{ listen: 'prerequest', script: { type: 'text/javascript', exec: STRIPE_SIGN_SCRIPT } }];
-      if (path === '/webhooks/hubspot') item.event = [{ listen: 'prerequest', script: { type: 'text/javascript', exec: HUBSPOT_SIGN_SCRIPT } }];
+      if (path === '/webhooks/stripe')
+        item.event = [{ listen: 'prerequest', script: { type: 'text/javascript', exec: STRIPE_SIGN_SCRIPT } }];
+      if (path === '/webhooks/hubspot')
+        item.event = [{ listen: 'prerequest', script: { type: 'text/javascript', exec: HUBSPOT_SIGN_SCRIPT } }];
       if (path === '/webhooks/gcal') request.header.push(...GCAL_HEADERS);
       const tag = op.tags?.[0] ?? 'other';
       folders.set(tag, [...(folders.get(tag) ?? []), item]);

@@ -75,7 +75,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(bodyParsing(config));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalGuards(new BodyErrorGuard());
-  const server = app.getHttpServer() as ReturnType<NestExpressApplication['getHttpServer']> & { requireHostHeader: boolean };
+  const server = app.getHttpServer() as ReturnType<NestExpressApplication['getHttpServer']> & {
+    requireHostHeader: boolean;
+  };
   server.requireHostHeader = false;
   server.on('clientError', answerClientError);
   setupSwagger(app);
@@ -85,4 +87,3 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.enableShutdownHooks(['SIGINT', 'SIGTERM', 'SIGHUP']);
   return app;
 }
-

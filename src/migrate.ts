@@ -22,7 +22,11 @@ async function main() {
     try {
       const applied = await runMigrations(orm);
       const executed = await orm.migrator.getExecuted();
-      const summary = { database: config.databaseUrl ? 'DATABASE_URL' : `embedded (${config.dataDir})`, applied, total: executed.length };
+      const summary = {
+        database: config.databaseUrl ? 'DATABASE_URL' : `embedded (${config.dataDir})`,
+        applied,
+        total: executed.length,
+      };
       process.stdout.write(
         applied.length
           ? `Applied ${applied.length} migration(s): ${applied.join(', ')}\n`

@@ -13,7 +13,11 @@ async function main() {
   await createAppContext(config, WORKER_ROLES, { signalExitCode: 0 });
   // Background timers are unref'd; this handle keeps the process up until a signal closes the app.
   setInterval(() => undefined, 1 << 30);
-  logger.info('buffalo worker running', { batchSize: config.worker.batchSize, concurrency: config.worker.concurrency, pid: process.pid });
+  logger.info('buffalo worker running', {
+    batchSize: config.worker.batchSize,
+    concurrency: config.worker.concurrency,
+    pid: process.pid,
+  });
 }
 
 main().catch(exitOnStartupFailure('worker startup'));

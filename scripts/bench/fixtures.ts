@@ -5,7 +5,7 @@ import { snapshotRow } from '../../src/connectors/stripe/stripe.outbox-rows.js';
 /** Deterministic bench data (LCG), shaped like real Stripe objects. */
 function lcg(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 export function stripeCharge(id: string, amount: number, created: number, currency = 'usd') {
@@ -49,7 +49,17 @@ export function syntheticCharges(n: number): OutboxInsert[] {
   const rnd = lcg(11);
   const now = Math.floor(Date.now() / 1000);
   const fetchedAt = new Date();
-  return Array.from({ length: n }, (_, i) => snapshotRow(stripeCharge(`ch_bench_q_${i}`, 500 + Math.floor(rnd() * 50_000), now - Math.floor(rnd() * 365 * 86_400), rnd() < 0.8 ? 'usd' : 'eur'), fetchedAt));
+  return Array.from({ length: n }, (_, i) =>
+    snapshotRow(
+      stripeCharge(
+        `ch_bench_q_${i}`,
+        500 + Math.floor(rnd() * 50_000),
+        now - Math.floor(rnd() * 365 * 86_400),
+        rnd() < 0.8 ? 'usd' : 'eur',
+      ),
+      fetchedAt,
+    ),
+  );
 }
 
 /** n ledger rows spread over the last two years; `from..to` is the most recent full year. */

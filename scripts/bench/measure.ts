@@ -20,11 +20,23 @@ export function stats(samplesMs: number[]): LatencyStats {
   const s = [...samplesMs].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { n: s.length, p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), p99: r(percentile(s, 99)), max: r(s[s.length - 1] ?? NaN), mean: r(mean) };
+  return {
+    n: s.length,
+    p50: r(percentile(s, 50)),
+    p95: r(percentile(s, 95)),
+    p99: r(percentile(s, 99)),
+    max: r(s[s.length - 1] ?? NaN),
+    mean: r(mean),
+  };
 }
 
 /** Runs `task` `total` times with `concurrency` in flight; returns per-call latencies and wall time. */
-export async function load(total: number, concurrency: number, task: (i: number) => Promise<void>, onProgress?: (done: number) => void) {
+export async function load(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+  onProgress?: (done: number) => void,
+) {
   const lat: number[] = [];
   let next = 0;
   let done = 0;

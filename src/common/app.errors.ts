@@ -19,13 +19,28 @@ export class AppError extends Error {
 
 export const Errors = {
   validation: (issues: Issue[]) =>
-    new AppError(400, 'validation_failed', issues.length === 1 ? issues[0].message : `${issues.length} request fields are invalid.`, { issues }),
+    new AppError(
+      400,
+      'validation_failed',
+      issues.length === 1 ? issues[0].message : `${issues.length} request fields are invalid.`,
+      { issues },
+    ),
   unauthorized: (code: 'invalid_api_key' | 'invalid_admin_key') =>
-    new AppError(401, 'unauthorized', code === 'invalid_admin_key' ? 'A valid X-Admin-Api-Key header is required.' : 'A valid X-Api-Key header is required.', { code }),
-  notFound: (code: string, message: string, extra: Record<string, unknown> = {}) => new AppError(404, code, message, extra),
-  badRequest: (code: string, message: string, extra: Record<string, unknown> = {}) => new AppError(400, code, message, extra),
+    new AppError(
+      401,
+      'unauthorized',
+      code === 'invalid_admin_key'
+        ? 'A valid X-Admin-Api-Key header is required.'
+        : 'A valid X-Api-Key header is required.',
+      { code },
+    ),
+  notFound: (code: string, message: string, extra: Record<string, unknown> = {}) =>
+    new AppError(404, code, message, extra),
+  badRequest: (code: string, message: string, extra: Record<string, unknown> = {}) =>
+    new AppError(400, code, message, extra),
   conflict: (code: string, message: string) => new AppError(409, code, message),
-  dbUnavailable: () => new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', {}, { 'Retry-After': '5' }),
+  dbUnavailable: () =>
+    new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', {}, { 'Retry-After': '5' }),
 };
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

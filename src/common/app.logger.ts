@@ -11,7 +11,8 @@ let silent = process.env.NODE_ENV === 'test' && process.env.LOG_TESTS !== 'on';
 const SECRET_KEYS = /(secret|token|password|api[-_]?key|authorization|signature|private[-_]?key)/i;
 
 function scrub(value: unknown, depth = 0): unknown {
-  if (depth > 4 || value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
+  if (depth > 4 || value === null || typeof value !== 'object')
+    return typeof value === 'bigint' ? value.toString() : value;
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (Array.isArray(value)) return value.slice(0, 20).map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};

@@ -1,4 +1,11 @@
-import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
@@ -45,6 +52,16 @@ const unauthorizedExample = (code: string) => ({
 });
 
 /** Read endpoints: X-Api-Key (the admin key is accepted too). */
-export const ReadAuth = () => applyDecorators(UseGuards(ApiKeyGuard), ApiSecurity('apiKey'), ApiUnauthorizedResponse(unauthorizedExample('invalid_api_key')));
+export const ReadAuth = () =>
+  applyDecorators(
+    UseGuards(ApiKeyGuard),
+    ApiSecurity('apiKey'),
+    ApiUnauthorizedResponse(unauthorizedExample('invalid_api_key')),
+  );
 /** Admin endpoints: X-Admin-Api-Key. */
-export const AdminAuth = () => applyDecorators(UseGuards(AdminKeyGuard), ApiSecurity('adminApiKey'), ApiUnauthorizedResponse(unauthorizedExample('invalid_admin_key')));
+export const AdminAuth = () =>
+  applyDecorators(
+    UseGuards(AdminKeyGuard),
+    ApiSecurity('adminApiKey'),
+    ApiUnauthorizedResponse(unauthorizedExample('invalid_admin_key')),
+  );

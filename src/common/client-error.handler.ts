@@ -20,7 +20,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     socket.destroy();
     return;
   }
-  const [status, error, message] = ANSWERS[err.code ?? ''] ?? [400, 'bad_request', 'The request is not valid HTTP/1.1.'];
+  const [status, error, message] = ANSWERS[err.code ?? ''] ?? [
+    400,
+    'bad_request',
+    'The request is not valid HTTP/1.1.',
+  ];
   const requestId = randomUUID();
   const body = JSON.stringify({ error, message, requestId });
   socket.end(
@@ -35,6 +39,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
  * server.requireHostHeader is off; with it off, this middleware refuses it with the JSON error.
  */
 export function requireHostHeader(req: Request, _res: Response, next: NextFunction): void {
-  if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(new AppError(400, 'bad_request', 'An HTTP/1.1 request must carry a Host header.'));
+  if (req.httpVersion === '1.1' && req.headers.host === undefined)
+    return next(new AppError(400, 'bad_request', 'An HTTP/1.1 request must carry a Host header.'));
   next();
 }

@@ -13,15 +13,21 @@ import { isDbUnavailable } from '../database/database.sql.js';
 /** Body-parser / express errors carry `type` and `status`; map them to contract codes. */
 function fromHttpLayer(err: any): AppError | null {
   const type = err?.type as string | undefined;
-  if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is larger than this endpoint accepts.');
+  if (type === 'entity.too.large')
+    return new AppError(413, 'payload_too_large', 'The request body is larger than this endpoint accepts.');
   if (type === 'entity.parse.failed') {
-    return new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
+    return new AppError(400, 'validation_failed', 'The request body is not valid JSON.', {
+      issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }],
+    });
   }
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError(415, 'unsupported_media_type', 'Unsupported content encoding or charset.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return new AppError(415, 'unsupported_media_type', 'Unsupported content encoding or charset.');
   if (type === 'request.aborted') return new AppError(400, 'request_aborted', 'The request was aborted.');
   // Express could not percent-decode a path parameter (e.g. /runs/%E0%A4%A).
   if (err instanceof URIError) {
-    return new AppError(400, 'validation_failed', 'A path parameter is not valid percent-encoding.', { issues: [{ in: 'params', field: '', message: 'Path parameter is not valid percent-encoding.' }] });
+    return new AppError(400, 'validation_failed', 'A path parameter is not valid percent-encoding.', {
+      issues: [{ in: 'params', field: '', message: 'Path parameter is not valid percent-encoding.' }],
+    });
   }
   return null;
 }
@@ -40,26 +46,49 @@ export class AllExceptionsFilter implements ExceptionFilter {
     else if (httpLayer) err = httpLayer;
     else if (exception instanceof RequestValidationException) err = Errors.validation(exception.issues);
     // nestjs-zod's own pipe does not say which part of the request failed; bodies are its usual input.
-    else if (exception instanceof ZodValidationException) err = Errors.validation(issuesOf(exception.getZodError() as ZodError, 'body'));
+    else if (exception instanceof ZodValidationException)
+      err = Errors.validation(issuesOf(exception.getZodError() as ZodError, 'body'));
     else if (exception instanceof HttpException && exception.getStatus() === 404) {
       err = new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`, { path: req.path });
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
       // The message of an HTTP-layer error may be library text; the status line says enough.
-      err = new AppError(status, status === 405 ? 'method_not_allowed' : 'bad_request', `${STATUS_CODES[status] ?? 'Bad Request'}.`);
+      err = new AppError(
+        status,
+        status === 405 ? 'method_not_allowed' : 'bad_request',
+        `${STATUS_CODES[status] ?? 'Bad Request'}.`,
+      );
     } else if (isDbUnavailable(exception)) {
       logger.warn('database unavailable', { err: (exception as Error)?.message, path: req.path });
-      err = new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', {}, { 'Retry-After': '5' });
+      err = new AppError(
+        503,
+        'database_unavailable',
+        'The database is unavailable; retry later.',
+        {},
+        { 'Retry-After': '5' },
+      );
     } else {
       const errorId = randomUUID();
       // A response that does not match its declared schema: the issues say which field drifted.
-      const drift = exception instanceof ZodSerializationException ? { issues: (exception.getZodError() as ZodError)?.issues } : {};
-      logger.error('unhandled error', { ...drift, errorId, path: req.path, method: req.method, err: (exception as Error)?.message, stack: (exception as Error)?.stack?.split('\n').slice(0, 6).join(' | ') });
-      err = new AppError(500, 'internal_error', 'An unexpected error occurred; quote the errorId when reporting it.', { errorId });
+      const drift =
+        exception instanceof ZodSerializationException ? { issues: (exception.getZodError() as ZodError)?.issues } : {};
+      logger.error('unhandled error', {
+        ...drift,
+        errorId,
+        path: req.path,
+        method: req.method,
+        err: (exception as Error)?.message,
+        stack: (exception as Error)?.stack?.split('\n').slice(0, 6).join(' | '),
+      });
+      err = new AppError(500, 'internal_error', 'An unexpected error occurred; quote the errorId when reporting it.', {
+        errorId,
+      });
     }
     // Every 500 (metric_drift too) names the log line it can be found under.
-    if (err.status === 500 && err.extra.errorId === undefined) err = new AppError(500, err.code, err.message, { ...err.extra, errorId: randomUUID() }, err.headers);
-    if (err.status >= 500 && err.code !== 'internal_error') logger.error('request failed', { code: err.code, status: err.status, path: req.path, ...err.extra });
+    if (err.status === 500 && err.extra.errorId === undefined)
+      err = new AppError(500, err.code, err.message, { ...err.extra, errorId: randomUUID() }, err.headers);
+    if (err.status >= 500 && err.code !== 'internal_error')
+      logger.error('request failed', { code: err.code, status: err.status, path: req.path, ...err.extra });
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     res.status(err.status).json({ error: err.code, message: err.message, requestId, ...err.extra });

@@ -20,7 +20,9 @@ export function rateLimit(perS: number, burst: number) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (perS <= 0 || EXEMPT.test(req.path)) return next();
     const presented = req.header('x-admin-api-key') ?? req.header('x-api-key');
-    const client = presented ? createHash('sha256').update(presented).digest('base64url').slice(0, 22) : `ip:${req.socket.remoteAddress ?? '?'}`;
+    const client = presented
+      ? createHash('sha256').update(presented).digest('base64url').slice(0, 22)
+      : `ip:${req.socket.remoteAddress ?? '?'}`;
     const now = Date.now();
     let b = buckets.get(client);
     if (!b) {
@@ -36,6 +38,13 @@ export function rateLimit(perS: number, burst: number) {
     }
     const retryAfterS = Math.max(1, Math.ceil((1 - b.tokens) / perS));
     res.setHeader('Retry-After', String(retryAfterS));
-    res.status(429).json({ error: 'rate_limited', message: `Too many requests; retry in ${retryAfterS} s.`, requestId: requestIdOf(req), retryAfterS });
+    res
+      .status(429)
+      .json({
+        error: 'rate_limited',
+        message: `Too many requests; retry in ${retryAfterS} s.`,
+        requestId: requestIdOf(req),
+        retryAfterS,
+      });
   };
 }

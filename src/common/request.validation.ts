@@ -1,4 +1,11 @@
-import { applyDecorators, type ArgumentMetadata, Injectable, type PipeTransform, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  applyDecorators,
+  type ArgumentMetadata,
+  Injectable,
+  type PipeTransform,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import { ZodSerializerInterceptor, ZodValidationException } from 'nestjs-zod';
 import { z } from 'zod';
 import { Errors, type Issue } from './app.errors.js';
@@ -31,7 +38,9 @@ export function text(opts: { max: number; pattern?: RegExp; hint?: string }) {
   const s = z.string({ error: says((f) => `${f} must be a single string value.`) }).max(opts.max, {
     error: (iss) => `${fieldOf(iss)} is too long (max ${opts.max} characters).`,
   });
-  return opts.pattern ? s.regex(opts.pattern, { error: (iss) => `${fieldOf(iss)} ${opts.hint ?? 'has an invalid format'}.` }) : s;
+  return opts.pattern
+    ? s.regex(opts.pattern, { error: (iss) => `${fieldOf(iss)} ${opts.hint ?? 'has an invalid format'}.` })
+    : s;
 }
 
 export function oneOf<const T extends readonly string[]>(values: T) {
@@ -41,14 +50,22 @@ export function oneOf<const T extends readonly string[]>(values: T) {
 /** A decimal integer in [min, max], written as text (query strings carry no numbers); `def` when absent. */
 export function integer(opts: { min: number; max: number; def: number }) {
   const range = (iss: RawIssue) => `${fieldOf(iss)} must be between ${opts.min} and ${opts.max}.`;
-  return z
-    .string({ error: says((f) => `${f} must be an integer.`) })
-    .refine((s) => /^-?\d{1,19}$/.test(s), { error: (iss) => `${fieldOf(iss)} must be an integer.`, abort: true })
-    .transform(Number)
-    .pipe(z.number().min(opts.min, { error: range }).max(opts.max, { error: range }))
-    .default(opts.def)
-    // zod leaves `default` out of an input schema whose value is transformed, so it is said here.
-    .meta({ type: 'integer', minimum: opts.min, maximum: opts.max, description: `${opts.min} to ${opts.max}; default ${opts.def}.`, example: opts.def });
+  return (
+    z
+      .string({ error: says((f) => `${f} must be an integer.`) })
+      .refine((s) => /^-?\d{1,19}$/.test(s), { error: (iss) => `${fieldOf(iss)} must be an integer.`, abort: true })
+      .transform(Number)
+      .pipe(z.number().min(opts.min, { error: range }).max(opts.max, { error: range }))
+      .default(opts.def)
+      // zod leaves `default` out of an input schema whose value is transformed, so it is said here.
+      .meta({
+        type: 'integer',
+        minimum: opts.min,
+        maximum: opts.max,
+        description: `${opts.min} to ${opts.max}; default ${opts.def}.`,
+        example: opts.def,
+      })
+  );
 }
 
 /** Calendar date YYYY-MM-DD that really exists (no 2026-02-30), years 1970-9999. */
@@ -65,20 +82,24 @@ const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** ISO 8601 instant with an explicit offset or Z, as a Date. */
 export function instant() {
   const hint = (f: string) => `${f} must be an ISO 8601 timestamp with an offset, e.g. 2026-06-01T00:00:00Z.`;
-  return z
-    .string({ error: says(hint) })
-    .refine(
-      (s) => {
-        const m = INSTANT.exec(s);
-        return m !== null && isCalendarDate(m[1]) && !Number.isNaN(new Date(s).getTime());
-      },
-      { error: (iss) => hint(fieldOf(iss)), abort: true },
-    )
-    .transform((s) => new Date(s))
-    // 9999-12-31T23:00-14:00 is a valid string for year 10000 UTC, which toISOString renders as
-    // "+010000-…" and Postgres cannot parse.
-    .refine((d) => d.getTime() <= LAST_INSTANT_MS, { error: (iss) => `${fieldOf(iss)} must not be later than 9999-12-31T23:59:59.999Z.` })
-    .meta({ format: 'date-time' });
+  return (
+    z
+      .string({ error: says(hint) })
+      .refine(
+        (s) => {
+          const m = INSTANT.exec(s);
+          return m !== null && isCalendarDate(m[1]) && !Number.isNaN(new Date(s).getTime());
+        },
+        { error: (iss) => hint(fieldOf(iss)), abort: true },
+      )
+      .transform((s) => new Date(s))
+      // 9999-12-31T23:00-14:00 is a valid string for year 10000 UTC, which toISOString renders as
+      // "+010000-…" and Postgres cannot parse.
+      .refine((d) => d.getTime() <= LAST_INSTANT_MS, {
+        error: (iss) => `${fieldOf(iss)} must not be later than 9999-12-31T23:59:59.999Z.`,
+      })
+      .meta({ format: 'date-time' })
+  );
 }
 
 const ID = /^[1-9][0-9]{0,18}$/;
@@ -113,7 +134,12 @@ export function isCalendarDate(s: string): boolean {
 export function strictObject<S extends z.ZodRawShape>(shape: S, what: 'query' | 'body' | 'params') {
   const allowed = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? `${ALLOWED}${allowed || 'none'}.` : what === 'body' ? 'Body must be a JSON object.' : `The ${what} must be an object.`),
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `${ALLOWED}${allowed || 'none'}.`
+        : what === 'body'
+          ? 'Body must be a JSON object.'
+          : `The ${what} must be an object.`,
   });
 }
 
@@ -126,7 +152,9 @@ const ALLOWED = 'allowed: ';
 export const whenValid =
   (...fields: string[]) =>
   ({ value, issues }: { value: unknown; issues: readonly { path?: PropertyKey[] }[] }) =>
-    typeof value === 'object' && value !== null && !issues.some((i) => !i.path?.length || fields.includes(String(i.path[0])));
+    typeof value === 'object' &&
+    value !== null &&
+    !issues.some((i) => !i.path?.length || fields.includes(String(i.path[0])));
 
 /** Query strings: an empty parameter (`?tz=`) counts as absent. */
 export function queryInput(value: unknown): Record<string, unknown> {
@@ -201,4 +229,5 @@ export function validationFailure(schema: z.ZodType, input: unknown, where: Issu
  * A controller whose inputs are parsed by their zod DTOs (`@Query()`, `@Param()`, `@Body()`) and
  * whose `@ZodResponse` bodies are parsed by their declared schema on the way out.
  */
-export const ZodContract = () => applyDecorators(UsePipes(RequestValidationPipe), UseInterceptors(ZodSerializerInterceptor));
+export const ZodContract = () =>
+  applyDecorators(UsePipes(RequestValidationPipe), UseInterceptors(ZodSerializerInterceptor));

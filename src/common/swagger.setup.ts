@@ -21,22 +21,35 @@ export const ErrorBody = z
     code: z.string().optional().meta({ description: 'Sub-code (401: invalid_api_key | invalid_admin_key)' }),
     path: z.string().optional().meta({ description: '404 not_found: the unknown path' }),
     errorId: z.string().optional().meta({ description: '500 internal_error and metric_drift: matches the log line' }),
-    retryAfterS: z.int().optional().meta({ description: '429 rate_limited: seconds until a request is accepted again (also in Retry-After)' }),
+    retryAfterS: z
+      .int()
+      .optional()
+      .meta({ description: '429 rate_limited: seconds until a request is accepted again (also in Retry-After)' }),
     issues: z
       .array(z.object({ in: z.enum(['query', 'params', 'body', 'header']), field: z.string(), message: z.string() }))
       .optional()
       .meta({ description: '400 validation_failed: every invalid field of the request' }),
   })
-  .meta({ description: 'Routes add fields of their own to some codes (e.g. run_not_found: runId; date_range_too_large: maxDays, days).' });
+  .meta({
+    description:
+      'Routes add fields of their own to some codes (e.g. run_not_found: runId; date_range_too_large: maxDays, days).',
+  });
 
 type ErrorExample = { error: string; message: string } & Record<string, unknown>;
 
 /** An example error body in the contract's shape. */
-export const errorBody = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ error, message, requestId: EXAMPLE_REQUEST_ID, ...extra });
+export const errorBody = (error: string, message: string, extra: Record<string, unknown> = {}) => ({
+  error,
+  message,
+  requestId: EXAMPLE_REQUEST_ID,
+  ...extra,
+});
 
 /** A response content entry: the shared Error schema with one example. */
 export const errorContent = (error: string, message: string, extra: Record<string, unknown> = {}) => ({
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: errorBody(error, message, extra) } },
+  content: {
+    'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: errorBody(error, message, extra) },
+  },
 });
 
 /**
@@ -50,7 +63,12 @@ export function ApiError(status: number, description: string, examples: ErrorExa
     ? { schema: { $ref: '#/components/schemas/Error' }, example: withId(examples as ErrorExample) }
     : {
         schema: { $ref: '#/components/schemas/Error' },
-        examples: Object.fromEntries(Object.entries(examples as Record<string, ErrorExample>).map(([name, e]) => [name, { summary: name, value: withId(e) }])),
+        examples: Object.fromEntries(
+          Object.entries(examples as Record<string, ErrorExample>).map(([name, e]) => [
+            name,
+            { summary: name, value: withId(e) },
+          ]),
+        ),
       };
   return ApiResponse({ status, description, content: { 'application/json': content } });
 }
@@ -58,20 +76,37 @@ export function ApiError(status: number, description: string, examples: ErrorExa
 /** Every admin POST: the Idempotency-Key header and the 409 of a reused key (plus the route's own 409s). */
 export const ApiIdempotencyKey = (conflicts: Record<string, ErrorExample> = {}) =>
   applyDecorators(
-    ApiHeader({ name: 'Idempotency-Key', required: true, description: '1-255 printable ASCII characters. Same key + same route + same body within 24 h replays the stored response (header Idempotent-Replayed: true).' }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: true,
+      description:
+        '1-255 printable ASCII characters. Same key + same route + same body within 24 h replays the stored response (header Idempotent-Replayed: true).',
+    }),
     ApiError(409, 'The Idempotency-Key was used with another route or body, or its first request is still running', {
-      idempotency_key_mismatch: { error: 'idempotency_key_mismatch', message: 'This Idempotency-Key was used with a different route or body.' },
-      idempotency_key_in_progress: { error: 'idempotency_key_in_progress', message: 'A request with this Idempotency-Key is still being processed; retry later.' },
+      idempotency_key_mismatch: {
+        error: 'idempotency_key_mismatch',
+        message: 'This Idempotency-Key was used with a different route or body.',
+      },
+      idempotency_key_in_progress: {
+        error: 'idempotency_key_in_progress',
+        message: 'A request with this Idempotency-Key is still being processed; retry later.',
+      },
       ...conflicts,
     }),
   );
 
 /** The examples of a missing or malformed Idempotency-Key, for a route's 400. */
 export const IDEMPOTENCY_KEY_ERRORS = {
-  idempotency_key_required: { error: 'idempotency_key_required', message: 'The Idempotency-Key header is required on this request.' },
+  idempotency_key_required: {
+    error: 'idempotency_key_required',
+    message: 'The Idempotency-Key header is required on this request.',
+  },
 };
 
-export const DATABASE_UNAVAILABLE = { error: 'database_unavailable', message: 'The database is unavailable; retry later.' };
+export const DATABASE_UNAVAILABLE = {
+  error: 'database_unavailable',
+  message: 'The database is unavailable; retry later.',
+};
 
 /**
  * The OpenAPI document of the app, generated from the controllers' decorators and zod DTOs: the
@@ -94,7 +129,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = cleanupOpenApiDoc(SwaggerModule.createDocument(app, config));
   // Error responses reference the one shared schema by name (ApiError); it is no route's DTO.
   const { $schema: _dialect, ...errorSchema } = z.toJSONSchema(ErrorBody);
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, Error: errorSchema as never } };
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, Error: errorSchema as never },
+  };
   // Every keyed route shares the rate limiter's 429 (webhooks and probes are exempt).
   for (const ops of Object.values(document.paths)) {
     for (const op of Object.values(ops) as Array<{ security?: unknown[]; responses?: Record<string, unknown> }>) {
@@ -114,7 +152,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return dropSafeIntegerBounds(document);
 }
 
-const sortedByKey = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const sortedByKey = <T>(o: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -129,7 +168,8 @@ function showExamples(document: OpenAPIObject): void {
     const bodies = [(op as Json)?.requestBody, ...Object.values(((op as Json)?.responses ?? {}) as Json)];
     for (const body of bodies) {
       const media = isObject(body) && isObject(body.content) ? body.content['application/json'] : undefined;
-      if (!isObject(media) || media.example !== undefined || media.examples !== undefined || !isObject(media.schema)) continue;
+      if (!isObject(media) || media.example !== undefined || media.examples !== undefined || !isObject(media.schema))
+        continue;
       const ref = media.schema.$ref;
       const example = typeof ref === 'string' ? schemas[ref.replace('#/components/schemas/', '')]?.example : undefined;
       if (example !== undefined) media.example = example;
@@ -150,10 +190,17 @@ function renameSchemas(document: OpenAPIObject): void {
     taken.add(name);
   }
   const renamed = JSON.parse(JSON.stringify(document), (key, value) =>
-    key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/') ? `#/components/schemas/${names.get(value.slice(21)) ?? value.slice(21)}` : value,
+    key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/')
+      ? `#/components/schemas/${names.get(value.slice(21)) ?? value.slice(21)}`
+      : value,
   ) as OpenAPIObject;
   document.paths = renamed.paths;
-  document.components = { ...renamed.components, schemas: Object.fromEntries(Object.entries(renamed.components?.schemas ?? {}).map(([k, v]) => [names.get(k) ?? k, v])) };
+  document.components = {
+    ...renamed.components,
+    schemas: Object.fromEntries(
+      Object.entries(renamed.components?.schemas ?? {}).map(([k, v]) => [names.get(k) ?? k, v]),
+    ),
+  };
 }
 
 /** zod writes ±(2^53 − 1) bounds on every integer; they say nothing about these APIs. */
@@ -169,5 +216,8 @@ function dropSafeIntegerBounds<T>(node: T): T {
 }
 
 export function setupSwagger(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
 }

@@ -13,7 +13,14 @@ export interface AppConfig {
   adminApiKeys: string[];
   reportingCurrency: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  worker: { enabled: boolean; batchSize: number; pollMs: number; leaseMs: number; maxAttempts: number; concurrency: number };
+  worker: {
+    enabled: boolean;
+    batchSize: number;
+    pollMs: number;
+    leaseMs: number;
+    maxAttempts: number;
+    concurrency: number;
+  };
   scheduler: { enabled: boolean };
   limits: { jsonBodyBytes: number; webhookBodyBytes: number; ratePerS: number; rateBurst: number };
   retention: { doneDays: number };
@@ -92,7 +99,10 @@ function bool(env: Env, name: string, def: boolean): boolean {
 function keyList(env: Env, name: string): string[] {
   const v = str(env, name);
   if (v === null) return [];
-  const keys = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   for (const k of keys) {
     if (k.length < 16) throw new ConfigError(`${name} keys must be at least 16 characters long.`);
   }
@@ -122,7 +132,9 @@ function serviceAccountJson(env: Env, name: string): string | null {
     throw new ConfigError(`${name} must be the service-account key file as a JSON string.`);
   }
   if (o?.type !== 'service_account' || typeof o.client_email !== 'string' || typeof o.private_key !== 'string') {
-    throw new ConfigError(`${name} must be a service-account key with "type": "service_account", client_email and private_key.`);
+    throw new ConfigError(
+      `${name} must be a service-account key with "type": "service_account", client_email and private_key.`,
+    );
   }
   return v;
 }
@@ -148,12 +160,15 @@ function stageMap(env: Env, name: string): Record<string, HubspotStageClass> {
   } catch {
     throw new ConfigError(`${shape}, but it is not valid JSON.`);
   }
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ConfigError(`${shape}, got ${Array.isArray(o) ? 'an array' : JSON.stringify(o)}.`);
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new ConfigError(`${shape}, got ${Array.isArray(o) ? 'an array' : JSON.stringify(o)}.`);
   const out: Record<string, HubspotStageClass> = {};
   for (const [id, cls] of Object.entries(o as Record<string, unknown>)) {
-    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new ConfigError(`${shape}, but ${JSON.stringify(id)} is not a stage id.`);
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id))
+      throw new ConfigError(`${shape}, but ${JSON.stringify(id)} is not a stage id.`);
     const c = typeof cls === 'string' ? cls.trim().toLowerCase() : '';
-    if (!STAGE_CLASSES.includes(c)) throw new ConfigError(`${shape}, but stage "${id}" maps to ${JSON.stringify(cls)}.`);
+    if (!STAGE_CLASSES.includes(c))
+      throw new ConfigError(`${shape}, but stage "${id}" maps to ${JSON.stringify(cls)}.`);
     out[id] = c as HubspotStageClass;
   }
   return out;
@@ -172,10 +187,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const apiKeys = keyList(env, 'API_KEY');
   const adminApiKeys = keyList(env, 'ADMIN_API_KEY');
   if (env.NODE_ENV !== 'test' && env.BUFFALO_REQUIRE_KEYS !== 'off') {
-    if (apiKeys.length === 0) throw new ConfigError('API_KEY must be set (comma-separated list of keys, 16+ characters each).');
-    if (adminApiKeys.length === 0) throw new ConfigError('ADMIN_API_KEY must be set (comma-separated list of keys, 16+ characters each).');
+    if (apiKeys.length === 0)
+      throw new ConfigError('API_KEY must be set (comma-separated list of keys, 16+ characters each).');
+    if (adminApiKeys.length === 0)
+      throw new ConfigError('ADMIN_API_KEY must be set (comma-separated list of keys, 16+ characters each).');
   }
-  const gcalIds = (str(env, 'GCAL_CALENDAR_IDS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const gcalIds = (str(env, 'GCAL_CALENDAR_IDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',

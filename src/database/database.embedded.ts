@@ -61,7 +61,8 @@ function clearStaleServer(dataDir: string, isRoot: boolean): void {
     try {
       if (bin) {
         const args = ['-D', dataDir, '-m', 'fast', '-w', 'stop'];
-        if (isRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
+        if (isRoot)
+          execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
         else execFileSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
       } else {
         process.kill(pid, 'SIGINT');
@@ -103,13 +104,17 @@ function ensureTraversable(target: string): string[] {
   return changed;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, opts: { port?: number; onLog?: (m: string) => void } = {}): Promise<EmbeddedHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  opts: { port?: number; onLog?: (m: string) => void } = {},
+): Promise<EmbeddedHandle> {
   const isRoot = process.getuid?.() === 0;
   mkdirSync(dirname(dataDir), { recursive: true });
   if (isRoot) {
     const bin = pgBinDir();
     const changed = [...(bin ? ensureTraversable(bin) : []), ...ensureTraversable(dirname(dataDir))];
-    if (changed.length) opts.onLog?.(`granted o+x on ${changed.join(', ')} so the postgres user can reach the server files`);
+    if (changed.length)
+      opts.onLog?.(`granted o+x on ${changed.join(', ')} so the postgres user can reach the server files`);
   }
   clearStaleServer(dataDir, isRoot);
   const port = opts.port ?? (await freePort());
@@ -153,4 +158,3 @@ export async function startEmbeddedPostgres(dataDir: string, opts: { port?: numb
     },
   };
 }
-

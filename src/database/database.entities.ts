@@ -7,7 +7,10 @@ import { CalendarEventEntity } from '../records/calendar-event.entity.js';
 import { PaymentOrphanEntity } from '../reconciler/payment-orphan.entity.js';
 import { GcalChannelEntity } from '../connectors/gcal/gcal-channel.entity.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
-import { HubspotDealStageEntity, HubspotDealStageStateEntity } from '../connectors/hubspot/hubspot-deal-stage.entity.js';
+import {
+  HubspotDealStageEntity,
+  HubspotDealStageStateEntity,
+} from '../connectors/hubspot/hubspot-deal-stage.entity.js';
 import { PaymentRollupEntity, RevenueDriftEntity } from '../records/payment-rollup.entity.js';
 
 /**

@@ -126,7 +126,11 @@ export class PgLocks {
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(grant), 1);
         // Worded like pg's pool timeout, which callers already treat as "database unavailable".
-        reject(new Error(`timeout exceeded when trying to connect: all ${this.maxHeld} session-lock connections stayed held for ${this.waitMs} ms`));
+        reject(
+          new Error(
+            `timeout exceeded when trying to connect: all ${this.maxHeld} session-lock connections stayed held for ${this.waitMs} ms`,
+          ),
+        );
       }, this.waitMs);
       this.waiting.push(grant);
     });

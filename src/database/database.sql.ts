@@ -74,8 +74,33 @@ export function isDbUnavailable(err: unknown): boolean {
   if (!e) return false;
   const code = String(e.code ?? '');
   // 3D000/28000/28P01/57P04: the database is gone or refuses our login, which only happens on connect.
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '57P04', '53300', '08000', '08001', '08003', '08006', '3D000', '28000', '28P01'].includes(code)) return true;
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'ENOTFOUND',
+      '57P01',
+      '57P02',
+      '57P03',
+      '57P04',
+      '53300',
+      '08000',
+      '08001',
+      '08003',
+      '08006',
+      '3D000',
+      '28000',
+      '28P01',
+    ].includes(code)
+  )
+    return true;
   const msg = String(e.message ?? '');
   // 55000 is a broad class; on connect it means ALLOW_CONNECTIONS false (a database being maintained).
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNRESET|the database system is (starting|shutting) down|is not currently accepting connections/i.test(msg) || e.name === 'ConnectionException';
+  return (
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNRESET|the database system is (starting|shutting) down|is not currently accepting connections/i.test(
+      msg,
+    ) || e.name === 'ConnectionException'
+  );
 }

@@ -49,7 +49,8 @@ export class HealthController {
     if (stats) {
       out += '# HELP buffalo_outbox_rows Outbox rows by status and source\n# TYPE buffalo_outbox_rows gauge\n';
       for (const [source, counts] of Object.entries(stats.bySource)) {
-        for (const [status, n] of Object.entries(counts)) out += `buffalo_outbox_rows${fmtLabels({ status, source })} ${n}\n`;
+        for (const [status, n] of Object.entries(counts))
+          out += `buffalo_outbox_rows${fmtLabels({ status, source })} ${n}\n`;
       }
     }
     return out + this.httpMetrics.render();

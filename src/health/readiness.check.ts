@@ -5,7 +5,17 @@ import { DbHealthIndicator } from './db.indicator.js';
 import { enabledSources } from '../config/config.sources.js';
 import { VendorSyncHealthIndicator } from './vendor-sync.indicator.js';
 
-export type ReadinessCheckEntry = { ok: true; latencyMs: number } | { ok: false; error: 'database_unavailable' } | { ok: boolean; lastSync: string | null; lastStatus: string | null; error?: string | null; pipelinesRefreshedAt?: string | null; pipelinesError?: string };
+export type ReadinessCheckEntry =
+  | { ok: true; latencyMs: number }
+  | { ok: false; error: 'database_unavailable' }
+  | {
+      ok: boolean;
+      lastSync: string | null;
+      lastStatus: string | null;
+      error?: string | null;
+      pipelinesRefreshedAt?: string | null;
+      pipelinesError?: string;
+    };
 
 /** The body of GET /readyz (CONTRACT.md) without uptimeS. */
 export interface Readiness {
@@ -30,7 +40,8 @@ export class ReadinessCheck {
 
   async check(): Promise<Readiness> {
     const { db } = await this.db.check();
-    if (db.status !== 'up') return { status: 'down', syncStatus: 'degraded', checks: { db: { ok: false, error: 'database_unavailable' } } };
+    if (db.status !== 'up')
+      return { status: 'down', syncStatus: 'degraded', checks: { db: { ok: false, error: 'database_unavailable' } } };
     const checks: Record<string, ReadinessCheckEntry> = { db: { ok: true, latencyMs: Number(db.latencyMs) } };
     let syncStatus: Readiness['syncStatus'] = 'healthy';
     const vendors = await this.vendors.checkAll(enabledSources(this.config));
@@ -40,7 +51,11 @@ export class ReadinessCheck {
       checks[source] = { ok, lastSync, lastStatus, ...(ok ? {} : { error: error ?? null }) };
     }
     // When HubSpot's deal pipelines (which decide what counts as won) were last read, and why not since.
-    if (checks.hubspot) Object.assign(checks.hubspot, await this.hubspotPipelines.readiness().catch(() => ({ pipelinesRefreshedAt: null })));
+    if (checks.hubspot)
+      Object.assign(
+        checks.hubspot,
+        await this.hubspotPipelines.readiness().catch(() => ({ pipelinesRefreshedAt: null })),
+      );
     return { status: syncStatus === 'healthy' ? 'ok' : 'degraded', syncStatus, checks };
   }
 }

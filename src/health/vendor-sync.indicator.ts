@@ -23,15 +23,27 @@ export class VendorSyncHealthIndicator {
   ) {}
 
   /** Every given vendor's indicator, from one read of the runs. */
-  async checkAll(sources: readonly Source[]): Promise<HealthIndicatorResult<Source, 'up' | 'degraded', VendorSyncDetail>> {
+  async checkAll(
+    sources: readonly Source[],
+  ): Promise<HealthIndicatorResult<Source, 'up' | 'degraded', VendorSyncDetail>> {
     // Unreadable runs say nothing about the vendors: report them as not failed rather than guess.
     const states = await this.runs.lastSyncBySource().catch((): SourceSyncState[] => []);
     const out: Partial<HealthIndicatorResult<Source, 'up' | 'degraded', VendorSyncDetail>> = {};
-    for (const source of sources) Object.assign(out, this.check(source, states.find((s) => s.source === source)));
+    for (const source of sources)
+      Object.assign(
+        out,
+        this.check(
+          source,
+          states.find((s) => s.source === source),
+        ),
+      );
     return out as HealthIndicatorResult<Source, 'up' | 'degraded', VendorSyncDetail>;
   }
 
-  check(source: Source, state: SourceSyncState | undefined): HealthIndicatorResult<Source, 'up' | 'degraded', VendorSyncDetail> {
+  check(
+    source: Source,
+    state: SourceSyncState | undefined,
+  ): HealthIndicatorResult<Source, 'up' | 'degraded', VendorSyncDetail> {
     const detail = { lastSync: state?.lastSync?.toISOString() ?? null, lastStatus: state?.lastStatus ?? null };
     const failed = state?.lastStatus != null && state.lastStatus !== 'succeeded' && state.lastStatus !== 'partial';
     const session = this.health.check(source);

@@ -49,11 +49,23 @@ export class IdempotencyRepository {
   async find(key: string): Promise<IdempotencyRow | null> {
     const r = await this.db.em.findOne(IdempotencyKeyEntity, { key, expiresAt: { $gte: raw.now() } });
     if (!r) return null;
-    return { key: r.key, method: r.method, route: r.route, bodyHash: r.bodyHash, state: r.state, responseStatus: r.responseStatus ?? null, responseBody: r.responseBody ?? null };
+    return {
+      key: r.key,
+      method: r.method,
+      route: r.route,
+      bodyHash: r.bodyHash,
+      state: r.state,
+      responseStatus: r.responseStatus ?? null,
+      responseBody: r.responseBody ?? null,
+    };
   }
 
   async complete(key: string, status: number, body: unknown): Promise<void> {
-    await this.db.em.nativeUpdate(IdempotencyKeyEntity, { key }, { state: 'done', responseStatus: status, responseBody: body });
+    await this.db.em.nativeUpdate(
+      IdempotencyKeyEntity,
+      { key },
+      { state: 'done', responseStatus: status, responseBody: body },
+    );
   }
 
   async release(key: string): Promise<void> {

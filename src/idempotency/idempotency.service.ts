@@ -14,7 +14,10 @@ export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
 }
 
 /**
@@ -36,10 +39,18 @@ export class IdempotencyService {
       throw new AppError(400, 'idempotency_key_required', 'The Idempotency-Key header is required on this request.');
     }
     if (!KEY_PATTERN.test(key)) {
-      throw Errors.validation([{ in: 'header', field: 'Idempotency-Key', message: 'Idempotency-Key must be 1-255 printable ASCII characters.' }]);
+      throw Errors.validation([
+        {
+          in: 'header',
+          field: 'Idempotency-Key',
+          message: 'Idempotency-Key must be 1-255 printable ASCII characters.',
+        },
+      ]);
     }
     const route = req.path;
-    const bodyHash = createHash('sha256').update(canonicalJson(req.body ?? {})).digest('hex');
+    const bodyHash = createHash('sha256')
+      .update(canonicalJson(req.body ?? {}))
+      .digest('hex');
 
     if (!(await this.repo.claim(key, req.method, route, bodyHash))) {
       return (await this.replay(req, key, req.method, route, bodyHash)) as T;
@@ -63,22 +74,40 @@ export class IdempotencyService {
     const deadline = Date.now() + WAIT_MAX_MS;
     for (;;) {
       const row = await this.repo.find(key);
-      if (!row) throw new AppError(409, 'idempotency_key_in_progress', 'A request with this Idempotency-Key did not complete; retry.');
+      if (!row)
+        throw new AppError(
+          409,
+          'idempotency_key_in_progress',
+          'A request with this Idempotency-Key did not complete; retry.',
+        );
       if (row.method !== method || row.route !== route || row.bodyHash !== bodyHash) {
-        throw Errors.conflict('idempotency_key_mismatch', 'This Idempotency-Key was used with a different route or body.');
+        throw Errors.conflict(
+          'idempotency_key_mismatch',
+          'This Idempotency-Key was used with a different route or body.',
+        );
       }
       if (row.state === 'done') {
         const status = row.responseStatus ?? 200;
         if (status >= 400) {
           // The stored error again, under this request's id (the filter adds it).
-          const { error, message, requestId: _stored, ...extra } = row.responseBody as { error: string; message: string; requestId?: string };
+          const {
+            error,
+            message,
+            requestId: _stored,
+            ...extra
+          } = row.responseBody as { error: string; message: string; requestId?: string };
           throw new AppError(status, error, message, extra, { [REPLAYED]: 'true' });
         }
         // Same route, so the same status as the route's @HttpCode; only the header is added here.
         req.res?.setHeader(REPLAYED, 'true');
         return row.responseBody;
       }
-      if (Date.now() > deadline) throw new AppError(409, 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still being processed; retry later.');
+      if (Date.now() > deadline)
+        throw new AppError(
+          409,
+          'idempotency_key_in_progress',
+          'A request with this Idempotency-Key is still being processed; retry later.',
+        );
       await new Promise((r) => setTimeout(r, WAIT_STEP_MS));
     }
   }

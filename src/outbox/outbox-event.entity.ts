@@ -29,7 +29,12 @@ export const OutboxEventEntity = defineEntity({
     // The claim query scans only claimable rows, in order.
     { name: 'ingest_outbox_claimable', properties: ['availableAt', 'id'], where: `status IN ('queued','error')` },
     { name: 'ingest_outbox_running_lease', properties: ['leaseUntil'], where: `status = 'running'` },
-    { name: 'ingest_outbox_dead', properties: ['id'], columns: [{ name: 'id', sort: 'DESC' }], where: `status = 'dead'` },
+    {
+      name: 'ingest_outbox_dead',
+      properties: ['id'],
+      columns: [{ name: 'id', sort: 'DESC' }],
+      where: `status = 'dead'`,
+    },
     { name: 'ingest_outbox_source_received', properties: ['source', 'receivedAt'] },
     { name: 'ingest_outbox_retention', properties: ['processedAt'], where: `status IN ('done','ignored')` },
   ],

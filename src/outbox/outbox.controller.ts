@@ -9,7 +9,15 @@ import { validationFailure, ZodContract } from '../common/request.validation.js'
 import { ApiError, ApiIdempotencyKey, IDEMPOTENCY_KEY_ERRORS } from '../common/swagger.setup.js';
 import { OrphansRepository } from '../reconciler/orphans.repository.js';
 import { OutboxRepository } from './outbox.repository.js';
-import { DeadEventsDto, DeadQueryDto, OutboxIdParamsDto, OutboxStatsDto, RedriveDto, ReplayBodyDto, ReplayResultDto } from './outbox.schemas.js';
+import {
+  DeadEventsDto,
+  DeadQueryDto,
+  OutboxIdParamsDto,
+  OutboxStatsDto,
+  RedriveDto,
+  ReplayBodyDto,
+  ReplayResultDto,
+} from './outbox.schemas.js';
 
 /** Pipeline operations: watch the queue, inspect dead letters, put events back in the queue. */
 @ApiTags('outbox')
@@ -56,7 +64,11 @@ export class OutboxController {
     validation_failed: validationFailure(OutboxIdParamsDto.schema, { id: 'abc' }, 'params'),
     ...IDEMPOTENCY_KEY_ERRORS,
   })
-  @ApiError(404, 'No dead event with this id', { error: 'outbox_event_not_found', message: 'No dead outbox event with id 1042.', id: '1042' })
+  @ApiError(404, 'No dead event with this id', {
+    error: 'outbox_event_not_found',
+    message: 'No dead outbox event with id 1042.',
+    id: '1042',
+  })
   async redrive(@Param() { id }: OutboxIdParamsDto, @Req() req: Request) {
     return this.idempotency.execute(req, 200, async () => {
       if (!(await this.outbox.redrive(id))) {
@@ -69,12 +81,17 @@ export class OutboxController {
   @Post('replay')
   @ApiOperation({
     summary: 'Re-process stored events of a source received in [since, until)',
-    description: 'Done, ignored and dead events go back to the queue (upserts are last-write-wins, so this is safe); events still queued, running or backing off are left alone. `until` defaults to now.',
+    description:
+      'Done, ignored and dead events go back to the queue (upserts are last-write-wins, so this is safe); events still queued, running or backing off are left alone. `until` defaults to now.',
   })
   @ApiIdempotencyKey()
   @ZodResponse({ status: 200, description: 'How many events went back to the queue', type: ReplayResultDto })
   @ApiError(400, 'Invalid body, or the Idempotency-Key header is missing', {
-    validation_failed: validationFailure(ReplayBodyDto.schema, { source: 'stripe', since: '2026-06-02T00:00:00Z', until: '2026-06-01T00:00:00Z' }, 'body'),
+    validation_failed: validationFailure(
+      ReplayBodyDto.schema,
+      { source: 'stripe', since: '2026-06-02T00:00:00Z', until: '2026-06-01T00:00:00Z' },
+      'body',
+    ),
     ...IDEMPOTENCY_KEY_ERRORS,
   })
   async replay(@Body() { source, since, until }: ReplayBodyDto, @Req() req: Request) {

@@ -192,12 +192,18 @@ export class OutboxRepository {
       [maxAttempts],
     );
     const dead = rows.filter((r) => r.status === 'dead').length;
-    return { requeued: rows.length - dead, dead, lockedBy: [...new Set(rows.map((r) => r.locked_by ?? ''))].filter(Boolean) };
+    return {
+      requeued: rows.length - dead,
+      dead,
+      lockedBy: [...new Set(rows.map((r) => r.locked_by ?? ''))].filter(Boolean),
+    };
   }
 
   async stats(): Promise<OutboxStats> {
     const [grouped, ages] = await Promise.all([
-      this.db.query<{ source: Source; status: OutboxStatus; n: string }>(`SELECT source, status, count(*) AS n FROM ingest_outbox GROUP BY source, status`),
+      this.db.query<{ source: Source; status: OutboxStatus; n: string }>(
+        `SELECT source, status, count(*) AS n FROM ingest_outbox GROUP BY source, status`,
+      ),
       this.db.query<{ oldest_s: string | null; next_retry: string | null }>(
         `SELECT (SELECT extract(epoch FROM now() - min(available_at)) FROM ingest_outbox WHERE status = 'queued' AND available_at <= now()) AS oldest_s,
                 (SELECT min(available_at) FROM ingest_outbox WHERE status = 'error') AS next_retry`,

@@ -39,18 +39,36 @@ export function truncateError(message: string): string {
 }
 
 /** Decides the row's next state from the handler's outcome; `row.attempts` already counts this attempt. */
-export function settle(row: Pick<OutboxRow, 'id' | 'attempts'>, outcome: RowOutcome, maxAttempts: number, random?: () => number): Settlement {
+export function settle(
+  row: Pick<OutboxRow, 'id' | 'attempts'>,
+  outcome: RowOutcome,
+  maxAttempts: number,
+  random?: () => number,
+): Settlement {
   if (outcome.status === 'done') return { id: row.id, status: 'done', failureClass: null, error: null, delayMs: null };
-  if (outcome.status === 'ignored') return { id: row.id, status: 'ignored', failureClass: null, error: truncateError(outcome.reason), delayMs: null };
+  if (outcome.status === 'ignored')
+    return { id: row.id, status: 'ignored', failureClass: null, error: truncateError(outcome.reason), delayMs: null };
   const error = truncateError(outcome.error);
   if (PERMANENT_CLASSES.has(outcome.failureClass) || outcome.failureClass === 'retries_exhausted') {
     return { id: row.id, status: 'dead', failureClass: outcome.failureClass, error, delayMs: null };
   }
   if (row.attempts >= maxAttempts) {
     // The original class survives in the message so the dead list still says why.
-    return { id: row.id, status: 'dead', failureClass: 'retries_exhausted', error: truncateError(`${outcome.failureClass}: ${outcome.error}`), delayMs: null };
+    return {
+      id: row.id,
+      status: 'dead',
+      failureClass: 'retries_exhausted',
+      error: truncateError(`${outcome.failureClass}: ${outcome.error}`),
+      delayMs: null,
+    };
   }
-  return { id: row.id, status: 'error', failureClass: outcome.failureClass, error, delayMs: retryDelayMs(row.attempts, outcome.retryAfterMs, random) };
+  return {
+    id: row.id,
+    status: 'error',
+    failureClass: outcome.failureClass,
+    error,
+    delayMs: retryDelayMs(row.attempts, outcome.retryAfterMs, random),
+  };
 }
 
 /** The outcome for a row whose handler threw. */
@@ -59,5 +77,9 @@ export function outcomeFromError(err: unknown): RowOutcome {
     return { status: 'failed', failureClass: err.failureClass, error: err.message, retryAfterMs: err.retryAfterMs };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { status: 'failed', failureClass: 'transient', error: isDbUnavailable(err) ? `database unavailable: ${message}` : message || 'handler failed' };
+  return {
+    status: 'failed',
+    failureClass: 'transient',
+    error: isDbUnavailable(err) ? `database unavailable: ${message}` : message || 'handler failed',
+  };
 }

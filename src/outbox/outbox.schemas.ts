@@ -9,13 +9,17 @@ export class DeadQueryDto extends createZodDto(
   strictObject(
     {
       limit: integer({ min: 1, max: 200, def: 50 }),
-      before: positiveId().optional().meta({ description: 'nextBefore of the previous page (an outbox id)', example: '1042' }),
+      before: positiveId()
+        .optional()
+        .meta({ description: 'nextBefore of the previous page (an outbox id)', example: '1042' }),
     },
     'query',
   ),
 ) {}
 
-export class OutboxIdParamsDto extends createZodDto(z.object({ id: positiveId().meta({ description: 'Outbox id of a dead event', example: '1042' }) })) {}
+export class OutboxIdParamsDto extends createZodDto(
+  z.object({ id: positiveId().meta({ description: 'Outbox id of a dead event', example: '1042' }) }),
+) {}
 
 /** Outside the fields' own checks: the window must not be empty (or in the future). */
 const nonEmptyWindow = (v: { since: Date; until?: Date }) => v.since.getTime() < (v.until ?? new Date()).getTime();
@@ -42,7 +46,14 @@ export class ReplayBodyDto extends createZodDto(
     .meta({ example: { source: 'stripe', since: '2026-06-01T00:00:00Z', until: '2026-06-02T00:00:00Z' } }),
 ) {}
 
-const statusCounts = z.object({ queued: z.int(), running: z.int(), done: z.int(), error: z.int(), dead: z.int(), ignored: z.int() });
+const statusCounts = z.object({
+  queued: z.int(),
+  running: z.int(),
+  done: z.int(),
+  error: z.int(),
+  dead: z.int(),
+  ignored: z.int(),
+});
 const countsExample = { queued: 3, running: 1, done: 1520, error: 2, dead: 1, ignored: 14 };
 const emptyCounts = { queued: 0, running: 0, done: 0, error: 0, dead: 0, ignored: 0 };
 
@@ -52,8 +63,14 @@ export class OutboxStatsDto extends createZodDto(
       counts: statusCounts,
       total: z.int(),
       deadCount: z.int(),
-      oldestQueuedAgeS: z.int().nullable().meta({ description: 'Seconds the oldest claimable queued event has waited: the worker lag' }),
-      nextRetryAt: z.string().nullable().meta({ format: 'date-time', description: 'Earliest scheduled retry of an event in error' }),
+      oldestQueuedAgeS: z
+        .int()
+        .nullable()
+        .meta({ description: 'Seconds the oldest claimable queued event has waited: the worker lag' }),
+      nextRetryAt: z
+        .string()
+        .nullable()
+        .meta({ format: 'date-time', description: 'Earliest scheduled retry of an event in error' }),
       bySource: z.object({ stripe: statusCounts, hubspot: statusCounts, gcal: statusCounts }),
       orphans: z.object({
         unreconciled: z.int().meta({ description: 'Refunds and disputes still waiting for their parent charge' }),
@@ -93,7 +110,10 @@ export class DeadEventsDto extends createZodDto(
           vendorTime: z.string().nullable().meta({ format: 'date-time' }),
         }),
       ),
-      nextBefore: z.string().nullable().meta({ description: 'Pass as `before` for the next (older) page; null on the last page' }),
+      nextBefore: z
+        .string()
+        .nullable()
+        .meta({ description: 'Pass as `before` for the next (older) page; null on the last page' }),
     })
     .meta({
       example: {
@@ -119,7 +139,9 @@ export class DeadEventsDto extends createZodDto(
 ) {}
 
 export class RedriveDto extends createZodDto(
-  z.object({ id: z.string(), status: z.literal('queued'), requeued: z.literal(1) }).meta({ example: { id: '1042', status: 'queued', requeued: 1 } }),
+  z
+    .object({ id: z.string(), status: z.literal('queued'), requeued: z.literal(1) })
+    .meta({ example: { id: '1042', status: 'queued', requeued: 1 } }),
 ) {}
 
 export class ReplayResultDto extends createZodDto(
@@ -129,7 +151,17 @@ export class ReplayResultDto extends createZodDto(
       since: z.string().meta({ format: 'date-time' }),
       until: z.string().meta({ format: 'date-time' }),
       requeued: z.int(),
-      byStatus: z.object({ done: z.int(), dead: z.int(), ignored: z.int() }).meta({ description: 'Requeued events by the status they had' }),
+      byStatus: z
+        .object({ done: z.int(), dead: z.int(), ignored: z.int() })
+        .meta({ description: 'Requeued events by the status they had' }),
     })
-    .meta({ example: { source: 'stripe', since: '2026-06-01T00:00:00.000Z', until: '2026-06-02T00:00:00.000Z', requeued: 812, byStatus: { done: 800, dead: 2, ignored: 10 } } }),
+    .meta({
+      example: {
+        source: 'stripe',
+        since: '2026-06-01T00:00:00.000Z',
+        until: '2026-06-02T00:00:00.000Z',
+        requeued: 812,
+        byStatus: { done: 800, dead: 2, ignored: 10 },
+      },
+    }),
 ) {}

@@ -90,7 +90,13 @@ export class OutboxWorker {
     }
     // The loop's own fallback for lost notifications and elapsed backoffs, not a periodic job.
     this.pollTimer = setInterval(() => this.wake(), pollMs).unref();
-    logger.info('outbox worker started', { workerId: this.workerId, batchSize: this.config.worker.batchSize, pollMs, leaseMs, concurrency: this.config.worker.concurrency });
+    logger.info('outbox worker started', {
+      workerId: this.workerId,
+      batchSize: this.config.worker.batchSize,
+      pollMs,
+      leaseMs,
+      concurrency: this.config.worker.concurrency,
+    });
     this.wake();
   }
 
@@ -106,8 +112,14 @@ export class OutboxWorker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
     if (this.loops.size) {
-      const finished = await Promise.race([Promise.allSettled([...this.loops]).then(() => true), sleep(timeoutMs).then(() => false)]);
-      if (!finished) logger.warn('outbox worker stopped with a batch in flight; its lease will return it to the queue', { workerId: this.workerId });
+      const finished = await Promise.race([
+        Promise.allSettled([...this.loops]).then(() => true),
+        sleep(timeoutMs).then(() => false),
+      ]);
+      if (!finished)
+        logger.warn('outbox worker stopped with a batch in flight; its lease will return it to the queue', {
+          workerId: this.workerId,
+        });
     }
     this.started = false;
     logger.info('outbox worker stopped', { workerId: this.workerId });
@@ -188,20 +200,40 @@ export class OutboxWorker {
   private keepLeaseAlive(token: string): { stop(): void } {
     const { leaseMs } = this.config.worker;
     const started = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - started > MAX_LEASE_HOLD_MS) return clearInterval(timer);
-      this.repo.extendLease(token, leaseMs).catch((err) => logger.warn('outbox lease extension failed', { err: (err as Error).message }));
-    }, Math.max(250, Math.floor(leaseMs / 3))).unref();
+    const timer = setInterval(
+      () => {
+        if (Date.now() - started > MAX_LEASE_HOLD_MS) return clearInterval(timer);
+        this.repo
+          .extendLease(token, leaseMs)
+          .catch((err) => logger.warn('outbox lease extension failed', { err: (err as Error).message }));
+      },
+      Math.max(250, Math.floor(leaseMs / 3)),
+    ).unref();
     return { stop: () => clearInterval(timer) };
   }
 
-  private async runBatch(token: string, rows: OutboxRow[], byKind: Map<string, OutboxRow[]>, ctx: HandlerContext, result: BatchResult, t0: number): Promise<BatchResult> {
+  private async runBatch(
+    token: string,
+    rows: OutboxRow[],
+    byKind: Map<string, OutboxRow[]>,
+    ctx: HandlerContext,
+    result: BatchResult,
+    t0: number,
+  ): Promise<BatchResult> {
     const { maxAttempts } = this.config.worker;
     let lost = 0;
     for (const [kind, group] of byKind) {
       const outcomes = await this.dispatch(kind, group, ctx);
       const settlements = group.map((row) =>
-        settle(row, outcomes.get(row.id) ?? { status: 'failed', failureClass: 'transient', error: `handler for ${kind} returned no outcome for this row` }, maxAttempts),
+        settle(
+          row,
+          outcomes.get(row.id) ?? {
+            status: 'failed',
+            failureClass: 'transient',
+            error: `handler for ${kind} returned no outcome for this row`,
+          },
+          maxAttempts,
+        ),
       );
       const settled = await this.repo.settle(token, settlements);
       lost += settlements.length - settled.size;
@@ -209,20 +241,46 @@ export class OutboxWorker {
         if (!settled.has(s.id)) continue;
         if (s.status === 'done' || s.status === 'ignored') {
           result.processed += 1;
-          this.metrics.inc('buffalo_outbox_processed_total', { kind, status: s.status }, 1, 'Outbox rows processed (done or ignored)');
+          this.metrics.inc(
+            'buffalo_outbox_processed_total',
+            { kind, status: s.status },
+            1,
+            'Outbox rows processed (done or ignored)',
+          );
           continue;
         }
         result.failed += 1;
-        this.metrics.inc('buffalo_outbox_failed_total', { kind, failure_class: s.failureClass ?? 'transient' }, 1, 'Outbox row attempts that failed');
+        this.metrics.inc(
+          'buffalo_outbox_failed_total',
+          { kind, failure_class: s.failureClass ?? 'transient' },
+          1,
+          'Outbox row attempts that failed',
+        );
         if (s.status === 'dead') {
           result.dead += 1;
-          this.metrics.inc('buffalo_outbox_dead_total', { kind, failure_class: s.failureClass ?? 'unknown' }, 1, 'Outbox rows parked as dead');
+          this.metrics.inc(
+            'buffalo_outbox_dead_total',
+            { kind, failure_class: s.failureClass ?? 'unknown' },
+            1,
+            'Outbox rows parked as dead',
+          );
           logger.warn('outbox event dead', { outboxId: s.id, kind, failureClass: s.failureClass, error: s.error });
         }
       }
     }
-    if (lost) logger.warn('outbox lease lost before settling; another worker owns these rows now', { workerId: this.workerId, rows: lost });
-    logger.info('outbox batch', { workerId: this.workerId, claimed: rows.length, processed: result.processed, failed: result.failed, dead: result.dead, ms: Math.round(performance.now() - t0) });
+    if (lost)
+      logger.warn('outbox lease lost before settling; another worker owns these rows now', {
+        workerId: this.workerId,
+        rows: lost,
+      });
+    logger.info('outbox batch', {
+      workerId: this.workerId,
+      claimed: rows.length,
+      processed: result.processed,
+      failed: result.failed,
+      dead: result.dead,
+      ms: Math.round(performance.now() - t0),
+    });
     return result;
   }
 
@@ -230,14 +288,22 @@ export class OutboxWorker {
   private async dispatch(kind: string, rows: OutboxRow[], ctx: HandlerContext): Promise<Map<string, RowOutcome>> {
     const handler = this.registry.get(kind as OutboxKind);
     if (!handler) {
-      const outcome: RowOutcome = { status: 'failed', failureClass: 'unsupported', error: `no handler for outbox kind "${kind}"` };
+      const outcome: RowOutcome = {
+        status: 'failed',
+        failureClass: 'unsupported',
+        error: `no handler for outbox kind "${kind}"`,
+      };
       return new Map(rows.map((r) => [r.id, outcome]));
     }
     try {
       return await handler.handle(rows, ctx);
     } catch (err) {
       if (rows.length === 1) return new Map([[rows[0].id, outcomeFromError(err)]]);
-      logger.warn('outbox handler threw for a batch; retrying its rows one by one', { kind, rows: rows.length, err: (err as Error)?.message });
+      logger.warn('outbox handler threw for a batch; retrying its rows one by one', {
+        kind,
+        rows: rows.length,
+        err: (err as Error)?.message,
+      });
       const out = new Map<string, RowOutcome>();
       for (const row of rows) {
         try {
@@ -257,7 +323,12 @@ export class OutboxWorker {
     const r = await this.repo.sweepExpiredLeases(this.config.worker.maxAttempts);
     if (r.requeued || r.dead) {
       logger.warn('outbox leases expired', { requeued: r.requeued, dead: r.dead, lockedBy: r.lockedBy });
-      this.metrics.inc('buffalo_outbox_leases_expired_total', {}, r.requeued + r.dead, 'Outbox rows whose worker lease expired');
+      this.metrics.inc(
+        'buffalo_outbox_leases_expired_total',
+        {},
+        r.requeued + r.dead,
+        'Outbox rows whose worker lease expired',
+      );
       this.wake();
     }
     return r;

@@ -43,7 +43,9 @@ export class OrphansRepository {
    * side (which children lack a parent, which are settled) comes from the records module.
    */
   async sweep(sql: Sql, graceMs: number, giveUpMs: number): Promise<OrphanSweep> {
-    const open = await sql.query<{ source: string; external_id: string }>('SELECT source, external_id FROM payment_orphans');
+    const open = await sql.query<{ source: string; external_id: string }>(
+      'SELECT source, external_id FROM payment_orphans',
+    );
     const settled = await this.links.settledChildren(
       sql,
       open.map((o) => ({ source: o.source, externalId: o.external_id })),
@@ -74,7 +76,13 @@ export class OrphansRepository {
           ],
         )
       : [];
-    const givenUp = await sql.query<{ source: string; external_id: string; kind: string; parent_external_id: string; first_seen_at: string }>(
+    const givenUp = await sql.query<{
+      source: string;
+      external_id: string;
+      kind: string;
+      parent_external_id: string;
+      first_seen_at: string;
+    }>(
       `UPDATE payment_orphans SET given_up_at = now()
         WHERE given_up_at IS NULL AND first_seen_at < now() - $1::bigint * interval '1 millisecond'
        RETURNING source, external_id, kind, parent_external_id, first_seen_at`,
@@ -95,7 +103,9 @@ export class OrphansRepository {
 
   /** Outbox rows whose payload an open orphan still needs (retention keeps them). */
   async heldOutboxIds(): Promise<string[]> {
-    const rows = await this.db.query<{ outbox_id: string }>('SELECT outbox_id::text AS outbox_id FROM payment_orphans WHERE outbox_id IS NOT NULL');
+    const rows = await this.db.query<{ outbox_id: string }>(
+      'SELECT outbox_id::text AS outbox_id FROM payment_orphans WHERE outbox_id IS NOT NULL',
+    );
     return rows.map((r) => r.outbox_id);
   }
 
@@ -110,7 +120,8 @@ export class OrphansRepository {
     return {
       unreconciled: Number(r?.open ?? 0),
       givenUp: Number(r?.given_up ?? 0),
-      oldestAgeS: r?.oldest_s === null || r?.oldest_s === undefined ? null : Math.max(0, Math.floor(Number(r.oldest_s))),
+      oldestAgeS:
+        r?.oldest_s === null || r?.oldest_s === undefined ? null : Math.max(0, Math.floor(Number(r.oldest_s))),
     };
   }
 }

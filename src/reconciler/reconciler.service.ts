@@ -38,14 +38,30 @@ export class ReconcilerService {
       return this.orphans.sweep(sql, graceMs, giveUpMs);
     });
     if (!result) return null;
-    if (result.flagged || result.linked) logger.info('reconciler sweep', { flagged: result.flagged, linked: result.linked, givenUp: result.givenUp.length });
+    if (result.flagged || result.linked)
+      logger.info('reconciler sweep', {
+        flagged: result.flagged,
+        linked: result.linked,
+        givenUp: result.givenUp.length,
+      });
     for (const o of result.givenUp.slice(0, LOG_SAMPLE)) {
       logger.warn('orphan given up: its parent never arrived', { ...o, firstSeenAt: o.firstSeenAt.toISOString() });
     }
-    if (result.givenUp.length > LOG_SAMPLE) logger.warn('more orphans given up', { count: result.givenUp.length - LOG_SAMPLE });
-    this.metrics.inc('buffalo_orphans_flagged_total', {}, result.flagged, 'Refunds/disputes found without their parent charge');
+    if (result.givenUp.length > LOG_SAMPLE)
+      logger.warn('more orphans given up', { count: result.givenUp.length - LOG_SAMPLE });
+    this.metrics.inc(
+      'buffalo_orphans_flagged_total',
+      {},
+      result.flagged,
+      'Refunds/disputes found without their parent charge',
+    );
     this.metrics.inc('buffalo_orphans_linked_total', {}, result.linked, 'Orphans whose parent charge arrived');
-    this.metrics.inc('buffalo_orphans_given_up_total', {}, result.givenUp.length, 'Orphans given up after the give-up window');
+    this.metrics.inc(
+      'buffalo_orphans_given_up_total',
+      {},
+      result.givenUp.length,
+      'Orphans given up after the give-up window',
+    );
     return result;
   }
 }

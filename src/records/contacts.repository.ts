@@ -20,7 +20,11 @@ const VERSION_IS_NEWER = `(excluded.version_at, excluded.version_rank, excluded.
 @Injectable()
 export class ContactsRepository {
   /** Returns how many rows were inserted or changed. A record's own `outboxId` (batched handlers) beats the shared one. */
-  async upsertMany(sql: Sql, records: readonly (ContactRecord & { outboxId?: string | null })[], outboxId: string | null = null): Promise<number> {
+  async upsertMany(
+    sql: Sql,
+    records: readonly (ContactRecord & { outboxId?: string | null })[],
+    outboxId: string | null = null,
+  ): Promise<number> {
     const rows = newestPerKey(records, (r) => `${r.source}\u0000${r.externalId}`);
     if (rows.length === 0) return 0;
     const res = await sql.query(
@@ -54,7 +58,12 @@ export class ContactsRepository {
    * privacy deletion). Unknown ids get a field-less tombstone so an older snapshot arriving later
    * cannot create the contact.
    */
-  async markDeleted(sql: Sql, source: 'hubspot', tombstones: readonly ContactTombstone[], outboxId: string | null = null): Promise<number> {
+  async markDeleted(
+    sql: Sql,
+    source: 'hubspot',
+    tombstones: readonly ContactTombstone[],
+    outboxId: string | null = null,
+  ): Promise<number> {
     const rows = newestPerKey(tombstones, (t) => t.externalId);
     let changed = 0;
     for (const erase of [true, false]) {
@@ -73,7 +82,15 @@ export class ContactsRepository {
            last_name = CASE WHEN $7::boolean THEN NULL ELSE c.last_name END
          WHERE ${VERSION_IS_NEWER}
          RETURNING c.id`,
-        [source, group.map((t) => t.externalId), group.map((t) => t.version.at.toISOString()), group.map((t) => t.version.rank), group.map((t) => t.version.tiebreak), outboxId, erase],
+        [
+          source,
+          group.map((t) => t.externalId),
+          group.map((t) => t.version.at.toISOString()),
+          group.map((t) => t.version.rank),
+          group.map((t) => t.version.tiebreak),
+          outboxId,
+          erase,
+        ],
       );
       changed += res.length;
     }

@@ -16,7 +16,12 @@ export interface DealTombstone {
  */
 @Injectable()
 export class DealTombstonesRepository {
-  async markDeleted(sql: Sql, tombstones: readonly DealTombstone[], fallbackCurrency: string, outboxId: string | null = null): Promise<number> {
+  async markDeleted(
+    sql: Sql,
+    tombstones: readonly DealTombstone[],
+    fallbackCurrency: string,
+    outboxId: string | null = null,
+  ): Promise<number> {
     const rows = newestPerKey(tombstones, (t) => t.externalId);
     if (rows.length === 0) return 0;
     const res = await sql.query(
@@ -29,7 +34,14 @@ export class DealTombstonesRepository {
          version_tiebreak = excluded.version_tiebreak, outbox_id = excluded.outbox_id, updated_at = now()
        WHERE (excluded.version_at, excluded.version_rank, excluded.version_tiebreak) > (p.version_at, p.version_rank, p.version_tiebreak)
        RETURNING p.id`,
-      [rows.map((t) => t.externalId), rows.map((t) => t.version.at.toISOString()), rows.map((t) => t.version.rank), rows.map((t) => t.version.tiebreak), fallbackCurrency, outboxId],
+      [
+        rows.map((t) => t.externalId),
+        rows.map((t) => t.version.at.toISOString()),
+        rows.map((t) => t.version.rank),
+        rows.map((t) => t.version.tiebreak),
+        fallbackCurrency,
+        outboxId,
+      ],
     );
     return res.length;
   }

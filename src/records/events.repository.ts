@@ -20,12 +20,18 @@ const ISO = (d: Date | null) => (d ? d.toISOString() : null);
 @Injectable()
 export class EventsRepository {
   /** Returns how many rows were inserted or changed. */
-  async upsertMany(sql: Sql, records: readonly (CalendarEventRecord & { outboxId?: string | null })[]): Promise<number> {
+  async upsertMany(
+    sql: Sql,
+    records: readonly (CalendarEventRecord & { outboxId?: string | null })[],
+  ): Promise<number> {
     const key = (r: CalendarEventRecord) => `${r.calendarId}\u0000${r.eventId}`;
     const rows = newestPerKey(records, key);
     // A batch can hold an event's update and its later deletion: the update's data must not be lost.
     const newest = new Set(rows);
-    const dataRows = newestPerKey(records.filter((r) => r.status !== 'cancelled'), key).filter((d) => !newest.has(d));
+    const dataRows = newestPerKey(
+      records.filter((r) => r.status !== 'cancelled'),
+      key,
+    ).filter((d) => !newest.has(d));
     let changed = 0;
     for (const batch of [dataRows, rows]) {
       if (batch.length === 0) continue;
@@ -59,13 +65,17 @@ export class EventsRepository {
   }
 
   async find(sql: Sql, calendarId: string, eventId: string): Promise<StoredCalendarEvent | null> {
-    const rows = await sql.query(`SELECT * FROM events WHERE calendar_id = $1 AND event_id = $2`, [calendarId, eventId]);
+    const rows = await sql.query(`SELECT * FROM events WHERE calendar_id = $1 AND event_id = $2`, [
+      calendarId,
+      eventId,
+    ]);
     return rows.length ? toStored(rows[0]) : null;
   }
 }
 
 /** `date` columns come back as strings or Dates depending on the driver's parsers. */
-const day = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
+const day = (v: unknown) =>
+  v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10);
 
 function toStored(r: Record<string, any>): StoredCalendarEvent {
   return {
@@ -101,12 +111,23 @@ function toStored(r: Record<string, any>): StoredCalendarEvent {
 const NEWER = `(x.version_at, x.version_rank, x.version_tiebreak) > (e.version_at, e.version_rank, e.version_tiebreak)`;
 const DATA_NEWER = `(x.status <> 'cancelled' AND (e.data_version_at IS NULL OR (x.version_at, x.version_rank, x.version_tiebreak) > (e.data_version_at, e.data_version_rank, e.data_version_tiebreak)))`;
 const FILL = `(e.data_version_at IS NULL)`;
-const field = (c: string) => `${c} = CASE WHEN ${DATA_NEWER} THEN x.${c} WHEN ${FILL} THEN COALESCE(e.${c}, x.${c}) ELSE e.${c} END`;
+const field = (c: string) =>
+  `${c} = CASE WHEN ${DATA_NEWER} THEN x.${c} WHEN ${FILL} THEN COALESCE(e.${c}, x.${c}) ELSE e.${c} END`;
 const pair = (at: string, d: string) => [
   `${at} = CASE WHEN ${DATA_NEWER} THEN x.${at} WHEN ${FILL} AND e.${at} IS NULL AND e.${d} IS NULL THEN x.${at} ELSE e.${at} END`,
   `${d} = CASE WHEN ${DATA_NEWER} THEN x.${d} WHEN ${FILL} AND e.${at} IS NULL AND e.${d} IS NULL THEN x.${d} ELSE e.${d} END`,
 ];
-const DATA_FIELDS = ['summary', 'description', 'location', 'time_zone', 'organizer_email', 'recurring_event_id', 'original_start_time', 'html_link', 'recurrence'];
+const DATA_FIELDS = [
+  'summary',
+  'description',
+  'location',
+  'time_zone',
+  'organizer_email',
+  'recurring_event_id',
+  'original_start_time',
+  'html_link',
+  'recurrence',
+];
 
 const UPSERT = `
   INSERT INTO events AS e (calendar_id, event_id, status, summary, description, location, start_at, end_at, start_date, end_date,

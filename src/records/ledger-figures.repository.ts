@@ -138,7 +138,10 @@ export class LedgerFiguresRepository {
    * falls outside the days keeps an out-of-range index (-1 or past the last day) so the caller
    * reports it as drift, never drops it.
    */
-  async dailyFigures(sql: Sql, w: LocalDayWindow & { firstDay: string; lastDay: string }): Promise<Array<LedgerFigures & { dayIndex: number }>> {
+  async dailyFigures(
+    sql: Sql,
+    w: LocalDayWindow & { firstDay: string; lastDay: string },
+  ): Promise<Array<LedgerFigures & { dayIndex: number }>> {
     const p = new Params();
     const tz = p.bind(w.tz);
     const first = p.bind(w.firstDay);
@@ -168,12 +171,20 @@ export class LedgerFiguresRepository {
    * window end cuts in two (a zone offset off the quarter-hour grid, a v1 instant like 10:07)
    * is read from the ledger rows themselves, through the payments_revenue index.
    */
-  private async bucketed(sql: Sql, p: Params, w: InstantWindow, boundsSql: string | null): Promise<Array<FigureRow & { i: number }>> {
+  private async bucketed(
+    sql: Sql,
+    p: Params,
+    w: InstantWindow,
+    boundsSql: string | null,
+  ): Promise<Array<FigureRow & { i: number }>> {
     const from = p.bind(w.from);
     const to = p.bind(w.to);
     const bounds = boundsSql ?? `ARRAY[${from}::timestamptz, ${to}::timestamptz]`;
     const ledger = counted(p, w, w.currency);
-    const rollup = [`r.currency = ${p.bind(w.currency)}`, ...(w.source !== null ? [`r.source = ${p.bind(w.source)}`] : [])].join(' AND ');
+    const rollup = [
+      `r.currency = ${p.bind(w.currency)}`,
+      ...(w.source !== null ? [`r.source = ${p.bind(w.source)}`] : []),
+    ].join(' AND ');
     return sql.query<FigureRow & { i: number }>(
       `WITH b AS MATERIALIZED (SELECT ${bounds} AS at),
        cut AS MATERIALIZED (
@@ -227,7 +238,10 @@ export class LedgerFiguresRepository {
    * Currencies with counted rows for this source in [from, to) (a null end is open), alphabetical. A loose index scan (one index probe per currency) instead of DISTINCT
    * over every row: the ledger has many rows and few currencies.
    */
-  async currencies(sql: Sql, f: { source: RevenueSource | null; from: string | null; to: string | null }): Promise<string[]> {
+  async currencies(
+    sql: Sql,
+    f: { source: RevenueSource | null; from: string | null; to: string | null },
+  ): Promise<string[]> {
     const p = new Params();
     const where = `${counted(p, f, null)} AND ${within(p, f.from, f.to)}`;
     const rows = await sql.query<{ currency: string }>(
@@ -247,7 +261,10 @@ export class LedgerFiguresRepository {
    * labelled with its first instant (see localMidnight). The first bucket may start before `from`;
    * it still only counts rows from `from` on.
    */
-  async bucketKeys(sql: Sql, w: { from: string; to: string; tz: string; granularity: Granularity }): Promise<BucketKey[]> {
+  async bucketKeys(
+    sql: Sql,
+    w: { from: string; to: string; tz: string; granularity: Granularity },
+  ): Promise<BucketKey[]> {
     const rows = await sql.query<{ key: string; start_at: string }>(
       `SELECT to_char(b.day, 'YYYY-MM-DD') AS key,
               to_char(${localMidnight('b.day', '$3')} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS start_at
@@ -262,7 +279,10 @@ export class LedgerFiguresRepository {
   }
 
   /** v1: sparse figures per bucket over [from, to), keyed like bucketKeys. */
-  async bucketFigures(sql: Sql, w: InstantWindow & { tz: string; granularity: Granularity }): Promise<Array<LedgerFigures & { key: string }>> {
+  async bucketFigures(
+    sql: Sql,
+    w: InstantWindow & { tz: string; granularity: Granularity },
+  ): Promise<Array<LedgerFigures & { key: string }>> {
     const keys = await this.bucketKeys(sql, w);
     const p = new Params();
     const bounds = `${p.bind([...keys.map((k) => k.startAt), w.to])}::timestamptz[]`;
@@ -276,7 +296,11 @@ export class LedgerFiguresRepository {
    * how many distinct (source, raw status) pairs exist in total; HubSpot stage ids in
    * `explainedHubspotStages` are left out.
    */
-  async unmappedStatuses(sql: Sql, limit: number, explainedHubspotStages: readonly string[] = []): Promise<{ total: number; statuses: UnmappedStatus[] }> {
+  async unmappedStatuses(
+    sql: Sql,
+    limit: number,
+    explainedHubspotStages: readonly string[] = [],
+  ): Promise<{ total: number; statuses: UnmappedStatus[] }> {
     const rows = await sql.query<{ source: string; raw_status: string; count: number; sample: string; total: number }>(
       `SELECT source, raw_status, count(*)::int AS count, min(external_id) AS sample, (count(*) OVER ())::int AS total
          FROM payments WHERE status = 'UNKNOWN' AND NOT (source = 'hubspot' AND raw_status = ANY($2::text[]))
@@ -287,7 +311,12 @@ export class LedgerFiguresRepository {
     );
     return {
       total: rows.length ? Number(rows[0].total) : 0,
-      statuses: rows.map((r) => ({ source: r.source, rawStatus: r.raw_status, count: Number(r.count), sample: r.sample })),
+      statuses: rows.map((r) => ({
+        source: r.source,
+        rawStatus: r.raw_status,
+        count: Number(r.count),
+        sample: r.sample,
+      })),
     };
   }
 }

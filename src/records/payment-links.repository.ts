@@ -25,7 +25,14 @@ export class PaymentLinksRepository {
   /** Children stored more than `graceMs` ago whose parent row does not exist. */
   async unlinkedChildren(sql: Sql, graceMs: number): Promise<UnlinkedChild[]> {
     // The anti-join walks the partial index of rows that have a parent (refunds and disputes only).
-    const rows = await sql.query<{ source: string; external_id: string; kind: string; parent_external_id: string; outbox_id: string | null; created_at: string }>(
+    const rows = await sql.query<{
+      source: string;
+      external_id: string;
+      kind: string;
+      parent_external_id: string;
+      outbox_id: string | null;
+      created_at: string;
+    }>(
       `SELECT c.source, c.external_id, c.kind, c.parent_external_id, c.outbox_id::text AS outbox_id, c.created_at
          FROM payments c
         WHERE c.parent_external_id IS NOT NULL AND c.kind IN ('refund','dispute') AND c.deleted_at IS NULL

@@ -60,7 +60,11 @@ export const PaymentEntity = defineEntity({
     { name: 'payments_unknown', properties: ['source', 'rawStatus'], where: `status = 'UNKNOWN'` },
     { name: 'payments_parent', properties: ['source', 'parentExternalId'], where: 'parent_external_id IS NOT NULL' },
     // Re-derivation walks the deals of the stages whose classification changed.
-    { name: 'payments_hubspot_deal_stage', properties: ['rawStatus', 'externalId'], where: `source = 'hubspot' AND kind = 'deal'` },
+    {
+      name: 'payments_hubspot_deal_stage',
+      properties: ['rawStatus', 'externalId'],
+      where: `source = 'hubspot' AND kind = 'deal'`,
+    },
   ],
 });
 

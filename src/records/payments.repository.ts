@@ -22,7 +22,11 @@ export interface Derivation {
 @Injectable()
 export class PaymentsRepository {
   /** Returns how many rows were inserted or changed. A record's own `outboxId` (batched handlers) beats the shared one. */
-  async upsertMany(sql: Sql, records: readonly (PaymentRecord & { outboxId?: string | null } & Derivation)[], outboxId: string | null = null): Promise<number> {
+  async upsertMany(
+    sql: Sql,
+    records: readonly (PaymentRecord & { outboxId?: string | null } & Derivation)[],
+    outboxId: string | null = null,
+  ): Promise<number> {
     const rows = newestPerKey(records, (r) => `${r.source}\u0000${r.externalId}`);
     if (rows.length === 0) return 0;
     const res = await sql.query(
@@ -58,7 +62,9 @@ export class PaymentsRepository {
         rows.map((r) => r.description),
         ...versionParams(rows, outboxId),
         rows.map((r) => r.derivationRev ?? 0),
-        rows.map((r) => (r.vendorSnapshot === undefined || r.vendorSnapshot === null ? null : JSON.stringify(r.vendorSnapshot))),
+        rows.map((r) =>
+          r.vendorSnapshot === undefined || r.vendorSnapshot === null ? null : JSON.stringify(r.vendorSnapshot),
+        ),
       ],
     );
     return res.length;
@@ -73,11 +79,22 @@ export class PaymentsRepository {
    * HubSpot deals whose stage (raw_status) is one of `stageIds` and that kept their snapshot, in
    * external id order after `after` (keyset pages), with what a re-derivation must preserve.
    */
-  async hubspotDealsInStages(sql: Sql, stageIds: readonly string[], after: string | null, limit: number): Promise<StoredDeal[]> {
+  async hubspotDealsInStages(
+    sql: Sql,
+    stageIds: readonly string[],
+    after: string | null,
+    limit: number,
+  ): Promise<StoredDeal[]> {
     if (stageIds.length === 0) return [];
     const rows = await sql.query<{
-      external_id: string; vendor_snapshot: unknown; version_at: string; version_rank: number; version_tiebreak: string;
-      deleted_at: string | null; outbox_id: string | null; derivation_rev: number;
+      external_id: string;
+      vendor_snapshot: unknown;
+      version_at: string;
+      version_rank: number;
+      version_tiebreak: string;
+      deleted_at: string | null;
+      outbox_id: string | null;
+      derivation_rev: number;
     }>(
       `SELECT external_id, vendor_snapshot, version_at, version_rank, version_tiebreak, deleted_at, outbox_id, derivation_rev
          FROM payments

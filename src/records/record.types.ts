@@ -13,14 +13,7 @@ export type RevenueEffect = 'gross' | 'refund' | 'none';
 
 /** Normalized ledger status (allow-list). Unmapped raw statuses become UNKNOWN and count nowhere. */
 export type PaymentStatus =
-  | 'SUCCEEDED'
-  | 'PENDING'
-  | 'FAILED'
-  | 'CANCELED'
-  | 'UNCAPTURED'
-  | 'OPEN'
-  | 'LOST'
-  | 'UNKNOWN';
+  'SUCCEEDED' | 'PENDING' | 'FAILED' | 'CANCELED' | 'UNCAPTURED' | 'OPEN' | 'LOST' | 'UNKNOWN';
 
 export type PaymentKind = 'charge' | 'refund' | 'dispute' | 'deal';
 

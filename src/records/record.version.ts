@@ -23,7 +23,10 @@ export function newestPerKey<T extends { version: Version }>(records: readonly T
  * The bound arrays every LWW upsert ends with, in column order
  * (deleted_at, version_at, version_rank, version_tiebreak, outbox_id).
  */
-export function versionParams(rows: ReadonlyArray<{ deletedAt: Date | null; version: Version; outboxId?: string | null }>, outboxId: string | null = null): unknown[] {
+export function versionParams(
+  rows: ReadonlyArray<{ deletedAt: Date | null; version: Version; outboxId?: string | null }>,
+  outboxId: string | null = null,
+): unknown[] {
   return [
     rows.map((r) => (r.deletedAt ? r.deletedAt.toISOString() : null)),
     rows.map((r) => r.version.at.toISOString()),

@@ -10,7 +10,14 @@ import { PaymentsRepository } from './payments.repository.js';
  * The ledger: owns `payments`, `contacts` and `events`. Every ledger write (upserts, tombstones)
  * and every read of those tables (revenue aggregates, parent links) goes through these repositories.
  */
-const REPOSITORIES = [PaymentsRepository, DealTombstonesRepository, ContactsRepository, EventsRepository, LedgerFiguresRepository, PaymentLinksRepository];
+const REPOSITORIES = [
+  PaymentsRepository,
+  DealTombstonesRepository,
+  ContactsRepository,
+  EventsRepository,
+  LedgerFiguresRepository,
+  PaymentLinksRepository,
+];
 
 @Module({ providers: REPOSITORIES, exports: REPOSITORIES })
 export class RecordsModule {}

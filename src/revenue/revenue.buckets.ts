@@ -46,7 +46,12 @@ export function netCents(f: Figures): bigint {
 }
 
 export function sameFigures(a: Figures, b: Figures): boolean {
-  return a.grossCents === b.grossCents && a.refundsCents === b.refundsCents && a.count === b.count && a.refundCount === b.refundCount;
+  return (
+    a.grossCents === b.grossCents &&
+    a.refundsCents === b.refundsCents &&
+    a.count === b.count &&
+    a.refundCount === b.refundCount
+  );
 }
 
 /** Throws MetricDrift unless `actual` equals `expected` in every field. */
@@ -69,7 +74,8 @@ export function denseDays(startDate: string, endDate: string, rows: readonly Day
   const byDay = new Map<number, DayFigures>();
   for (const r of rows) {
     const n = dayNumber(r.date);
-    if (n < first || n > last) throw new MetricDrift('day row outside the requested range', { date: r.date, startDate, endDate });
+    if (n < first || n > last)
+      throw new MetricDrift('day row outside the requested range', { date: r.date, startDate, endDate });
     if (byDay.has(n)) throw new MetricDrift('day reported twice', { date: r.date });
     byDay.set(n, r);
   }
@@ -91,7 +97,8 @@ export function rollupWeeks(days: readonly DayFigures[]): WeekFigures[] {
   let prev: number | null = null;
   for (const d of days) {
     const n = dayNumber(d.date);
-    if (prev !== null && n !== prev + 1) throw new MetricDrift('days are not dense and ascending', { after: dateOf(prev), got: d.date });
+    if (prev !== null && n !== prev + 1)
+      throw new MetricDrift('days are not dense and ascending', { after: dateOf(prev), got: d.date });
     prev = n;
     const monday = mondayOf(d.date);
     const cur = weeks[weeks.length - 1];
@@ -105,7 +112,10 @@ export function rollupWeeks(days: readonly DayFigures[]): WeekFigures[] {
  * Places sparse rows onto a dense, ordered list of bucket keys (the v1 breakdown, whose keys come
  * from Postgres). Unknown or repeated keys are drift for the same reason as in denseDays.
  */
-export function denseByKey<K extends string>(keys: readonly K[], rows: ReadonlyArray<Figures & { key: string }>): Array<Figures & { key: K }> {
+export function denseByKey<K extends string>(
+  keys: readonly K[],
+  rows: ReadonlyArray<Figures & { key: string }>,
+): Array<Figures & { key: K }> {
   const index = new Map<string, number>();
   keys.forEach((k, i) => {
     if (index.has(k)) throw new MetricDrift('bucket key listed twice', { key: k });

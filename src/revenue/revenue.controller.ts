@@ -44,12 +44,20 @@ const V1 =
   `Windows over ${MAX_V1_DAYS} days → 400 date_range_too_large.`;
 
 const body = (e: ReturnType<typeof rangeTooLarge>) => ({ error: e.code, message: e.message, ...e.extra });
-const zoneExample = { error: 'validation_failed', message: unknownZone('UTC+3'), issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }] };
+const zoneExample = {
+  error: 'validation_failed',
+  message: unknownZone('UTC+3'),
+  issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }],
+};
 
 const rangeErrors = () =>
   ApiError(400, 'Invalid parameters, or a range that is too large', {
     invalidDate: validationFailure(RangeQueryDto.schema, { startDate: '2026-02-30' }, 'query'),
-    endBeforeStart: validationFailure(RangeQueryDto.schema, { startDate: '2026-06-02', endDate: '2026-06-01' }, 'query'),
+    endBeforeStart: validationFailure(
+      RangeQueryDto.schema,
+      { startDate: '2026-06-02', endDate: '2026-06-01' },
+      'query',
+    ),
     unknownSourceAndCurrency: validationFailure(RangeQueryDto.schema, { source: 'paypal', currency: 'ABC' }, 'query'),
     unknownZone: zoneExample,
     unknownParameter: validationFailure(RangeQueryDto.schema, { start_date: '2026-06-01' }, 'query'),
@@ -66,7 +74,8 @@ const v1Errors = (schema: typeof CollectedQueryDto.schema) =>
 const drift = () =>
   ApiError(500, 'The buckets did not add up to the independent total (never expected; logged under the errorId)', {
     error: 'metric_drift',
-    message: 'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.',
+    message:
+      'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.',
     errorId: '0b7c6d2e-4f1a-4e8b-9c3d-2a1b0c9d8e7f',
   });
 
@@ -96,7 +105,10 @@ export class RevenueController {
   }
 
   @Get('revenue/daily')
-  @ApiOperation({ summary: 'Revenue per day: the summary fields plus a dense, ascending day breakdown', description: SEMANTICS })
+  @ApiOperation({
+    summary: 'Revenue per day: the summary fields plus a dense, ascending day breakdown',
+    description: SEMANTICS,
+  })
   @ZodResponse({ status: 200, description: 'Totals plus one bucket per day, dense and ascending', type: DailyDto })
   @rangeErrors()
   @Figures()
@@ -112,7 +124,11 @@ export class RevenueController {
       ' Weeks are clipped to the range: `weekStartDate` is always the Monday (so the first one may precede startDate), ' +
       'but a week only counts the days that lie inside startDate…endDate.',
   })
-  @ZodResponse({ status: 200, description: 'Totals plus one bucket per Monday-start week, dense and ascending', type: WeeklyDto })
+  @ZodResponse({
+    status: 200,
+    description: 'Totals plus one bucket per Monday-start week, dense and ascending',
+    type: WeeklyDto,
+  })
   @rangeErrors()
   @Figures()
   async weekly(@Query(RevenueQueryPipe) query: RangeQueryDto) {

@@ -24,7 +24,11 @@ export type CollectedQuery = z.output<RevenueQuerySchemas['collected']>;
 export type BreakdownQuery = z.output<RevenueQuerySchemas['breakdown']>;
 
 export function rangeTooLarge(days: number, maxDays: number, hint: string): AppError {
-  return Errors.badRequest('date_range_too_large', `The range spans ${days} days; at most ${maxDays} are allowed. ${hint}`, { maxDays, days });
+  return Errors.badRequest(
+    'date_range_too_large',
+    `The range spans ${days} days; at most ${maxDays} are allowed. ${hint}`,
+    { maxDays, days },
+  );
 }
 
 export const RANGE_HINT = 'Split the request into smaller ranges.';
@@ -54,7 +58,10 @@ export class RevenueQueryPipe implements PipeTransform {
     ]);
   }
 
-  async transform(value: unknown, { metatype }: ArgumentMetadata): Promise<RevenueQuery | CollectedQuery | BreakdownQuery> {
+  async transform(
+    value: unknown,
+    { metatype }: ArgumentMetadata,
+  ): Promise<RevenueQuery | CollectedQuery | BreakdownQuery> {
     const schema = this.schemas.get(metatype);
     if (!schema) throw new Error(`RevenueQueryPipe cannot parse ${metatype?.name ?? 'an untyped parameter'}`);
     const input = queryInput(value);

@@ -22,30 +22,48 @@ const absentAsNull = <T extends z.ZodType>(schema: T) => schema.optional().trans
  */
 export function revenueQueries(reportingCurrency: string) {
   const common = {
-    source: absentAsNull(oneOf(REVENUE_SOURCES)).meta({ description: 'One vendor; omit for the plain sum of both (echoed as null).' }),
+    source: absentAsNull(oneOf(REVENUE_SOURCES)).meta({
+      description: 'One vendor; omit for the plain sum of both (echoed as null).',
+    }),
     currency: text({ max: 3, pattern: /^[A-Za-z]{3}$/, hint: 'must be a three-letter ISO 4217 code such as USD' })
       .transform((s) => s.toUpperCase())
-      .refine((code) => ISO_CURRENCIES.has(code), { error: (iss) => `currency ${String(iss.input)} is not an ISO 4217 currency code.` })
+      .refine((code) => ISO_CURRENCIES.has(code), {
+        error: (iss) => `currency ${String(iss.input)} is not an ISO 4217 currency code.`,
+      })
       .default(reportingCurrency)
-      .meta({ description: 'ISO 4217 code, case-insensitive, answered in upper case. Default REPORTING_CURRENCY (USD).', example: 'USD' }),
-    tz: text({ max: 64 })
-      .default('UTC')
       .meta({
-        description: "IANA zone known to the server's PostgreSQL (pg_timezone_names), case-insensitive, answered in its spelling; default UTC. POSIX offsets such as UTC+3 are refused.",
-        example: 'America/New_York',
+        description: 'ISO 4217 code, case-insensitive, answered in upper case. Default REPORTING_CURRENCY (USD).',
+        example: 'USD',
       }),
+    tz: text({ max: 64 }).default('UTC').meta({
+      description:
+        "IANA zone known to the server's PostgreSQL (pg_timezone_names), case-insensitive, answered in its spelling; default UTC. POSIX offsets such as UTC+3 are refused.",
+      example: 'America/New_York',
+    }),
   };
   const window = {
-    from: instant().meta({ description: 'Window start (inclusive), ISO 8601 with Z or an offset.', example: '2026-06-01T00:00:00Z' }),
-    to: instant().meta({ description: `Window end (exclusive), later than from, at most ${MAX_V1_DAYS} days after it.`, example: '2026-07-01T00:00:00Z' }),
+    from: instant().meta({
+      description: 'Window start (inclusive), ISO 8601 with Z or an offset.',
+      example: '2026-06-01T00:00:00Z',
+    }),
+    to: instant().meta({
+      description: `Window end (exclusive), later than from, at most ${MAX_V1_DAYS} days after it.`,
+      example: '2026-07-01T00:00:00Z',
+    }),
     ...common,
   };
   const toAfterFrom = { path: ['to'], error: 'to must be later than from.', when: whenValid('from', 'to') };
   return {
     range: strictObject(
       {
-        startDate: absentAsNull(calendarDate()).meta({ description: 'First day, YYYY-MM-DD, inclusive (a real calendar date).', example: '2026-06-15' }),
-        endDate: absentAsNull(calendarDate()).meta({ description: 'Last day, YYYY-MM-DD, inclusive; not before startDate.', example: '2026-06-18' }),
+        startDate: absentAsNull(calendarDate()).meta({
+          description: 'First day, YYYY-MM-DD, inclusive (a real calendar date).',
+          example: '2026-06-15',
+        }),
+        endDate: absentAsNull(calendarDate()).meta({
+          description: 'Last day, YYYY-MM-DD, inclusive; not before startDate.',
+          example: '2026-06-18',
+        }),
         ...common,
       },
       'query',
@@ -55,10 +73,13 @@ export function revenueQueries(reportingCurrency: string) {
       when: whenValid('startDate', 'endDate'),
     }),
     collected: strictObject(window, 'query').refine((q) => q.to.getTime() > q.from.getTime(), toAfterFrom),
-    breakdown: strictObject({ granularity: oneOf(GRANULARITIES).default('day').meta({ description: 'Bucket size; default day.' }), ...window }, 'query').refine(
-      (q) => q.to.getTime() > q.from.getTime(),
-      toAfterFrom,
-    ),
+    breakdown: strictObject(
+      {
+        granularity: oneOf(GRANULARITIES).default('day').meta({ description: 'Bucket size; default day.' }),
+        ...window,
+      },
+      'query',
+    ).refine((q) => q.to.getTime() > q.from.getTime(), toAfterFrom),
   };
 }
 
@@ -70,9 +91,12 @@ const documented = revenueQueries('USD');
 export class RangeQueryDto extends createZodDto(documented.range) {}
 export class CollectedQueryDto extends createZodDto(documented.collected) {}
 export class BreakdownQueryDto extends createZodDto(documented.breakdown) {}
-export class UnmappedQueryDto extends createZodDto(strictObject({ limit: integer({ min: 1, max: 500, def: 50 }) }, 'query')) {}
+export class UnmappedQueryDto extends createZodDto(
+  strictObject({ limit: integer({ min: 1, max: 500, def: 50 }) }, 'query'),
+) {}
 
-const cents = (description?: string) => z.string().meta({ description: description ?? 'Integer cents as a decimal string' });
+const cents = (description?: string) =>
+  z.string().meta({ description: description ?? 'Integer cents as a decimal string' });
 
 const figures = {
   amountCents: cents('Net (gross − refunds), integer cents'),
@@ -93,7 +117,9 @@ const summary = z.object({
   endDate: z.string().nullable().meta({ format: 'date' }),
   source: z.enum(REVENUE_SOURCES).nullable(),
   tz: z.string(),
-  currencies: z.array(z.string()).meta({ description: 'Every currency with counted rows for this source within the dates, alphabetically' }),
+  currencies: z
+    .array(z.string())
+    .meta({ description: 'Every currency with counted rows for this source within the dates, alphabetically' }),
 });
 
 const summaryExample = {
@@ -112,29 +138,51 @@ const summaryExample = {
 
 export const Summary = summary.meta({ example: summaryExample });
 
-export const Daily = summary.extend({ breakdown: z.array(z.object({ date: z.string().meta({ format: 'date' }), ...figures })) }).meta({
-  example: {
-    ...summaryExample,
-    breakdown: [
-      { date: '2026-06-15', amountCents: '54900', grossCents: '54900', refundsCents: '0', count: 2, refundCount: 0 },
-      { date: '2026-06-16', amountCents: '900', grossCents: '9900', refundsCents: '9000', count: 1, refundCount: 1 },
-      { date: '2026-06-17', amountCents: '27000', grossCents: '27000', refundsCents: '0', count: 6, refundCount: 0 },
-      { date: '2026-06-18', amountCents: '0', grossCents: '0', refundsCents: '0', count: 0, refundCount: 0 },
-    ],
-  },
-});
+export const Daily = summary
+  .extend({ breakdown: z.array(z.object({ date: z.string().meta({ format: 'date' }), ...figures })) })
+  .meta({
+    example: {
+      ...summaryExample,
+      breakdown: [
+        { date: '2026-06-15', amountCents: '54900', grossCents: '54900', refundsCents: '0', count: 2, refundCount: 0 },
+        { date: '2026-06-16', amountCents: '900', grossCents: '9900', refundsCents: '9000', count: 1, refundCount: 1 },
+        { date: '2026-06-17', amountCents: '27000', grossCents: '27000', refundsCents: '0', count: 6, refundCount: 0 },
+        { date: '2026-06-18', amountCents: '0', grossCents: '0', refundsCents: '0', count: 0, refundCount: 0 },
+      ],
+    },
+  });
 
-export const Weekly = summary.extend({ breakdown: z.array(z.object({ weekStartDate: z.string().meta({ format: 'date', description: 'A Monday' }), ...figures })) }).meta({
-  example: {
-    ...summaryExample,
-    startDate: '2026-06-17',
-    endDate: '2026-06-23',
-    breakdown: [
-      { weekStartDate: '2026-06-15', amountCents: '54900', grossCents: '63900', refundsCents: '9000', count: 3, refundCount: 1 },
-      { weekStartDate: '2026-06-22', amountCents: '27900', grossCents: '27900', refundsCents: '0', count: 6, refundCount: 0 },
-    ],
-  },
-});
+export const Weekly = summary
+  .extend({
+    breakdown: z.array(
+      z.object({ weekStartDate: z.string().meta({ format: 'date', description: 'A Monday' }), ...figures }),
+    ),
+  })
+  .meta({
+    example: {
+      ...summaryExample,
+      startDate: '2026-06-17',
+      endDate: '2026-06-23',
+      breakdown: [
+        {
+          weekStartDate: '2026-06-15',
+          amountCents: '54900',
+          grossCents: '63900',
+          refundsCents: '9000',
+          count: 3,
+          refundCount: 1,
+        },
+        {
+          weekStartDate: '2026-06-22',
+          amountCents: '27900',
+          grossCents: '27900',
+          refundsCents: '0',
+          count: 6,
+          refundCount: 0,
+        },
+      ],
+    },
+  });
 
 export const Collected = z
   .object({
@@ -145,7 +193,16 @@ export const Collected = z
     source: z.enum(REVENUE_SOURCES).nullable(),
     currency: z.string(),
   })
-  .meta({ example: { totalCollectedCents: '82800', txnCount: 9, from: '2026-06-01T00:00:00.000Z', to: '2026-07-01T00:00:00.000Z', source: null, currency: 'USD' } });
+  .meta({
+    example: {
+      totalCollectedCents: '82800',
+      txnCount: 9,
+      from: '2026-06-01T00:00:00.000Z',
+      to: '2026-07-01T00:00:00.000Z',
+      source: null,
+      currency: 'USD',
+    },
+  });
 
 export const Breakdown = z
   .object({
@@ -157,7 +214,9 @@ export const Breakdown = z
     tz: z.string(),
     buckets: z.array(
       z.object({
-        bucketStart: z.string().meta({ format: 'date-time', description: 'Zone-local start of the bucket, as a UTC instant' }),
+        bucketStart: z
+          .string()
+          .meta({ format: 'date-time', description: 'Zone-local start of the bucket, as a UTC instant' }),
         collectedCents: cents(),
         txnCount: z.int(),
       }),
@@ -195,7 +254,13 @@ export const Unmapped = z
     ),
   })
   .meta({
-    example: { count: 2, statuses: [{ source: 'stripe', rawStatus: 'requires_action', count: 3, sample: 'ch_3Pq…' }, { source: 'hubspot', rawStatus: 'negotiation', count: 1, sample: '18234' }] },
+    example: {
+      count: 2,
+      statuses: [
+        { source: 'stripe', rawStatus: 'requires_action', count: 3, sample: 'ch_3Pq…' },
+        { source: 'hubspot', rawStatus: 'negotiation', count: 1, sample: '18234' },
+      ],
+    },
   });
 
 export class SummaryDto extends createZodDto(Summary) {}

@@ -3,8 +3,23 @@ import { AppError } from '../common/app.errors.js';
 import { logger } from '../common/app.logger.js';
 import { Database, type Sql } from '../database/database.sql.js';
 import { addDays, daysInclusive } from './revenue.calendar.js';
-import { assertAgree, denseByKey, denseDays, MetricDrift, netCents, rollupWeeks, sumFigures, ZERO } from './revenue.buckets.js';
-import { MAX_RANGE_DAYS, rangeTooLarge, type BreakdownQuery, type CollectedQuery, type RevenueQuery } from './revenue.query.js';
+import {
+  assertAgree,
+  denseByKey,
+  denseDays,
+  MetricDrift,
+  netCents,
+  rollupWeeks,
+  sumFigures,
+  ZERO,
+} from './revenue.buckets.js';
+import {
+  MAX_RANGE_DAYS,
+  rangeTooLarge,
+  type BreakdownQuery,
+  type CollectedQuery,
+  type RevenueQuery,
+} from './revenue.query.js';
 import { LedgerFiguresRepository, type UnmappedStatus } from '../records/ledger-figures.repository.js';
 import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view.js';
 import { HubspotPipelinesService } from '../connectors/hubspot/hubspot-pipelines.service.js';
@@ -63,7 +78,11 @@ export class RevenueService {
           source: q.source,
           currency: q.currency,
           tz: q.tz,
-          buckets: buckets.map((b, i) => ({ bucketStart: keys[i].startAt, collectedCents: netCents(b).toString(), txnCount: b.count })),
+          buckets: buckets.map((b, i) => ({
+            bucketStart: keys[i].startAt,
+            collectedCents: netCents(b).toString(),
+            txnCount: b.count,
+          })),
           totalCollectedCents: netCents(totals).toString(),
           totalTxnCount: totals.count,
         };
@@ -95,17 +114,29 @@ export class RevenueService {
     }
     // No data for an open end (or the given end lies beyond all data): nothing to bucket.
     if (startDate === null || endDate === null || endDate < startDate) {
-      return { ...base, totals: { ...ZERO }, days: [], weeks: [], startDate: q.startDate, endDate: q.endDate, currencies };
+      return {
+        ...base,
+        totals: { ...ZERO },
+        days: [],
+        weeks: [],
+        startDate: q.startDate,
+        endDate: q.endDate,
+        currencies,
+      };
     }
     const days = daysInclusive(startDate, endDate);
-    if (days > MAX_RANGE_DAYS) throw rangeTooLarge(days, MAX_RANGE_DAYS, 'The data spans more than that; pass startDate and endDate.');
+    if (days > MAX_RANGE_DAYS)
+      throw rangeTooLarge(days, MAX_RANGE_DAYS, 'The data spans more than that; pass startDate and endDate.');
 
-    const bounds = startDate === q.startDate && endDate === q.endDate ? asked : await this.window(sql, q.tz, startDate, endDate);
+    const bounds =
+      startDate === q.startDate && endDate === q.endDate ? asked : await this.window(sql, q.tz, startDate, endDate);
     const window = { ...base, from: bounds.from!, to: bounds.to! };
-    const dayRows = (await this.repo.dailyFigures(sql, { ...window, firstDay: startDate, lastDay: endDate })).map(({ dayIndex, ...f }) => ({
-      date: addDays(startDate, dayIndex),
-      ...f,
-    }));
+    const dayRows = (await this.repo.dailyFigures(sql, { ...window, firstDay: startDate, lastDay: endDate })).map(
+      ({ dayIndex, ...f }) => ({
+        date: addDays(startDate, dayIndex),
+        ...f,
+      }),
+    );
     const totals = await this.repo.totals(sql, window);
     const dense = denseDays(startDate, endDate, dayRows);
     const weeks = rollupWeeks(dense);
@@ -115,7 +146,12 @@ export class RevenueService {
   }
 
   /** Instants for local days startDate…endDate: [midnight(start), midnight(end + 1)); null ends stay open. */
-  private async window(sql: Sql, tz: string, startDate: string | null, endDate: string | null): Promise<{ from: string | null; to: string | null }> {
+  private async window(
+    sql: Sql,
+    tz: string,
+    startDate: string | null,
+    endDate: string | null,
+  ): Promise<{ from: string | null; to: string | null }> {
     const days = [startDate, endDate === null ? null : addDays(endDate, 1)];
     const wanted = days.filter((d): d is string => d !== null);
     if (wanted.length === 0) return { from: null, to: null };
@@ -132,8 +168,15 @@ export class RevenueService {
       return await fn();
     } catch (err) {
       if (!(err instanceof MetricDrift)) throw err;
-      logger.error('metric drift: revenue figures disagree, refusing to answer', { check: err.check, details: err.details });
-      throw new AppError(500, 'metric_drift', 'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.');
+      logger.error('metric drift: revenue figures disagree, refusing to answer', {
+        check: err.check,
+        details: err.details,
+      });
+      throw new AppError(
+        500,
+        'metric_drift',
+        'The revenue figures failed their consistency check, so none were returned; the incident is logged under this requestId.',
+      );
     }
   }
 }

@@ -7,7 +7,10 @@ import type { Breakdown, Collected, Daily, Summary, Weekly } from './revenue.sch
  * JSON of the revenue endpoints (CONTRACT "Revenue"), typed by their schemas. Money leaves as
  * decimal strings of integer cents, counts as numbers.
  */
-export type FiguresJson = Pick<DailyJson['breakdown'][number], 'amountCents' | 'grossCents' | 'refundsCents' | 'count' | 'refundCount'>;
+export type FiguresJson = Pick<
+  DailyJson['breakdown'][number],
+  'amountCents' | 'grossCents' | 'refundsCents' | 'count' | 'refundCount'
+>;
 export type SummaryJson = z.input<typeof Summary>;
 export type DailyJson = z.input<typeof Daily>;
 export type WeeklyJson = z.input<typeof Weekly>;

@@ -22,7 +22,8 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
   if (command === 'fetch') {
     const [source, mode = 'incremental', ...extra] = rest;
     if (!source) return { error: 'fetch needs a source: stripe, hubspot or gcal.' };
-    if (!SOURCES.includes(source as Source)) return { error: `Unknown source "${source}"; use stripe, hubspot or gcal.` };
+    if (!SOURCES.includes(source as Source))
+      return { error: `Unknown source "${source}"; use stripe, hubspot or gcal.` };
     if (!SYNC_MODES.includes(mode as SyncMode)) return { error: `Unknown mode "${mode}"; use incremental or full.` };
     if (extra.length) return { error: `Unexpected argument "${extra[0]}".` };
     return { command, source: source as Source, mode: mode as SyncMode };
@@ -57,17 +58,33 @@ export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult>
   if (cmd.command === 'process') {
     const t0 = Date.now();
     const res = await deps.drain();
-    return { exitCode: 0, summary: { command: 'process', processed: res.processed, failed: res.failed, ms: Date.now() - t0 } };
+    return {
+      exitCode: 0,
+      summary: { command: 'process', processed: res.processed, failed: res.failed, ms: Date.now() - t0 },
+    };
   }
   try {
     const runs = await deps.runNow(cmd.source, cmd.mode, 'job');
     const status = overallStatus(runs);
     const ok = status === 'succeeded' || status === 'skipped';
-    return { exitCode: ok ? 0 : 1, summary: { command: 'fetch', source: cmd.source, mode: cmd.mode, status, runs: runs.map(runJson) } };
+    return {
+      exitCode: ok ? 0 : 1,
+      summary: { command: 'fetch', source: cmd.source, mode: cmd.mode, status, runs: runs.map(runJson) },
+    };
   } catch (err) {
     // Not configured for this source: nothing ran, and retrying will not help (exit 2, not 1).
     if (isRunRefused(err, 'source_not_enabled', 'unknown_entity')) {
-      return { exitCode: 2, summary: { command: 'fetch', source: cmd.source, mode: cmd.mode, status: 'not_run', error: err.reason, message: err.message } };
+      return {
+        exitCode: 2,
+        summary: {
+          command: 'fetch',
+          source: cmd.source,
+          mode: cmd.mode,
+          status: 'not_run',
+          error: err.reason,
+          message: err.message,
+        },
+      };
     }
     throw err;
   }

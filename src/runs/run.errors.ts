@@ -14,7 +14,13 @@ export class RunRefusedError extends AppError {
     message: string,
     extra: Record<string, unknown> = {},
   ) {
-    super(reason === 'shutting_down' ? 503 : 400, reason, message, extra, reason === 'shutting_down' ? { 'Retry-After': '5' } : {});
+    super(
+      reason === 'shutting_down' ? 503 : 400,
+      reason,
+      message,
+      extra,
+      reason === 'shutting_down' ? { 'Retry-After': '5' } : {},
+    );
   }
 }
 

@@ -38,7 +38,11 @@ export class RunExecution {
         await driver.sync(this.context(this.run.mode, this.cursorBefore));
       } catch (err) {
         if (!(err instanceof SyncError && err.errorClass === 'stale_cursor') || this.signal.aborted) throw err;
-        logger.warn('stale cursor: cleared, resyncing in full', { source: this.run.source, entity: this.run.entity, reason: err.message });
+        logger.warn('stale cursor: cleared, resyncing in full', {
+          source: this.run.source,
+          entity: this.run.entity,
+          reason: err.message,
+        });
         await this.repo.deleteCursor(this.db, this.run.source, this.run.entity);
         this.stale = true;
         this.full = true;
@@ -98,7 +102,14 @@ export class RunExecution {
       return ins;
     });
     this.pages++;
-    logger.debug('page committed', { source, entity, page: this.pages, rows: rows.length, inserted: res.inserted, duplicates: res.duplicates });
+    logger.debug('page committed', {
+      source,
+      entity,
+      page: this.pages,
+      rows: rows.length,
+      inserted: res.inserted,
+      duplicates: res.duplicates,
+    });
     return { inserted: res.inserted, duplicates: res.duplicates };
   }
 
@@ -107,12 +118,18 @@ export class RunExecution {
     if (err instanceof SyncError) {
       const message = truncate(err.message || err.errorClass);
       // Pages already committed are stored either way; `partial` says the rest is still to come.
-      if (err.errorClass === 'transient') return this.outcome(this.pages > 0 ? 'partial' : 'failed', message, 'transient');
+      if (err.errorClass === 'transient')
+        return this.outcome(this.pages > 0 ? 'partial' : 'failed', message, 'transient');
       return this.outcome('failed', message, err.errorClass);
     }
     // Driver or database text never reaches the API: the run carries an errorId that is in the log.
     const errorId = randomUUID();
-    logger.error('sync driver failed unexpectedly', { errorId, source: this.run.source, entity: this.run.entity, err: (err as Error)?.message });
+    logger.error('sync driver failed unexpectedly', {
+      errorId,
+      source: this.run.source,
+      entity: this.run.entity,
+      err: (err as Error)?.message,
+    });
     return this.outcome(this.pages > 0 ? 'partial' : 'failed', internalErrorText(errorId), 'internal');
   }
 

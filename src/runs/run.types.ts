@@ -16,7 +16,16 @@ export const SYNC_MODES: readonly SyncMode[] = ['incremental', 'full'] as const;
  *  abandoned    the process running it died (found by the sweeper)
  *  internal     an unclassified error (a bug or the database), logged with the run id
  */
-export const RUN_ERROR_CLASSES = ['transient', 'auth', 'stale_cursor', 'permanent', 'locked', 'aborted', 'abandoned', 'internal'] as const;
+export const RUN_ERROR_CLASSES = [
+  'transient',
+  'auth',
+  'stale_cursor',
+  'permanent',
+  'locked',
+  'aborted',
+  'abandoned',
+  'internal',
+] as const;
 export type RunErrorClass = (typeof RUN_ERROR_CLASSES)[number];
 
 export interface RunCounts {

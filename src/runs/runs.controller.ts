@@ -10,7 +10,15 @@ import { ApiError, ApiIdempotencyKey, DATABASE_UNAVAILABLE, IDEMPOTENCY_KEY_ERRO
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
 import { runJson } from './run.view.js';
-import { ListRunsQueryDto, RunDto, RunIdParamsDto, RunListDto, TriggerAcceptedDto, TriggerBodyDto, TriggerParamsDto } from './runs.schemas.js';
+import {
+  ListRunsQueryDto,
+  RunDto,
+  RunIdParamsDto,
+  RunListDto,
+  TriggerAcceptedDto,
+  TriggerBodyDto,
+  TriggerParamsDto,
+} from './runs.schemas.js';
 
 @ApiTags('runs')
 @Controller()
@@ -34,15 +42,33 @@ export class RunsController {
   })
   @ApiBody({ type: TriggerBodyDto, required: false })
   @ApiIdempotencyKey()
-  @ZodResponse({ status: 202, description: 'Runs queued (a replay carries the header Idempotent-Replayed: true)', type: TriggerAcceptedDto })
+  @ZodResponse({
+    status: 202,
+    description: 'Runs queued (a replay carries the header Idempotent-Replayed: true)',
+    type: TriggerAcceptedDto,
+  })
   @ApiError(400, 'Invalid source or mode, source not configured, missing Idempotency-Key, or an invalid body', {
     validation_failed: validationFailure(TriggerParamsDto.schema, { source: 'paypal', mode: 'full' }, 'params'),
-    source_not_enabled: { error: 'source_not_enabled', message: 'hubspot is not configured for syncing (set HUBSPOT_ACCESS_TOKEN).', source: 'hubspot' },
+    source_not_enabled: {
+      error: 'source_not_enabled',
+      message: 'hubspot is not configured for syncing (set HUBSPOT_ACCESS_TOKEN).',
+      source: 'hubspot',
+    },
     ...IDEMPOTENCY_KEY_ERRORS,
-    unknown_entity: { error: 'unknown_entity', message: 'Unknown hubspot entity: tickets.', entities: ['deals', 'contacts'] },
+    unknown_entity: {
+      error: 'unknown_entity',
+      message: 'Unknown hubspot entity: tickets.',
+      entities: ['deals', 'contacts'],
+    },
   })
-  @ApiError(503, 'The database is unavailable or the instance is shutting down', { database_unavailable: DATABASE_UNAVAILABLE })
-  async trigger(@Param() { source, mode }: TriggerParamsDto, @Body() { entities }: TriggerBodyDto, @Req() req: Request) {
+  @ApiError(503, 'The database is unavailable or the instance is shutting down', {
+    database_unavailable: DATABASE_UNAVAILABLE,
+  })
+  async trigger(
+    @Param() { source, mode }: TriggerParamsDto,
+    @Body() { entities }: TriggerBodyDto,
+    @Req() req: Request,
+  ) {
     return this.idempotency.execute(req, 202, async () => {
       const { runIds } = await this.runs.trigger(source, mode, { trigger: 'manual', entities });
       return { runId: runIds[0], source, mode, status: 'accepted' as const, runIds };
@@ -53,7 +79,9 @@ export class RunsController {
   @ReadAuth()
   @ApiOperation({ summary: 'List sync runs, newest first (keyset pagination with `before`)' })
   @ZodResponse({ status: 200, description: 'A page of runs', type: RunListDto })
-  @ApiError(400, 'Invalid query parameter', { validation_failed: validationFailure(ListRunsQueryDto.schema, { limit: '101' }, 'query') })
+  @ApiError(400, 'Invalid query parameter', {
+    validation_failed: validationFailure(ListRunsQueryDto.schema, { limit: '101' }, 'query'),
+  })
   async list(@Query() { source, status, entity, limit, before }: ListRunsQueryDto) {
     const page = await this.repo.list({ source, status, entity, before, limit });
     return { runs: page.runs.map(runJson), nextBefore: page.nextBefore };
@@ -63,7 +91,9 @@ export class RunsController {
   @ReadAuth()
   @ApiOperation({ summary: 'One sync run' })
   @ZodResponse({ status: 200, description: 'The run', type: RunDto })
-  @ApiError(404, 'No run with this id (whatever its format)', { run_not_found: { error: 'run_not_found', message: 'No run with id 999.', runId: '999' } })
+  @ApiError(404, 'No run with this id (whatever its format)', {
+    run_not_found: { error: 'run_not_found', message: 'No run with id 999.', runId: '999' },
+  })
   async get(@Param() { runId }: RunIdParamsDto) {
     // Only a well-formed id can name a run; anything else is as unknown as a missing one.
     const run = isPositiveId(runId) ? await this.repo.get(runId) : null;

@@ -59,9 +59,16 @@ export class RunsRepository {
   constructor(private readonly db: Database) {}
 
   /** One queued run per entity; ids ascend in the given order (one flush, one multi-row insert). */
-  async createQueued(source: Source, mode: SyncMode, trigger: RunTrigger, entities: readonly string[]): Promise<{ id: string; entity: string }[]> {
+  async createQueued(
+    source: Source,
+    mode: SyncMode,
+    trigger: RunTrigger,
+    entities: readonly string[],
+  ): Promise<{ id: string; entity: string }[]> {
     const em = this.db.em;
-    const runs = entities.map((entity) => em.create(SyncRunEntity, { source, entity, mode, trigger, cursorBefore: null, cursorAfter: null }));
+    const runs = entities.map((entity) =>
+      em.create(SyncRunEntity, { source, entity, mode, trigger, cursorBefore: null, cursorAfter: null }),
+    );
     await em.flush();
     return runs.map((r) => ({ id: r.id, entity: r.entity }));
   }
@@ -94,12 +101,20 @@ export class RunsRepository {
 
   /** queued → running; false when the row is no longer queued (e.g. swept as abandoned). */
   async markRunning(id: string, cursorBefore: unknown): Promise<boolean> {
-    const n = await this.db.em.nativeUpdate(SyncRunEntity, { id, status: 'queued' }, { status: 'running', startedAt: now(), heartbeatAt: now(), cursorBefore });
+    const n = await this.db.em.nativeUpdate(
+      SyncRunEntity,
+      { id, status: 'queued' },
+      { status: 'running', startedAt: now(), heartbeatAt: now(), cursorBefore },
+    );
     return n === 1;
   }
 
   async markSkipped(id: string, reason: string): Promise<boolean> {
-    const n = await this.db.em.nativeUpdate(SyncRunEntity, { id, status: 'queued' }, { status: 'skipped', finishedAt: now(), error: reason, errorClass: 'locked' });
+    const n = await this.db.em.nativeUpdate(
+      SyncRunEntity,
+      { id, status: 'queued' },
+      { status: 'skipped', finishedAt: now(), error: reason, errorClass: 'locked' },
+    );
     return n === 1;
   }
 
@@ -145,7 +160,11 @@ export class RunsRepository {
 
   /** Fails a run that never reached a verdict (shutdown timeout, dead process); no-op once finished. */
   async failUnfinished(id: string, error: string, errorClass: 'aborted' | 'abandoned' | 'internal'): Promise<boolean> {
-    const n = await this.db.em.nativeUpdate(SyncRunEntity, { id, status: { $in: ['queued', 'running'] } }, { status: 'failed', finishedAt: now(), error, errorClass });
+    const n = await this.db.em.nativeUpdate(
+      SyncRunEntity,
+      { id, status: { $in: ['queued', 'running'] } },
+      { status: 'failed', finishedAt: now(), error, errorClass },
+    );
     return n === 1;
   }
 
@@ -192,13 +211,23 @@ export class RunsRepository {
 
   /** One row per source that has runs. */
   async lastSyncBySource(): Promise<SourceSyncState[]> {
-    const rows = await this.db.query<{ source: Source; last_sync: string | null; last_status: RunStatus | null; last_error: string | null }>(`
+    const rows = await this.db.query<{
+      source: Source;
+      last_sync: string | null;
+      last_status: RunStatus | null;
+      last_error: string | null;
+    }>(`
       SELECT s.source,
              (SELECT max(finished_at) FROM sync_runs r WHERE r.source = s.source AND r.status IN ('succeeded','partial')) AS last_sync,
              l.status AS last_status, l.error AS last_error
         FROM (SELECT DISTINCT source FROM sync_runs) s
         LEFT JOIN LATERAL (SELECT status, error FROM sync_runs r WHERE r.source = s.source AND r.finished_at IS NOT NULL
                             AND r.status <> 'skipped' ORDER BY r.finished_at DESC LIMIT 1) l ON true`);
-    return rows.map((r) => ({ source: r.source, lastSync: dateOrNull(r.last_sync), lastStatus: r.last_status, lastError: r.last_error }));
+    return rows.map((r) => ({
+      source: r.source,
+      lastSync: dateOrNull(r.last_sync),
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+    }));
   }
 }

@@ -12,10 +12,17 @@ const ENTITY_PATTERN = /^[\x21-\x7e]{1,300}$/;
 const source = oneOf(SOURCES);
 const mode = oneOf(SYNC_MODES);
 
-export class TriggerParamsDto extends createZodDto(z.object({ source: source.meta({ example: 'stripe' }), mode: mode.meta({ example: 'incremental' }) })) {}
+export class TriggerParamsDto extends createZodDto(
+  z.object({ source: source.meta({ example: 'stripe' }), mode: mode.meta({ example: 'incremental' }) }),
+) {}
 
-const entityName = z.string().regex(ENTITY_PATTERN, { error: (iss) => `${String(iss.path?.[0])} must contain entity names (printable characters, no spaces).` });
-const notEntityList = (iss: { path?: PropertyKey[] }) => `${String(iss.path?.[0])} must be a non-empty array of at most 100 entity names.`;
+const entityName = z
+  .string()
+  .regex(ENTITY_PATTERN, {
+    error: (iss) => `${String(iss.path?.[0])} must contain entity names (printable characters, no spaces).`,
+  });
+const notEntityList = (iss: { path?: PropertyKey[] }) =>
+  `${String(iss.path?.[0])} must be a non-empty array of at most 100 entity names.`;
 
 export class TriggerBodyDto extends createZodDto(
   strictObject(
@@ -36,7 +43,11 @@ export class ListRunsQueryDto extends createZodDto(
     {
       source: source.optional(),
       status: oneOf(RUN_STATUSES).optional(),
-      entity: text({ max: 300, pattern: ENTITY_PATTERN, hint: 'must be an entity name (printable characters, no spaces)' })
+      entity: text({
+        max: 300,
+        pattern: ENTITY_PATTERN,
+        hint: 'must be an entity name (printable characters, no spaces)',
+      })
         .optional()
         .meta({ description: 'Only runs of this entity (e.g. deals)' }),
       limit: integer({ min: 1, max: 100, def: 20 }),
@@ -49,7 +60,9 @@ export class ListRunsQueryDto extends createZodDto(
 ) {}
 
 /** Any text: an id that is not a known run, whatever its format, is 404 run_not_found. */
-export class RunIdParamsDto extends createZodDto(z.object({ runId: z.string().meta({ description: 'A runId', example: '42' }) })) {}
+export class RunIdParamsDto extends createZodDto(
+  z.object({ runId: z.string().meta({ description: 'A runId', example: '42' }) }),
+) {}
 
 const counts = z.object({
   pagesFetched: z.int().meta({ description: 'Pages committed (rows and cursor in one transaction)' }),
@@ -59,7 +72,9 @@ const counts = z.object({
   recordsFailed: z.int(),
 });
 
-const cursor = z.unknown().meta({ description: 'The connector cursor as stored (opaque JSON, its format is the connector’s), or null' });
+const cursor = z
+  .unknown()
+  .meta({ description: 'The connector cursor as stored (opaque JSON, its format is the connector’s), or null' });
 const instantOrNull = z.string().nullable().meta({ format: 'date-time' });
 
 /**
@@ -90,10 +105,13 @@ export const Run = z
   .object({
     runId: z.string(),
     source,
-    entity: z.string().meta({ description: 'stripe: charges, refunds, …; hubspot: deals, contacts; gcal: one per calendar' }),
+    entity: z
+      .string()
+      .meta({ description: 'stripe: charges, refunds, …; hubspot: deals, contacts; gcal: one per calendar' }),
     mode,
     status: z.enum(RUN_STATUSES).meta({
-      description: '`skipped`: another run of the same source and entity held the lock. `partial`: some pages were committed before a transient failure.',
+      description:
+        '`skipped`: another run of the same source and entity held the lock. `partial`: some pages were committed before a transient failure.',
     }),
     trigger: z.enum(RUN_TRIGGERS),
     createdAt: z.string().meta({ format: 'date-time', description: 'When the run was queued' }),
@@ -116,7 +134,10 @@ export class RunListDto extends createZodDto(
   z
     .object({
       runs: z.array(Run),
-      nextBefore: z.string().nullable().meta({ description: 'Pass as `before` for the next (older) page; null on the last page' }),
+      nextBefore: z
+        .string()
+        .nullable()
+        .meta({ description: 'Pass as `before` for the next (older) page; null on the last page' }),
     })
     .meta({ example: { runs: [RUN_EXAMPLE], nextBefore: '42' } }),
 ) {}
@@ -128,7 +149,11 @@ export class TriggerAcceptedDto extends createZodDto(
       source,
       mode,
       status: z.literal('accepted'),
-      runIds: z.array(z.string()).meta({ description: 'Every run created, one per entity, each already stored as queued' }),
+      runIds: z
+        .array(z.string())
+        .meta({ description: 'Every run created, one per entity, each already stored as queued' }),
     })
-    .meta({ example: { runId: '43', source: 'hubspot', mode: 'incremental', status: 'accepted', runIds: ['43', '44'] } }),
+    .meta({
+      example: { runId: '43', source: 'hubspot', mode: 'incremental', status: 'accepted', runIds: ['43', '44'] },
+    }),
 ) {}

@@ -76,7 +76,9 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Every process sweeps once at boot, so runs left by a crashed one-shot job are not stuck until a scheduler runs. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.sweepAbandoned().catch((err) => logger.warn('abandoned-run sweep at boot failed', { err: (err as Error)?.message }));
+    await this.sweepAbandoned().catch((err) =>
+      logger.warn('abandoned-run sweep at boot failed', { err: (err as Error)?.message }),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -98,7 +100,9 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     if (!timedOut) return;
     // A driver that ignores the signal must not leave its run looking alive; its lock dies with our connections.
     for (const id of this.inflight.keys()) {
-      await this.repo.failUnfinished(id, 'interrupted by shutdown before the driver stopped', 'aborted').catch(() => undefined);
+      await this.repo
+        .failUnfinished(id, 'interrupted by shutdown before the driver stopped', 'aborted')
+        .catch(() => undefined);
       logger.warn('sync run interrupted by shutdown', { runId: id });
     }
   }
@@ -126,7 +130,12 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
         if (!(await this.repo.markRunning(runId, cursorBefore))) return this.repo.get(runId);
         heartbeat = setInterval(() => void this.repo.heartbeat(runId).catch(() => undefined), HEARTBEAT_MS);
         heartbeat.unref();
-        logger.info('sync run started', { source: run.source, entity: run.entity, mode: run.mode, trigger: run.trigger });
+        logger.info('sync run started', {
+          source: run.source,
+          entity: run.entity,
+          mode: run.mode,
+          trigger: run.trigger,
+        });
         const exec = new RunExecution(run, cursorBefore, this.db, this.repo, this.outbox, this.abort.signal);
         outcome = await exec.execute(this.registry.get(run.source));
         cursorAfter = await this.repo.loadCursor(run.source, run.entity);
@@ -137,7 +146,14 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
       // Verdict after the lock is free: a client that sees a finished run and triggers again is never `skipped` by it.
       await this.repo.finish(runId, outcome, cursorAfter);
       const done = await this.repo.get(runId);
-      const fields = { source: run.source, entity: run.entity, status: outcome.status, ms: Date.now() - t0, counts: done?.counts, error: outcome.error };
+      const fields = {
+        source: run.source,
+        entity: run.entity,
+        status: outcome.status,
+        ms: Date.now() - t0,
+        counts: done?.counts,
+        error: outcome.error,
+      };
       if (outcome.status === 'succeeded') logger.info('sync run finished', fields);
       else logger.warn('sync run finished', { ...fields, errorClass: outcome.errorClass });
       return done;
@@ -155,7 +171,14 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
       const lock = await this.locks.tryAcquire(runLockName(run.source, run.entity));
       if (!lock) continue;
       try {
-        if (await this.repo.failUnfinished(run.id, 'abandoned: the process running it stopped without finishing', 'abandoned')) swept.push(run.id);
+        if (
+          await this.repo.failUnfinished(
+            run.id,
+            'abandoned: the process running it stopped without finishing',
+            'abandoned',
+          )
+        )
+          swept.push(run.id);
       } finally {
         await lock.release();
       }
@@ -170,7 +193,8 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async enqueue(source: Source, mode: SyncMode, opts: TriggerOptions) {
-    if (this.closing) throw new RunRefusedError('shutting_down', 'The service is shutting down; retry on another instance.');
+    if (this.closing)
+      throw new RunRefusedError('shutting_down', 'The service is shutting down; retry on another instance.');
     const driver = this.pollableDriver(source);
     const entities = this.entitiesFor(driver, opts.entities);
     return this.repo.createQueued(source, mode, opts.trigger ?? 'manual', entities);
@@ -179,23 +203,38 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
   private pollableDriver(source: Source): SyncDriver {
     const driver = this.registry.get(source);
     if (!pollableSources(this.config).includes(source)) {
-      throw new RunRefusedError('source_not_enabled', `${source} is not configured for syncing (${SETUP_HINT[source]}).`, { source });
+      throw new RunRefusedError(
+        'source_not_enabled',
+        `${source} is not configured for syncing (${SETUP_HINT[source]}).`,
+        { source },
+      );
     }
     if (!driver || !driver.enabled()) {
-      throw new RunRefusedError('source_not_enabled', `${source} has no sync connector enabled in this deployment.`, { source });
+      throw new RunRefusedError('source_not_enabled', `${source} has no sync connector enabled in this deployment.`, {
+        source,
+      });
     }
     return driver;
   }
 
   private entitiesFor(driver: SyncDriver, wanted: string[] | undefined): string[] {
     const all = driver.entities();
-    if (all.length === 0) throw new RunRefusedError('source_not_enabled', `${driver.source} has nothing to sync (no entities configured).`, { source: driver.source });
+    if (all.length === 0)
+      throw new RunRefusedError(
+        'source_not_enabled',
+        `${driver.source} has nothing to sync (no entities configured).`,
+        { source: driver.source },
+      );
     if (wanted === undefined) return all;
     const unknown = wanted.filter((e) => !all.includes(e));
     if (wanted.length === 0 || unknown.length) {
-      throw new RunRefusedError('unknown_entity', `Unknown ${driver.source} entit${unknown.length === 1 ? 'y' : 'ies'}: ${unknown.join(', ') || '(none given)'}.`, {
-        entities: all,
-      });
+      throw new RunRefusedError(
+        'unknown_entity',
+        `Unknown ${driver.source} entit${unknown.length === 1 ? 'y' : 'ies'}: ${unknown.join(', ') || '(none given)'}.`,
+        {
+          entities: all,
+        },
+      );
     }
     return [...new Set(wanted)];
   }
@@ -205,7 +244,12 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
       .catch(async (err) => {
         // Not a sync failure (those are recorded by the execution) but e.g. the database going away.
         const errorId = randomUUID();
-        logger.error('sync run crashed', { errorId, runId: id, err: (err as Error)?.message, dbUnavailable: isDbUnavailable(err) });
+        logger.error('sync run crashed', {
+          errorId,
+          runId: id,
+          err: (err as Error)?.message,
+          dbUnavailable: isDbUnavailable(err),
+        });
         await this.repo.failUnfinished(id, internalErrorText(errorId), 'internal').catch(() => undefined);
         return null;
       })
@@ -214,4 +258,3 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     return guarded;
   }
 }
-

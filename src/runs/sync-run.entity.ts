@@ -32,8 +32,16 @@ export const SyncRunEntity = defineEntity({
     unmappedStatusesSeen: p.type(TextArrayType).defaultRaw(`'{}'`),
   },
   indexes: [
-    { name: 'sync_runs_source_id', properties: ['source', 'id'], columns: [{ name: 'source' }, { name: 'id', sort: 'DESC' }] },
-    { name: 'sync_runs_status_id', properties: ['status', 'id'], columns: [{ name: 'status' }, { name: 'id', sort: 'DESC' }] },
+    {
+      name: 'sync_runs_source_id',
+      properties: ['source', 'id'],
+      columns: [{ name: 'source' }, { name: 'id', sort: 'DESC' }],
+    },
+    {
+      name: 'sync_runs_status_id',
+      properties: ['status', 'id'],
+      columns: [{ name: 'status' }, { name: 'id', sort: 'DESC' }],
+    },
     {
       name: 'sync_runs_source_entity_finished',
       properties: ['source', 'entity', 'finishedAt'],

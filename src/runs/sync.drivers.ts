@@ -14,7 +14,11 @@ export type SyncMode = 'incremental' | 'full';
 export type SyncErrorClass = 'transient' | 'auth' | 'stale_cursor' | 'permanent';
 
 export class SyncError extends Error {
-  constructor(readonly errorClass: SyncErrorClass, message: string, readonly retryAfterMs?: number) {
+  constructor(
+    readonly errorClass: SyncErrorClass,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
 }

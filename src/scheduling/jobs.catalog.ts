@@ -62,7 +62,11 @@ function syncSchedule(source: Source): PeriodicJob {
   return {
     name: `sync:${source}`,
     roles: ['scheduler'],
-    lock: { advisory: runLockName(source, '<entity>'), held: 'session', by: 'each run the tick queues: a second run of an entity ends `skipped`' },
+    lock: {
+      advisory: runLockName(source, '<entity>'),
+      held: 'session',
+      by: 'each run the tick queues: a second run of an entity ends `skipped`',
+    },
     everyMs: (c) => SYNC_INTERVAL_S[source](c) * 1000,
     enabled: (o) => o.syncs.canPoll(source),
     run: (o) => o.syncs.tick(source),
@@ -76,7 +80,11 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
   {
     name: 'sync:abandoned-sweep',
     roles: ['scheduler'],
-    lock: { advisory: runLockName('<source>', '<entity>'), held: 'session', by: 'each stale run while it is failed: a held lock means its process is alive' },
+    lock: {
+      advisory: runLockName('<source>', '<entity>'),
+      held: 'session',
+      by: 'each stale run while it is failed: a held lock means its process is alive',
+    },
     everyMs: () => MINUTE_MS,
     run: (o) => o.syncs.sweepAbandoned(),
   },
@@ -120,7 +128,9 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
   {
     name: 'hubspot:pipelines-refresh',
     roles: ['scheduler'],
-    lock: { none: 'a refresh that finds no classification change writes nothing; changes take the stage-classification lock' },
+    lock: {
+      none: 'a refresh that finds no classification change writes nothing; changes take the stage-classification lock',
+    },
     everyMs: (c) => c.hubspot.pipelinesRefreshS * 1000,
     // The stored pipelines may be days old after a restart.
     firstAfterMs: () => 2_000,

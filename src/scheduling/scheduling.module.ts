@@ -26,13 +26,35 @@ export class SchedulingModule {
   static forRoot(roles: readonly ProcessRole[]): DynamicModule {
     return {
       module: SchedulingModule,
-      imports: [ScheduleModule.forRoot(), RunsModule, OutboxModule, ReconcilerModule, IdempotencyModule, GcalModule, HubspotModule],
+      imports: [
+        ScheduleModule.forRoot(),
+        RunsModule,
+        OutboxModule,
+        ReconcilerModule,
+        IdempotencyModule,
+        GcalModule,
+        HubspotModule,
+      ],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
         {
           provide: JOB_OWNERS,
-          inject: [SyncScheduler, OutboxWorker, ReconcilerService, IdempotencyPurge, GcalChannelRenewal, HubspotPipelinesRefresh],
-          useFactory: (syncs: SyncScheduler, outbox: OutboxWorker, reconciler: ReconcilerService, idempotency: IdempotencyPurge, gcalChannels: GcalChannelRenewal, hubspotPipelines: HubspotPipelinesRefresh): JobOwners => ({
+          inject: [
+            SyncScheduler,
+            OutboxWorker,
+            ReconcilerService,
+            IdempotencyPurge,
+            GcalChannelRenewal,
+            HubspotPipelinesRefresh,
+          ],
+          useFactory: (
+            syncs: SyncScheduler,
+            outbox: OutboxWorker,
+            reconciler: ReconcilerService,
+            idempotency: IdempotencyPurge,
+            gcalChannels: GcalChannelRenewal,
+            hubspotPipelines: HubspotPipelinesRefresh,
+          ): JobOwners => ({
             syncs,
             outbox,
             reconciler,

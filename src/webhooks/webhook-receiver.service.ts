@@ -8,7 +8,13 @@ import { logger } from '../common/app.logger.js';
 
 /** A webhook we could not store or check: 503 with Retry-After, so the vendor delivers it again. */
 export function vendorMustRetry(err: unknown, message: string): AppError {
-  return new AppError(503, isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed', message, {}, { 'Retry-After': '5' });
+  return new AppError(
+    503,
+    isDbUnavailable(err) ? 'database_unavailable' : 'storage_failed',
+    message,
+    {},
+    { 'Retry-After': '5' },
+  );
 }
 
 export interface Receipt {
@@ -38,8 +44,18 @@ export class WebhookReceiver {
       // A single statement: atomic on its own, so no explicit transaction (one round trip).
       const res = await this.outbox.insertMany(this.db, events);
       const source = events[0]?.source ?? 'unknown';
-      this.metrics.inc('buffalo_webhooks_received_total', { source, duplicate: String(res.inserted === 0) }, 1, 'Webhook deliveries stored');
-      return { received: true, type, duplicate: events.length > 0 && res.inserted === 0, ...(opts.batch ? { stored: res.inserted } : {}) };
+      this.metrics.inc(
+        'buffalo_webhooks_received_total',
+        { source, duplicate: String(res.inserted === 0) },
+        1,
+        'Webhook deliveries stored',
+      );
+      return {
+        received: true,
+        type,
+        duplicate: events.length > 0 && res.inserted === 0,
+        ...(opts.batch ? { stored: res.inserted } : {}),
+      };
     } catch (err) {
       logger.error('webhook could not be stored', { err: (err as Error)?.message, unavailable: isDbUnavailable(err) });
       throw vendorMustRetry(err, 'The event could not be stored; retry later.');

@@ -7,16 +7,20 @@ import { AppError } from '../common/app.errors.js';
  */
 export const MAX_WEBHOOK_JSON_DEPTH = 100;
 
-const invalid = (message: string) => new AppError(400, 'validation_failed', message, { issues: [{ in: 'body', field: '', message }] });
+const invalid = (message: string) =>
+  new AppError(400, 'validation_failed', message, { issues: [{ in: 'body', field: '', message }] });
 
 /** The verified raw body as JSON; not JSON, or nested past MAX_WEBHOOK_JSON_DEPTH, is a 400 validation_failed. */
 export function parseWebhookJson(raw: Buffer): unknown {
   const text = raw.toString('utf8');
-  if (nestingDepth(text) > MAX_WEBHOOK_JSON_DEPTH) throw invalid(`The request body nests deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels.`);
+  if (nestingDepth(text) > MAX_WEBHOOK_JSON_DEPTH)
+    throw invalid(`The request body nests deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels.`);
   try {
     return JSON.parse(text);
   } catch {
-    throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', { issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] });
+    throw new AppError(400, 'validation_failed', 'The request body is not valid JSON.', {
+      issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }],
+    });
   }
 }
 
@@ -28,7 +32,8 @@ function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);

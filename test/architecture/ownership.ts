@@ -44,27 +44,16 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/config': {
     tables: [],
-    publicSurface: [
-      'app.config.ts',
-      'config.module.ts',
-      'config.sources.ts',
-    ],
+    publicSurface: ['app.config.ts', 'config.module.ts', 'config.sources.ts'],
   },
   'src/connectors/gcal': {
     tables: ['gcal_channels'],
-    publicSurface: [
-      'gcal.module.ts',
-      'gcal-channel.renewal.ts',
-    ],
+    publicSurface: ['gcal.module.ts', 'gcal-channel.renewal.ts'],
   },
   'src/connectors/hubspot': {
     // Issue 8: the portal's pipelines and stages.
     tables: ['hubspot_deal_stages', 'hubspot_deal_stage_state'],
-    publicSurface: [
-      'hubspot.module.ts',
-      'hubspot-pipelines.service.ts',
-      'hubspot-pipelines.refresh.ts',
-    ],
+    publicSurface: ['hubspot.module.ts', 'hubspot-pipelines.service.ts', 'hubspot-pipelines.refresh.ts'],
   },
   'src/connectors/stripe': {
     tables: [],
@@ -83,17 +72,11 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/health': {
     tables: [],
-    publicSurface: [
-      'health.module.ts',
-    ],
+    publicSurface: ['health.module.ts'],
   },
   'src/idempotency': {
     tables: ['api_idempotency'],
-    publicSurface: [
-      'idempotency.module.ts',
-      'idempotency.service.ts',
-      'idempotency.purge.ts',
-    ],
+    publicSurface: ['idempotency.module.ts', 'idempotency.service.ts', 'idempotency.purge.ts'],
   },
   'src/outbox': {
     tables: ['ingest_outbox'],
@@ -108,11 +91,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/reconciler': {
     tables: ['payment_orphans'],
-    publicSurface: [
-      'orphans.repository.ts',
-      'reconciler.module.ts',
-      'reconciler.service.ts',
-    ],
+    publicSurface: ['orphans.repository.ts', 'reconciler.module.ts', 'reconciler.service.ts'],
   },
   'src/records': {
     // The ledger, HubSpot deal tombstones included.

@@ -29,7 +29,10 @@ describe('database: one pool for queries and session locks', () => {
     expect(held.every(Boolean)).toBe(true);
     expect(pool.totalCount).toBeGreaterThanOrEqual(3);
     // The query share is untouched: two concurrent queries run while every lock slot is taken.
-    const [a, b] = await Promise.all([db.query<{ n: number }>('SELECT 1 AS n FROM pg_sleep(0.05)'), db.query<{ n: number }>('SELECT 2 AS n FROM pg_sleep(0.05)')]);
+    const [a, b] = await Promise.all([
+      db.query<{ n: number }>('SELECT 1 AS n FROM pg_sleep(0.05)'),
+      db.query<{ n: number }>('SELECT 2 AS n FROM pg_sleep(0.05)'),
+    ]);
     expect([a[0].n, b[0].n]).toEqual([1, 2]);
 
     const t0 = Date.now();

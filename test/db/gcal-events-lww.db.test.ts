@@ -24,7 +24,14 @@ const v1 = {
   start: { dateTime: '2026-03-02T09:00:00-05:00', timeZone: 'America/Bogota' },
   end: { dateTime: '2026-03-02T10:00:00-05:00', timeZone: 'America/Bogota' },
 };
-const v2 = { ...v1, etag: '"3181161784799000"', updated: '2026-02-03T12:00:00.000Z', summary: 'Kickoff (moved)', start: { date: '2026-03-04' }, end: { date: '2026-03-05' } };
+const v2 = {
+  ...v1,
+  etag: '"3181161784799000"',
+  updated: '2026-02-03T12:00:00.000Z',
+  summary: 'Kickoff (moved)',
+  start: { date: '2026-03-04' },
+  end: { date: '2026-03-05' },
+};
 const gone = { kind: 'calendar#event', etag: '"3181161785000000"', id: 'evt1', status: 'cancelled' };
 
 const rec = (event: object, fetchedAt?: string) => mapGcalEvent({ calendarId: CAL, event, fetchedAt }, received);
@@ -75,7 +82,12 @@ describe('EventsRepository (LWW with a separate data version)', () => {
     await apply([rec(v1)]);
     await apply([rec(v2)]);
     e = (await repo.find(db, CAL, 'evt1'))!;
-    expect([e.summary, e.startAt, e.startDate, e.endDate]).toEqual(['Kickoff (moved)', null, '2026-03-04', '2026-03-05']);
+    expect([e.summary, e.startAt, e.startDate, e.endDate]).toEqual([
+      'Kickoff (moved)',
+      null,
+      '2026-03-04',
+      '2026-03-05',
+    ]);
   });
 
   it('a restored event (newer confirmed after a deletion) is live again', async () => {
@@ -90,7 +102,13 @@ describe('EventsRepository (LWW with a separate data version)', () => {
 
   it('every order and duplication of a stream ends in the same table', async () => {
     const other = { ...v1, id: 'evt2', etag: '"1"', summary: 'Other' };
-    const otherGone = { kind: 'calendar#event', etag: '"2"', id: 'evt2', status: 'cancelled', updated: '2026-02-05T00:00:00.000Z' };
+    const otherGone = {
+      kind: 'calendar#event',
+      etag: '"2"',
+      id: 'evt2',
+      status: 'cancelled',
+      updated: '2026-02-05T00:00:00.000Z',
+    };
     const cancelledOccurrence = {
       kind: 'calendar#event',
       etag: '"9"',
@@ -99,15 +117,31 @@ describe('EventsRepository (LWW with a separate data version)', () => {
       recurringEventId: 'series',
       originalStartTime: { dateTime: '2026-03-09T15:00:00Z', timeZone: 'UTC' },
     };
-    const stream = [rec(v1), rec(v2), rec(gone, '2026-02-10T00:00:00.000Z'), rec(other), rec(otherGone), rec(cancelledOccurrence, '2026-02-11T00:00:00.000Z')];
+    const stream = [
+      rec(v1),
+      rec(v2),
+      rec(gone, '2026-02-10T00:00:00.000Z'),
+      rec(other),
+      rec(otherGone),
+      rec(cancelledOccurrence, '2026-02-11T00:00:00.000Z'),
+    ];
     await reset();
     for (const r of stream) await apply([r]);
     const expected = await snapshot();
-    expect(expected.find((r) => r.event_id === 'evt1')).toMatchObject({ status: 'cancelled', summary: 'Kickoff (moved)', start_date: '2026-03-04' });
-    expect(expected.find((r) => r.event_id === 'series_20260309T150000Z')).toMatchObject({ status: 'cancelled', recurring_event_id: 'series', original_start_time: '2026-03-09T15:00:00Z', summary: null });
+    expect(expected.find((r) => r.event_id === 'evt1')).toMatchObject({
+      status: 'cancelled',
+      summary: 'Kickoff (moved)',
+      start_date: '2026-03-04',
+    });
+    expect(expected.find((r) => r.event_id === 'series_20260309T150000Z')).toMatchObject({
+      status: 'cancelled',
+      recurring_event_id: 'series',
+      original_start_time: '2026-03-09T15:00:00Z',
+      summary: null,
+    });
 
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 25; round++) {
       const shuffled = [...stream, ...stream.filter(() => rand() < 0.4)].sort(() => rand() - 0.5);
       await reset();

@@ -22,14 +22,23 @@ describe('gcal notifications → debounced incremental syncs', () => {
   let runs: ReturnType<typeof runsServiceFor>;
   let gate = new Gate();
   let seq = 0;
-  const env = { GCAL_SERVICE_ACCOUNT_JSON: JSON.stringify(generateServiceAccount({ tokenUri: 'http://127.0.0.1:9/token' })), GCAL_CALENDAR_IDS: `${A},${B}` };
+  const env = {
+    GCAL_SERVICE_ACCOUNT_JSON: JSON.stringify(generateServiceAccount({ tokenUri: 'http://127.0.0.1:9/token' })),
+    GCAL_CALENDAR_IDS: `${A},${B}`,
+  };
 
   beforeAll(async () => {
     t = await openTestDb();
     driver = new ScriptedDriver('gcal', [`calendar:${A}`, `calendar:${B}`], async () => gate.opened);
     runs = runsServiceFor(t.db, t.locks, [driver], env);
     const connection = new GcalConnection(loadConfig({ NODE_ENV: 'test', ...env }));
-    handler = new GcalNotificationHandler(new OutboxHandlerRegistry(), runs.service, new SyncCoverageRepository(), connection, t.locks);
+    handler = new GcalNotificationHandler(
+      new OutboxHandlerRegistry(),
+      runs.service,
+      new SyncCoverageRepository(),
+      connection,
+      t.locks,
+    );
   });
   afterAll(async () => {
     gate.open();
@@ -38,12 +47,25 @@ describe('gcal notifications → debounced incremental syncs', () => {
   });
 
   /** Stores notifications as the webhook would and reads them back as claimed rows (received_at from Postgres). */
-  async function notifications(...specs: Array<Partial<GcalNotificationPayload> & { calendarId: string }>): Promise<OutboxRow[]> {
+  async function notifications(
+    ...specs: Array<Partial<GcalNotificationPayload> & { calendarId: string }>
+  ): Promise<OutboxRow[]> {
     const inserts = specs.map((s) =>
-      notificationInsert({ channelId: 'ch-1', resourceState: 'exists', messageNumber: String(++seq), resourceId: 'r', resourceUri: null, channelExpiration: null, ...s }),
+      notificationInsert({
+        channelId: 'ch-1',
+        resourceState: 'exists',
+        messageNumber: String(++seq),
+        resourceId: 'r',
+        resourceUri: null,
+        channelExpiration: null,
+        ...s,
+      }),
     );
     await t.db.tx((sql) => new OutboxInsertRepository().insertMany(sql, inserts));
-    const rows = await t.db.query<Record<string, any>>(`SELECT * FROM ingest_outbox WHERE dedupe_key = ANY($1::text[]) ORDER BY id`, [inserts.map((i) => i.dedupeKey)]);
+    const rows = await t.db.query<Record<string, any>>(
+      `SELECT * FROM ingest_outbox WHERE dedupe_key = ANY($1::text[]) ORDER BY id`,
+      [inserts.map((i) => i.dedupeKey)],
+    );
     return rows.map((r) => ({
       id: String(r.id),
       source: r.source,
@@ -58,15 +80,28 @@ describe('gcal notifications → debounced incremental syncs', () => {
     }));
   }
   const handle = (rows: OutboxRow[]) => handler.handle(rows, { db: t.db, workerId: 'test' });
-  const runIds = async (calendarId: string) => (await t.db.query<{ id: string }>(`SELECT id FROM sync_runs WHERE entity = $1 ORDER BY id`, [`calendar:${calendarId}`])).map((r) => r.id);
+  const runIds = async (calendarId: string) =>
+    (
+      await t.db.query<{ id: string }>(`SELECT id FROM sync_runs WHERE entity = $1 ORDER BY id`, [
+        `calendar:${calendarId}`,
+      ])
+    ).map((r) => r.id);
 
   it('a batch of notifications queues exactly one webhook-triggered run per calendar', async () => {
-    const rows = await notifications({ calendarId: A }, { calendarId: A }, { calendarId: B }, { calendarId: A, resourceState: 'sync' });
+    const rows = await notifications(
+      { calendarId: A },
+      { calendarId: A },
+      { calendarId: B },
+      { calendarId: A, resourceState: 'sync' },
+    );
     const out = await handle(rows);
     expect([...out.values()]).toEqual(rows.map(() => ({ status: 'done' })));
     expect(await runIds(A)).toHaveLength(1);
     expect(await runIds(B)).toHaveLength(1);
-    const [run] = await t.db.query<{ trigger: string; mode: string }>(`SELECT trigger, mode FROM sync_runs WHERE entity = $1`, [`calendar:${A}`]);
+    const [run] = await t.db.query<{ trigger: string; mode: string }>(
+      `SELECT trigger, mode FROM sync_runs WHERE entity = $1`,
+      [`calendar:${A}`],
+    );
     expect(run).toEqual({ trigger: 'webhook', mode: 'incremental' });
   });
 
@@ -75,7 +110,9 @@ describe('gcal notifications → debounced incremental syncs', () => {
     await waitForStatus(runs.repo, runA, ['running']);
     // Backdated to before the run started listing: that run will see its change.
     const rows = await notifications({ calendarId: A });
-    await t.db.query(`UPDATE ingest_outbox SET received_at = received_at - interval '1 hour' WHERE id = $1::bigint`, [rows[0].id]);
+    await t.db.query(`UPDATE ingest_outbox SET received_at = received_at - interval '1 hour' WHERE id = $1::bigint`, [
+      rows[0].id,
+    ]);
     rows[0].receivedAt = new Date(rows[0].receivedAt.getTime() - 3_600_000);
     expect((await handle(rows)).get(rows[0].id)).toEqual({ status: 'done' });
     expect(await runIds(A)).toHaveLength(1);
@@ -97,7 +134,9 @@ describe('gcal notifications → debounced incremental syncs', () => {
     await waitForStatus(runs.repo, ids[1], ['running']);
     // Everything received before that follow-up started is covered by it.
     const earlier = await notifications({ calendarId: A });
-    await t.db.query(`UPDATE ingest_outbox SET received_at = now() - interval '1 minute' WHERE id = $1::bigint`, [earlier[0].id]);
+    await t.db.query(`UPDATE ingest_outbox SET received_at = now() - interval '1 minute' WHERE id = $1::bigint`, [
+      earlier[0].id,
+    ]);
     earlier[0].receivedAt = new Date(Date.now() - 60_000);
     expect((await handle(earlier)).get(earlier[0].id)).toEqual({ status: 'done' });
     expect(await runIds(A)).toHaveLength(2);
@@ -107,11 +146,17 @@ describe('gcal notifications → debounced incremental syncs', () => {
   });
 
   it('not_exists and calendars no longer configured are ignored; a malformed payload is dead', async () => {
-    const rows = await notifications({ calendarId: A, resourceState: 'not_exists' }, { calendarId: 'gone@example.com' });
+    const rows = await notifications(
+      { calendarId: A, resourceState: 'not_exists' },
+      { calendarId: 'gone@example.com' },
+    );
     const bad = { ...rows[0], id: '999999', payload: { channelId: 'x' } } as OutboxRow;
     const out = await handle([...rows, bad]);
     expect(out.get(rows[0].id)).toMatchObject({ status: 'ignored' });
-    expect(out.get(rows[1].id)).toMatchObject({ status: 'ignored', reason: expect.stringContaining('GCAL_CALENDAR_IDS') });
+    expect(out.get(rows[1].id)).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringContaining('GCAL_CALENDAR_IDS'),
+    });
     expect(out.get('999999')).toMatchObject({ status: 'failed', failureClass: 'invalid_payload' });
     expect(await runIds(A)).toHaveLength(2);
   });

@@ -3,7 +3,10 @@ import { loadConfig } from '../../src/config/app.config.js';
 import { HubspotConnection } from '../../src/connectors/hubspot/hubspot.connection.js';
 import { mapDeal, snapshotInsert, toHubspotObject } from '../../src/connectors/hubspot/hubspot.mappers.js';
 import { HubspotPipelinesRepository } from '../../src/connectors/hubspot/hubspot-pipelines.repository.js';
-import { HubspotPipelinesService, type RefreshOutcome } from '../../src/connectors/hubspot/hubspot-pipelines.service.js';
+import {
+  HubspotPipelinesService,
+  type RefreshOutcome,
+} from '../../src/connectors/hubspot/hubspot-pipelines.service.js';
 import { HubspotRecordsHandler } from '../../src/connectors/hubspot/hubspot-records.handler.js';
 import { OutboxHandlerRegistry } from '../../src/outbox/outbox.handlers.js';
 import type { OutboxRow } from '../../src/outbox/outbox.types.js';
@@ -11,7 +14,14 @@ import { ContactsRepository } from '../../src/records/contacts.repository.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { LedgerFiguresRepository } from '../../src/records/ledger-figures.repository.js';
 import { RevenueService } from '../../src/revenue/revenue.service.js';
-import { CUSTOM_STAGE, CUSTOM_STAGES, generateHubSpotDataset, PARTNER_PIPELINE, wonStageIds, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import {
+  CUSTOM_STAGE,
+  CUSTOM_STAGES,
+  generateHubSpotDataset,
+  PARTNER_PIPELINE,
+  wonStageIds,
+  type SimObject,
+} from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
 import { openTestDb } from '../support/db.js';
 import { expectedWonCents, HUBSPOT_TOKEN } from '../support/hubspot-kit.js';
@@ -34,7 +44,12 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
   let sim: HubSpotSimulator;
   const connections: HubspotConnection[] = [];
   // Last modified well before the pipelines are read (see the "one refresh" test).
-  const dataset = generateHubSpotDataset({ seed: 29, deals: 400, contacts: 0, to: new Date(Date.now() - 10 * 86_400_000) });
+  const dataset = generateHubSpotDataset({
+    seed: 29,
+    deals: 400,
+    contacts: 0,
+    to: new Date(Date.now() - 10 * 86_400_000),
+  });
   let svc: HubspotPipelinesService;
   let handler: HubspotRecordsHandler;
   let revenue: RevenueService;
@@ -57,18 +72,45 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     });
     const connection = new HubspotConnection(config);
     connections.push(connection);
-    const service = new HubspotPipelinesService(config, t.db, connection, new HubspotPipelinesRepository(), new PaymentsRepository());
-    return { service, handler: new HubspotRecordsHandler(config, new OutboxHandlerRegistry(), new PaymentsRepository(), new ContactsRepository(), service) };
+    const service = new HubspotPipelinesService(
+      config,
+      t.db,
+      connection,
+      new HubspotPipelinesRepository(),
+      new PaymentsRepository(),
+    );
+    return {
+      service,
+      handler: new HubspotRecordsHandler(
+        config,
+        new OutboxHandlerRegistry(),
+        new PaymentsRepository(),
+        new ContactsRepository(),
+        service,
+      ),
+    };
   }
 
   const asRow = (d: SimObject): OutboxRow => {
     const ins = snapshotInsert('deals', toHubspotObject(structuredClone(d)), 'poll');
-    return { id: String(nextOutboxId++), source: 'hubspot', kind: ins.kind, dedupeKey: ins.dedupeKey, origin: 'poll', eventType: ins.eventType, payload: ins.payload, attempts: 0, receivedAt: new Date(), vendorTime: ins.vendorTime };
+    return {
+      id: String(nextOutboxId++),
+      source: 'hubspot',
+      kind: ins.kind,
+      dedupeKey: ins.dedupeKey,
+      origin: 'poll',
+      eventType: ins.eventType,
+      payload: ins.payload,
+      attempts: 0,
+      receivedAt: new Date(),
+      vendorTime: ins.vendorTime,
+    };
   };
   const deliver = async (h: HubspotRecordsHandler, deals: SimObject[], batch = 150) => {
     const outcomes = new Map<string, unknown>();
     for (let i = 0; i < deals.length; i += batch) {
-      for (const [k, v] of await h.handle(deals.slice(i, i + batch).map(asRow), { db: t.db, workerId: 'test' })) outcomes.set(k, v);
+      for (const [k, v] of await h.handle(deals.slice(i, i + batch).map(asRow), { db: t.db, workerId: 'test' }))
+        outcomes.set(k, v);
     }
     return outcomes;
   };
@@ -76,7 +118,13 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
   async function figures(): Promise<Map<string, Fig>> {
     const out = new Map<string, Fig>();
     for (const currency of CURRENCIES) {
-      const { totals } = await revenue.report({ startDate: null, endDate: null, source: 'hubspot', currency, tz: 'UTC' });
+      const { totals } = await revenue.report({
+        startDate: null,
+        endDate: null,
+        source: 'hubspot',
+        currency,
+        tz: 'UTC',
+      });
       out.set(currency, { gross: totals.grossCents, count: totals.count });
     }
     return out;
@@ -88,10 +136,23 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
   /** Gross and count per currency, independently of the app: won stages, live deals, valid amounts. */
   function expectedFigures(deals: SimObject[], won: ReadonlySet<string>): Map<string, Fig> {
     const out = expected(deals, won);
-    for (const c of CURRENCIES) out.get(c)!.count = deals.filter((d) => !d.archived && won.has(d.properties.dealstage ?? '') && (d.properties.deal_currency_code || 'USD') === c && /^\d+(\.\d+)?$/.test(d.properties.amount ?? '')).length;
+    for (const c of CURRENCIES)
+      out.get(c)!.count = deals.filter(
+        (d) =>
+          !d.archived &&
+          won.has(d.properties.dealstage ?? '') &&
+          (d.properties.deal_currency_code || 'USD') === c &&
+          /^\d+(\.\d+)?$/.test(d.properties.amount ?? ''),
+      ).length;
     return out;
   }
-  const minus = (a: Map<string, Fig>, b: Map<string, Fig>) => new Map(CURRENCIES.map((c) => [c, { gross: a.get(c)!.gross - b.get(c)!.gross, count: a.get(c)!.count - b.get(c)!.count }]));
+  const minus = (a: Map<string, Fig>, b: Map<string, Fig>) =>
+    new Map(
+      CURRENCIES.map((c) => [
+        c,
+        { gross: a.get(c)!.gross - b.get(c)!.gross, count: a.get(c)!.count - b.get(c)!.count },
+      ]),
+    );
 
   const ledger = () =>
     t.db.query<LedgerRow>(
@@ -110,7 +171,8 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     t = await openTestDb();
     sim = await startHubSpotSimulator({ accessToken: HUBSPOT_TOKEN, dataset });
     // Deals archived in HubSpot are deletions: they must never count, whatever their stage becomes.
-    for (const d of inStage(S).slice(0, 2)) sim.archive('deals', d.id, { at: Date.parse(d.properties.hs_lastmodifieddate!) + 1000 });
+    for (const d of inStage(S).slice(0, 2))
+      sim.archive('deals', d.id, { at: Date.parse(d.properties.hs_lastmodifieddate!) + 1000 });
     // A deal whose amount HubSpot holds as text: it can never become a won row.
     const bad = inStage(S)[2];
     sim.update('deals', bad.id, { amount: 'n/a' }, { at: Date.parse(bad.properties.hs_lastmodifieddate!) + 1000 });
@@ -132,7 +194,9 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     await deliver(handler, deals);
     // Written before the pipelines were read: custom stages count nowhere and are listed as unmapped.
     const unmappedBefore = await revenue.unmappedStatuses(50);
-    expect(unmappedBefore.statuses.map((s) => s.rawStatus)).toEqual(expect.arrayContaining([S, CUSTOM_STAGES.partnerWon, CUSTOM_STAGE]));
+    expect(unmappedBefore.statuses.map((s) => s.rawStatus)).toEqual(
+      expect.arrayContaining([S, CUSTOM_STAGES.partnerWon, CUSTOM_STAGE]),
+    );
     await svc.idle();
     // One refresh for 400 deals in 3 batches: the 429, then its retry.
     expect([pipelineCalls() - before, sim.count('/crm/v3/pipelines/deals', 200)]).toEqual([2, 1]);
@@ -143,17 +207,27 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     const unmapped = await revenue.unmappedStatuses(50);
     expect(unmapped.statuses.map((s) => [s.source, s.rawStatus])).toEqual([['hubspot', CUSTOM_STAGE]]);
     expect(unmapped.statuses[0].count).toBe(inStage(CUSTOM_STAGE).length);
-    const customGross = expected(deals.filter((d) => d.properties.pipeline !== 'default'), won);
+    const customGross = expected(
+      deals.filter((d) => d.properties.pipeline !== 'default'),
+      won,
+    );
     expect([...customGross.values()].reduce((s, f) => s + f.gross, 0n)).toBeGreaterThan(0n);
   });
 
   it('moving a won stage to probability 0.9 re-derives exactly its deals: revenue drops by exactly their sum, nothing else changes', async () => {
     const L0 = await ledger();
     original = L0;
-    invalidInS = expectedWonCents(inStage(S).map((d) => sim.get('deals', d.id)!), 'USD', new Set([S])).invalid;
+    invalidInS = expectedWonCents(
+      inStage(S).map((d) => sim.get('deals', d.id)!),
+      'USD',
+      new Set([S]),
+    ).invalid;
     expect(invalidInS.length).toBeGreaterThan(0);
     const F0 = await figures();
-    const D = expectedFigures(inStage(S).map((d) => sim.get('deals', d.id)!), new Set([S]));
+    const D = expectedFigures(
+      inStage(S).map((d) => sim.get('deals', d.id)!),
+      new Set([S]),
+    );
     expect([...D.values()].some((f) => f.count > 0)).toBe(true);
 
     sim.setStageMetadata(S, { probability: '0.9' });
@@ -177,12 +251,18 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     const r = ok(await svc.refresh('test'));
     expect(r.changedStages).toEqual([S]);
     expect(r.rederiveFailed.sort()).toEqual([...invalidInS].sort());
-    expect(await figures()).toEqual(expectedFigures([...sim.state.objects.deals.values()], wonStageIds(sim.state.pipelines)));
+    expect(await figures()).toEqual(
+      expectedFigures([...sim.state.objects.deals.values()], wonStageIds(sim.state.pipelines)),
+    );
     // Deals whose amount is unusable were written UNKNOWN before the pipelines were known (a won
     // snapshot with that amount is dead-lettered); open, they became OPEN rows, and stay so.
     expect(await ledger()).toEqual(
       original.map((x) =>
-        x.raw_status !== S ? x : invalidInS.includes(x.external_id) ? { ...x, status: 'OPEN', effect: 'none', derivation_rev: movedRev } : { ...x, derivation_rev: r.rev },
+        x.raw_status !== S
+          ? x
+          : invalidInS.includes(x.external_id)
+            ? { ...x, status: 'OPEN', effect: 'none', derivation_rev: movedRev }
+            : { ...x, derivation_rev: r.rev },
       ),
     );
     // Archived deals in the stage were re-derived too, and still count nowhere.
@@ -205,15 +285,40 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     const snapshot = toHubspotObject(target.vendor_snapshot);
     // What the old classification made of this very snapshot: an UNKNOWN row at revision 0.
     const stale = {
-      source: 'hubspot' as const, kind: 'deal' as const, externalId: target.external_id, parentExternalId: null, amountCents: 0n, currency: 'USD',
-      status: 'UNKNOWN' as const, rawStatus: S, effect: 'none' as const, occurredAt: new Date(), customerRef: null, description: null, deletedAt: null,
-      version: { at: new Date(target.version_at as string), rank: Number(target.version_rank), tiebreak: String(target.version_tiebreak) },
-      derivationRev: 0, vendorSnapshot: snapshot,
+      source: 'hubspot' as const,
+      kind: 'deal' as const,
+      externalId: target.external_id,
+      parentExternalId: null,
+      amountCents: 0n,
+      currency: 'USD',
+      status: 'UNKNOWN' as const,
+      rawStatus: S,
+      effect: 'none' as const,
+      occurredAt: new Date(),
+      customerRef: null,
+      description: null,
+      deletedAt: null,
+      version: {
+        at: new Date(target.version_at as string),
+        rank: Number(target.version_rank),
+        tiebreak: String(target.version_tiebreak),
+      },
+      derivationRev: 0,
+      vendorSnapshot: snapshot,
     };
     expect(await payments.upsertMany(t.db, [stale])).toBe(0);
     // A replay of the stored snapshots through the handler (current revision) changes nothing either.
-    const outcomes = await deliver(handler, inStage(S).map((d) => sim.get('deals', d.id)!));
-    expect([...outcomes.values()].every((o) => (o as { status: string }).status === 'done' || (o as { failureClass?: string }).failureClass === 'invalid_payload')).toBe(true);
+    const outcomes = await deliver(
+      handler,
+      inStage(S).map((d) => sim.get('deals', d.id)!),
+    );
+    expect(
+      [...outcomes.values()].every(
+        (o) =>
+          (o as { status: string }).status === 'done' ||
+          (o as { failureClass?: string }).failureClass === 'invalid_payload',
+      ),
+    ).toBe(true);
     expect(await ledger()).toEqual(L);
   });
 
@@ -229,7 +334,14 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     // Open deals with an unusable amount cannot become won rows: they are reported and kept as they were.
     expect(change.rederiveFailed.sort()).toEqual([...e.invalid].sort());
     const D = expectedFigures(dueDeals, new Set([due]));
-    expect(await figures()).toEqual(new Map(CURRENCIES.map((c) => [c, { gross: F0.get(c)!.gross + D.get(c)!.gross, count: F0.get(c)!.count + D.get(c)!.count }])));
+    expect(await figures()).toEqual(
+      new Map(
+        CURRENCIES.map((c) => [
+          c,
+          { gross: F0.get(c)!.gross + D.get(c)!.gross, count: F0.get(c)!.count + D.get(c)!.count },
+        ]),
+      ),
+    );
     // Every process now derives with the stored map, whatever its own config says.
     expect((await svc.current()).classOf(due)).toBe('won');
     // A refresh by a process with the map keeps it; the metadata does not win it back.
@@ -239,13 +351,24 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     expect(back.changedStages).toEqual([due]);
     expect(await figures()).toEqual(F0);
     const L2 = await ledger();
-    expect(L2).toEqual(L0.map((x) => (x.raw_status === due && !e.invalid.includes(x.external_id) ? { ...x, derivation_rev: back.rev } : x)));
+    expect(L2).toEqual(
+      L0.map((x) =>
+        x.raw_status === due && !e.invalid.includes(x.external_id) ? { ...x, derivation_rev: back.rev } : x,
+      ),
+    );
     expect(await svc.applyStageMap()).toBeNull();
   });
 
   it('a classification change waits for deal writes in flight, then re-derives them too', async () => {
     const F0 = await figures();
-    const d = sim.create('deals', { dealname: 'in flight', amount: '1000.00', dealstage: S, pipeline: '705209413', closedate: '2026-06-01T00:00:00.000Z', deal_currency_code: 'USD' });
+    const d = sim.create('deals', {
+      dealname: 'in flight',
+      amount: '1000.00',
+      dealstage: S,
+      pipeline: '705209413',
+      closedate: '2026-06-01T00:00:00.000Z',
+      deal_currency_code: 'USD',
+    });
     sim.setStageMetadata(S, { probability: '0.9' });
     let refreshed: Promise<RefreshOutcome> | null = null;
     await t.db.tx(async (sql) => {
@@ -255,11 +378,16 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
       expect(await Promise.race([refreshed.then(() => 'applied'), sleep(400).then(() => 'waiting')])).toBe('waiting');
       // Written under the classification read above, inside the same transaction.
       const rec = mapDeal(toHubspotObject(d), 'USD', stages);
-      await new PaymentsRepository().upsertMany(sql, [{ ...rec, derivationRev: stages.rev, vendorSnapshot: toHubspotObject(d) }]);
+      await new PaymentsRepository().upsertMany(sql, [
+        { ...rec, derivationRev: stages.rev, vendorSnapshot: toHubspotObject(d) },
+      ]);
     });
     const r = ok(await refreshed!);
     expect(r.changedStages).toEqual([S]);
-    const [row] = await t.db.query<{ status: string; effect: string; derivation_rev: number }>(`SELECT status, effect, derivation_rev FROM payments WHERE external_id = $1`, [d.id]);
+    const [row] = await t.db.query<{ status: string; effect: string; derivation_rev: number }>(
+      `SELECT status, effect, derivation_rev FROM payments WHERE external_id = $1`,
+      [d.id],
+    );
     expect(row).toEqual({ status: 'OPEN', effect: 'none', derivation_rev: r.rev });
     sim.setStageMetadata(S, { probability: '1.0' });
     ok(await svc.refresh('test'));
@@ -270,20 +398,40 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
   it('a new stage met on many deals in many batches costs one refresh', async () => {
     const stageId = '1038560099';
     sim.addStage(PARTNER_PIPELINE, { id: stageId, label: 'Won via marketplace', isClosed: true, probability: '1.0' });
-    const deals = [1, 2, 3, 4, 5, 6].map((i) => sim.create('deals', { dealname: `marketplace ${i}`, amount: `${i}00.00`, dealstage: stageId, pipeline: PARTNER_PIPELINE, closedate: '2026-06-02T00:00:00.000Z', deal_currency_code: 'EUR' }));
+    const deals = [1, 2, 3, 4, 5, 6].map((i) =>
+      sim.create('deals', {
+        dealname: `marketplace ${i}`,
+        amount: `${i}00.00`,
+        dealstage: stageId,
+        pipeline: PARTNER_PIPELINE,
+        closedate: '2026-06-02T00:00:00.000Z',
+        deal_currency_code: 'EUR',
+      }),
+    );
     const F0 = await figures();
     const before = pipelineCalls();
     for (const d of deals) await deliver(handler, [d]);
     await svc.idle();
     expect(pipelineCalls()).toBe(before + 1);
-    expect((await figures()).get('EUR')).toEqual({ gross: F0.get('EUR')!.gross + 210_000n, count: F0.get('EUR')!.count + 6 });
+    expect((await figures()).get('EUR')).toEqual({
+      gross: F0.get('EUR')!.gross + 210_000n,
+      count: F0.get('EUR')!.count + 6,
+    });
     // A stage HubSpot does not list either asks once, and only for deals modified since the last read.
-    const orphan = sim.create('deals', { dealname: 'ghost stage', amount: '1.00', dealstage: '1099999999', pipeline: PARTNER_PIPELINE });
+    const orphan = sim.create('deals', {
+      dealname: 'ghost stage',
+      amount: '1.00',
+      dealstage: '1099999999',
+      pipeline: PARTNER_PIPELINE,
+    });
     await deliver(handler, [orphan]);
     await deliver(handler, [orphan, orphan]);
     await svc.idle();
     expect(pipelineCalls()).toBe(before + 2);
-    await deliver(handler, dataset.deals.filter((d) => d.properties.dealstage === CUSTOM_STAGE));
+    await deliver(
+      handler,
+      dataset.deals.filter((d) => d.properties.dealstage === CUSTOM_STAGE),
+    );
     await svc.idle();
     expect(pipelineCalls()).toBe(before + 2);
   });
@@ -301,7 +449,11 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
     const stages = await repo.loadStages(t.db);
 
     sim.setStageMetadata(S, { probability: '0.9' });
-    for (const [status, errorClass] of [[503, 'transient'], [429, 'transient'], [401, 'auth']] as const) {
+    for (const [status, errorClass] of [
+      [503, 'transient'],
+      [429, 'transient'],
+      [401, 'auth'],
+    ] as const) {
       // With HUBSPOT_MAX_RETRIES=1, two failures exhaust a retried call; a 401 is never retried.
       sim.failNext(status === 401 ? 1 : 2, status, status === 429 ? 1 : false, { path: /\/crm\/v3\/pipelines/ });
       const r = await svc.refresh('test');
@@ -309,7 +461,10 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
       expect(await repo.loadStages(t.db)).toEqual(stages);
       expect((await svc.current()).rev).toBe(rev);
       expect((await svc.current()).classOf(S)).toBe('won');
-      expect(await svc.readiness()).toEqual({ pipelinesRefreshedAt: afterRetry, pipelinesError: expect.stringContaining(String(status)) });
+      expect(await svc.readiness()).toEqual({
+        pipelinesRefreshedAt: afterRetry,
+        pipelinesError: expect.stringContaining(String(status)),
+      });
     }
     sim.setStageMetadata(S, { probability: '1.0' });
     expect(ok(await svc.refresh('test')).changedStages).toEqual([]);
@@ -318,7 +473,13 @@ describe('HubSpot deal stage classification → re-derivation (real Postgres, si
 
   it('a malformed stage is skipped and logged; the rest of the answer is applied', async () => {
     const renewals = sim.state.pipelines.find((p) => p.id === '705209413')!;
-    (renewals.stages as unknown[]).push({ id: '1038553799', label: 'broken', displayOrder: 9, metadata: { isClosed: 'true' }, archived: false });
+    (renewals.stages as unknown[]).push({
+      id: '1038553799',
+      label: 'broken',
+      displayOrder: 9,
+      metadata: { isClosed: 'true' },
+      archived: false,
+    });
     renewals.stages[0].label = 'Renewal coming up';
     const r = ok(await svc.refresh('test'));
     expect(r).toMatchObject({ skipped: 1, changedStages: [] });

@@ -47,18 +47,28 @@ describe('idempotency (real Postgres)', () => {
 
   it('same key with another body or route is 409 idempotency_key_mismatch', async () => {
     await svc.execute(req('k-mismatch', '/trigger/stripe/full', { a: 1 }), 202, async () => ({ ok: true }));
-    await expect(svc.execute(req('k-mismatch', '/trigger/stripe/full', { a: 2 }), 202, async () => ({}))).rejects.toMatchObject({
+    await expect(
+      svc.execute(req('k-mismatch', '/trigger/stripe/full', { a: 2 }), 202, async () => ({})),
+    ).rejects.toMatchObject({
       status: 409,
       code: 'idempotency_key_mismatch',
     });
-    await expect(svc.execute(req('k-mismatch', '/trigger/hubspot/full', { a: 1 }), 202, async () => ({}))).rejects.toMatchObject({
+    await expect(
+      svc.execute(req('k-mismatch', '/trigger/hubspot/full', { a: 1 }), 202, async () => ({})),
+    ).rejects.toMatchObject({
       code: 'idempotency_key_mismatch',
     });
   });
 
   it('missing key is 400 idempotency_key_required; a malformed key is validation_failed', async () => {
-    await expect(svc.execute(req(undefined, '/x', {}), 202, async () => ({}))).rejects.toMatchObject({ status: 400, code: 'idempotency_key_required' });
-    await expect(svc.execute(req('bad key with spaces', '/x', {}), 202, async () => ({}))).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
+    await expect(svc.execute(req(undefined, '/x', {}), 202, async () => ({}))).rejects.toMatchObject({
+      status: 400,
+      code: 'idempotency_key_required',
+    });
+    await expect(svc.execute(req('bad key with spaces', '/x', {}), 202, async () => ({}))).rejects.toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+    });
   });
 
   it('a 4xx outcome is stored and replayed; a 5xx outcome releases the key', async () => {
@@ -73,7 +83,9 @@ describe('idempotency (real Postgres)', () => {
       headers: { 'Idempotent-Replayed': 'true' },
     });
 
-    await expect(svc.execute(req('k-5xx', '/p', {}), 202, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      svc.execute(req('k-5xx', '/p', {}), 202, async () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
     expect(await svc.execute(req('k-5xx', '/p', {}), 202, async () => ({ ran: true }))).toEqual({ ran: true });
   });
 
@@ -95,7 +107,9 @@ describe('idempotency purge (real Postgres)', () => {
       await t.db.query(`UPDATE api_idempotency SET expires_at = now() - interval '1 minute' WHERE key = 'old'`);
       const purge = new IdempotencyPurge(repo);
       expect(await purge.purge()).toBe(1);
-      expect((await t.db.query<{ key: string }>('SELECT key FROM api_idempotency')).map((r) => r.key)).toEqual(['live']);
+      expect((await t.db.query<{ key: string }>('SELECT key FROM api_idempotency')).map((r) => r.key)).toEqual([
+        'live',
+      ]);
     } finally {
       await t.close();
     }

@@ -12,7 +12,14 @@ import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { OrphansRepository, type OrphanSweep } from '../../src/reconciler/orphans.repository.js';
 import { ReconcilerService } from '../../src/reconciler/reconciler.service.js';
 import { openTestDb } from '../support/db.js';
-import { buildWorker, insertOutbox, paymentInsert, paymentStream, testConfig, toRecord } from '../support/outbox-test-kit.js';
+import {
+  buildWorker,
+  insertOutbox,
+  paymentInsert,
+  paymentStream,
+  testConfig,
+  toRecord,
+} from '../support/outbox-test-kit.js';
 import { Gate } from '../support/runs-test-driver.js';
 
 /**
@@ -50,7 +57,15 @@ describe('invariant: cron locks are held for the whole run', () => {
         return super.purgeBatch(days, batchSize);
       }
     }
-    const first = new OutboxWorker(new PausedRepo(t.db), new OrphansRepository(t.db, new PaymentLinksRepository()), new OutboxHandlerRegistry(), t.db, t.locks, new HttpMetrics(), testConfig({ OUTBOX_RETENTION_DAYS: '7' }));
+    const first = new OutboxWorker(
+      new PausedRepo(t.db),
+      new OrphansRepository(t.db, new PaymentLinksRepository()),
+      new OutboxHandlerRegistry(),
+      t.db,
+      t.locks,
+      new HttpMetrics(),
+      testConfig({ OUTBOX_RETENTION_DAYS: '7' }),
+    );
     const second = buildWorker({ db: t.db, locks: otherProcessLocks }, [], { OUTBOX_RETENTION_DAYS: '7' });
 
     const running = first.purgeRetention();
@@ -66,7 +81,13 @@ describe('invariant: cron locks are held for the whole run', () => {
   });
 
   it('reconciler sweep: a second sweep while the first is still inside its transaction is refused', async () => {
-    const [refund] = paymentStream(1, 12).map((p) => ({ ...p, id: 're_cron_lock', kind: 'refund' as const, status: 'succeeded' as const, parent: 'ch_never_seen' }));
+    const [refund] = paymentStream(1, 12).map((p) => ({
+      ...p,
+      id: 're_cron_lock',
+      kind: 'refund' as const,
+      status: 'succeeded' as const,
+      parent: 'ch_never_seen',
+    }));
     await t.db.tx((sql) => new PaymentsRepository().upsertMany(sql, [toRecord(refund)], '1'));
     await t.db.query(`UPDATE payments SET created_at = now() - interval '1 hour' WHERE external_id = 're_cron_lock'`);
 
@@ -80,7 +101,11 @@ describe('invariant: cron locks are held for the whole run', () => {
       }
     }
     const first = new ReconcilerService(t.db, new PausedOrphans(t.db, new PaymentLinksRepository()), new HttpMetrics());
-    const second = new ReconcilerService(t.db, new OrphansRepository(t.db, new PaymentLinksRepository()), new HttpMetrics());
+    const second = new ReconcilerService(
+      t.db,
+      new OrphansRepository(t.db, new PaymentLinksRepository()),
+      new HttpMetrics(),
+    );
 
     const running = first.sweep();
     await entered.opened;

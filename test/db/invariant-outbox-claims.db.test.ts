@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import { openTestDb } from '../support/db.js';
-import { buildWorker, insertOutbox, LedgerTestHandler, outboxRows, paymentInsert, paymentStream, sleep } from '../support/outbox-test-kit.js';
+import {
+  buildWorker,
+  insertOutbox,
+  LedgerTestHandler,
+  outboxRows,
+  paymentInsert,
+  paymentStream,
+  sleep,
+} from '../support/outbox-test-kit.js';
 import { Gate } from '../support/runs-test-driver.js';
 
 /**
@@ -36,19 +44,38 @@ describe('invariant: outbox claims', () => {
     expect(owned.map((r) => r.id)).toEqual(stale.map((r) => r.id));
 
     // The frozen worker wakes up and reports, while the owner is still busy with the same rows.
-    const late = await repo.settle('frozen:1:aaa#1', stale.map((r) => ({ id: r.id, status: 'dead' as const, failureClass: 'transient' as const, error: 'late verdict', delayMs: null })));
+    const late = await repo.settle(
+      'frozen:1:aaa#1',
+      stale.map((r) => ({
+        id: r.id,
+        status: 'dead' as const,
+        failureClass: 'transient' as const,
+        error: 'late verdict',
+        delayMs: null,
+      })),
+    );
     expect(late.size).toBe(0);
     const during = await outboxRows(t.db);
-    expect(during.map((r) => [r.status, r.locked_by, r.last_error])).toEqual(Array(n).fill(['running', 'owner:2:bbb#1', null]));
+    expect(during.map((r) => [r.status, r.locked_by, r.last_error])).toEqual(
+      Array(n).fill(['running', 'owner:2:bbb#1', null]),
+    );
 
-    const done = await repo.settle('owner:2:bbb#1', owned.map((r) => ({ id: r.id, status: 'done' as const, failureClass: null, error: null, delayMs: null })));
+    const done = await repo.settle(
+      'owner:2:bbb#1',
+      owned.map((r) => ({ id: r.id, status: 'done' as const, failureClass: null, error: null, delayMs: null })),
+    );
     expect(done.size).toBe(n);
-    expect((await outboxRows(t.db)).map((r) => [r.status, r.attempts, r.locked_by])).toEqual(Array(n).fill(['done', 2, null]));
+    expect((await outboxRows(t.db)).map((r) => [r.status, r.attempts, r.locked_by])).toEqual(
+      Array(n).fill(['done', 2, null]),
+    );
   });
 
   it('a claim takes the free rows at once while another transaction holds a row lock', async () => {
     await t.db.query('TRUNCATE ingest_outbox');
-    await insertOutbox(t.db, paymentStream(5, 4).map((p) => paymentInsert(p)));
+    await insertOutbox(
+      t.db,
+      paymentStream(5, 4).map((p) => paymentInsert(p)),
+    );
     const ids = (await outboxRows(t.db)).map((r) => r.id);
     const locked = new Gate();
     const release = new Gate();
@@ -60,7 +87,10 @@ describe('invariant: outbox claims', () => {
     await locked.opened;
     try {
       const repo = new OutboxRepository(t.db);
-      const claimed = await Promise.race([repo.claim('free:1:ccc#1', 100, 60_000), sleep(3000).then(() => 'blocked' as const)]);
+      const claimed = await Promise.race([
+        repo.claim('free:1:ccc#1', 100, 60_000),
+        sleep(3000).then(() => 'blocked' as const),
+      ]);
       expect(claimed === 'blocked' ? claimed : claimed.map((r) => r.id)).toEqual(ids.slice(1));
     } finally {
       release.open();

@@ -21,10 +21,19 @@ describe('job: fetch and process', () => {
       await ctx.commitPage(pageRows('stripe', `job-${ctx.entity}`, 3), { done: true });
     });
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
-    const res = await runJob({ command: 'fetch', source: 'stripe', mode: 'full' }, { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain });
+    const res = await runJob(
+      { command: 'fetch', source: 'stripe', mode: 'full' },
+      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+    );
     expect(res.exitCode).toBe(0);
     expect(res.summary).toMatchObject({ command: 'fetch', source: 'stripe', mode: 'full', status: 'succeeded' });
-    const runs = res.summary.runs as { entity: string; status: string; trigger: string; mode: string; counts: { recordsUpserted: number } }[];
+    const runs = res.summary.runs as {
+      entity: string;
+      status: string;
+      trigger: string;
+      mode: string;
+      counts: { recordsUpserted: number };
+    }[];
     expect(runs.map((r) => [r.entity, r.status, r.trigger, r.mode, r.counts.recordsUpserted])).toEqual([
       ['charges', 'succeeded', 'job', 'full', 3],
       ['refunds', 'succeeded', 'job', 'full', 3],
@@ -38,7 +47,10 @@ describe('job: fetch and process', () => {
     // Another "process": its own lock session holding both entities' locks.
     const held = await Promise.all(['deals', 'contacts'].map((e) => t.locks.tryAcquire(runLockName('hubspot', e))));
     try {
-      const res = await runJob({ command: 'fetch', source: 'hubspot', mode: 'incremental' }, { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain });
+      const res = await runJob(
+        { command: 'fetch', source: 'hubspot', mode: 'incremental' },
+        { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+      );
       expect(res.exitCode).toBe(0);
       expect(res.summary.status).toBe('skipped');
       expect(driver.calls).toHaveLength(0);
@@ -52,28 +64,40 @@ describe('job: fetch and process', () => {
       throw new SyncError('auth', 'Invalid API Key provided');
     });
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
-    const res = await runJob({ command: 'fetch', source: 'stripe', mode: 'incremental' }, { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain });
+    const res = await runJob(
+      { command: 'fetch', source: 'stripe', mode: 'incremental' },
+      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+    );
     expect(res.exitCode).toBe(1);
-    expect(res.summary).toMatchObject({ status: 'failed', runs: [{ status: 'failed', error: 'Invalid API Key provided', errorClass: 'auth' }] });
+    expect(res.summary).toMatchObject({
+      status: 'failed',
+      runs: [{ status: 'failed', error: 'Invalid API Key provided', errorClass: 'auth' }],
+    });
   });
 
   it('exits 2 when the source is not configured, without queuing anything', async () => {
     const { service, repo } = runsServiceFor(t.db, t.locks, []);
     const before = (await repo.list({ source: 'gcal', limit: 10 })).runs.length;
-    const res = await runJob({ command: 'fetch', source: 'gcal', mode: 'incremental' }, { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain });
+    const res = await runJob(
+      { command: 'fetch', source: 'gcal', mode: 'incremental' },
+      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+    );
     expect(res).toMatchObject({ exitCode: 2, summary: { status: 'not_run', error: 'source_not_enabled' } });
     expect((await repo.list({ source: 'gcal', limit: 10 })).runs.length).toBe(before);
   });
 
   it('process drains the outbox once and reports the counts', async () => {
     let calls = 0;
-    const res = await runJob({ command: 'process' }, {
-      runNow: async () => [],
-      drain: async () => {
-        calls++;
-        return { processed: 7, failed: 1 };
+    const res = await runJob(
+      { command: 'process' },
+      {
+        runNow: async () => [],
+        drain: async () => {
+          calls++;
+          return { processed: 7, failed: 1 };
+        },
       },
-    });
+    );
     expect(calls).toBe(1);
     expect(res).toMatchObject({ exitCode: 0, summary: { command: 'process', processed: 7, failed: 1 } });
   });

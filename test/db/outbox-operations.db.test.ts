@@ -1,10 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
-import { LedgerTestHandler, buildWorker, insertOutbox, paymentInsert, type TestPayment } from '../support/outbox-test-kit.js';
+import {
+  LedgerTestHandler,
+  buildWorker,
+  insertOutbox,
+  paymentInsert,
+  type TestPayment,
+} from '../support/outbox-test-kit.js';
 import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import type { OutboxInsert } from '../../src/outbox/outbox.types.js';
 
-const charge = (i: number): TestPayment => ({ id: `ch_o${i}`, kind: 'charge', amount: 700, currency: 'usd', created: 1_780_000_000 + i, status: 'succeeded', version: 1 });
+const charge = (i: number): TestPayment => ({
+  id: `ch_o${i}`,
+  kind: 'charge',
+  amount: 700,
+  currency: 'usd',
+  created: 1_780_000_000 + i,
+  status: 'succeeded',
+  version: 1,
+});
 
 describe('outbox operations: stats, dead letters, redrive, replay, retention', () => {
   let t: Awaited<ReturnType<typeof openTestDb>>;
@@ -19,8 +33,13 @@ describe('outbox operations: stats, dead letters, redrive, replay, retention', (
   });
 
   /** Inserts rows and forces them into a state, returning their ids in order. */
-  async function seed(states: { status: string; source?: string; receivedAgo?: string; processedAgo?: string; failure?: string }[]): Promise<string[]> {
-    const inserts: OutboxInsert[] = states.map((s, i) => ({ ...paymentInsert(charge(i)), source: (s.source ?? 'stripe') as OutboxInsert['source'] }));
+  async function seed(
+    states: { status: string; source?: string; receivedAgo?: string; processedAgo?: string; failure?: string }[],
+  ): Promise<string[]> {
+    const inserts: OutboxInsert[] = states.map((s, i) => ({
+      ...paymentInsert(charge(i)),
+      source: (s.source ?? 'stripe') as OutboxInsert['source'],
+    }));
     await insertOutbox(t.db, inserts);
     const ids = (await t.db.query<{ id: string }>('SELECT id FROM ingest_outbox ORDER BY id')).map((r) => String(r.id));
     for (const [i, s] of states.entries()) {
@@ -36,7 +55,12 @@ describe('outbox operations: stats, dead letters, redrive, replay, retention', (
   }
 
   it('stats count by status and source, with the age of the oldest waiting row', async () => {
-    await seed([{ status: 'queued' }, { status: 'done', processedAgo: '1 minute' }, { status: 'dead', failure: 'invalid_payload', processedAgo: '1 minute' }, { status: 'error', source: 'hubspot', failure: 'transient' }]);
+    await seed([
+      { status: 'queued' },
+      { status: 'done', processedAgo: '1 minute' },
+      { status: 'dead', failure: 'invalid_payload', processedAgo: '1 minute' },
+      { status: 'error', source: 'hubspot', failure: 'transient' },
+    ]);
     await t.db.query(`UPDATE ingest_outbox SET available_at = now() - interval '90 seconds' WHERE status = 'queued'`);
     await t.db.query(`UPDATE ingest_outbox SET available_at = now() + interval '30 seconds' WHERE status = 'error'`);
     const s = await repo.stats();
@@ -58,10 +82,20 @@ describe('outbox operations: stats, dead letters, redrive, replay, retention', (
   });
 
   it('lists dead rows newest first with keyset pagination', async () => {
-    const ids = await seed([{ status: 'dead', failure: 'invalid_payload' }, { status: 'done' }, { status: 'dead', failure: 'unsupported' }, { status: 'dead', failure: 'retries_exhausted' }]);
+    const ids = await seed([
+      { status: 'dead', failure: 'invalid_payload' },
+      { status: 'done' },
+      { status: 'dead', failure: 'unsupported' },
+      { status: 'dead', failure: 'retries_exhausted' },
+    ]);
     const p1 = await repo.listDead(2, null);
     expect(p1.events.map((e) => e.id)).toEqual([ids[3], ids[2]]);
-    expect(p1.events[0]).toMatchObject({ failureClass: 'retries_exhausted', lastError: 'boom', kind: 'stripe.charge', source: 'stripe' });
+    expect(p1.events[0]).toMatchObject({
+      failureClass: 'retries_exhausted',
+      lastError: 'boom',
+      kind: 'stripe.charge',
+      source: 'stripe',
+    });
     expect(p1.nextBefore).toBe(ids[2]);
     const p2 = await repo.listDead(2, p1.nextBefore);
     expect(p2.events.map((e) => e.id)).toEqual([ids[0]]);
@@ -73,7 +107,9 @@ describe('outbox operations: stats, dead letters, redrive, replay, retention', (
     expect(await repo.redrive(ids[1])).toBe(false);
     expect(await repo.redrive('999999')).toBe(false);
     expect(await repo.redrive(ids[0])).toBe(true);
-    const [row] = await t.db.query<any>('SELECT status, attempts, failure_class FROM ingest_outbox WHERE id = $1', [ids[0]]);
+    const [row] = await t.db.query<any>('SELECT status, attempts, failure_class FROM ingest_outbox WHERE id = $1', [
+      ids[0],
+    ]);
     expect(row).toEqual({ status: 'queued', attempts: 0, failure_class: null });
     expect(await buildWorker(t, [new LedgerTestHandler()]).drain()).toEqual({ processed: 1, failed: 0 });
   });
@@ -110,10 +146,15 @@ describe('outbox operations: stats, dead letters, redrive, replay, retention', (
       { status: 'done', processedAgo: '9 days' },
     ]);
     // The last one carries a refund still waiting for its charge.
-    await t.db.query(`INSERT INTO payment_orphans (source, external_id, kind, parent_external_id, outbox_id, first_seen_at) VALUES ('stripe','re_1','refund','ch_x',$1, now())`, [ids[6]]);
+    await t.db.query(
+      `INSERT INTO payment_orphans (source, external_id, kind, parent_external_id, outbox_id, first_seen_at) VALUES ('stripe','re_1','refund','ch_x',$1, now())`,
+      [ids[6]],
+    );
     const w = buildWorker(t, [], { OUTBOX_RETENTION_DAYS: '7' });
     expect(await w.purgeRetention()).toBe(2);
-    const left = (await t.db.query<{ id: string }>('SELECT id FROM ingest_outbox ORDER BY id')).map((r) => String(r.id));
+    const left = (await t.db.query<{ id: string }>('SELECT id FROM ingest_outbox ORDER BY id')).map((r) =>
+      String(r.id),
+    );
     expect(left).toEqual([ids[2], ids[3], ids[4], ids[5], ids[6]]);
     expect(await w.purgeRetention()).toBe(0);
   });

@@ -73,7 +73,10 @@ describe('outbox worker: concurrency and crash recovery', () => {
     const deadToken = 'dead-host:1:abc#1';
     const claimed = await repo.claim(deadToken, 40, 1000);
     expect(claimed).toHaveLength(40);
-    await new LedgerTestHandler().handle(claimed.filter((_, i) => i % 2 === 0), { db: t.db, workerId: deadToken });
+    await new LedgerTestHandler().handle(
+      claimed.filter((_, i) => i % 2 === 0),
+      { db: t.db, workerId: deadToken },
+    );
 
     const survivor = buildWorker(t, [new LedgerTestHandler()], { WORKER_LEASE_MS: '1000' });
     // Before the lease expires nothing is rescued and nothing of the batch can be claimed.
@@ -83,11 +86,23 @@ describe('outbox worker: concurrency and crash recovery', () => {
     expect(await survivor.drain()).toEqual({ processed: stream.length, failed: 0 });
 
     // Had the worker only been frozen, its late verdict would be fenced off by its claim token.
-    expect((await repo.settle(deadToken, claimed.map((r) => ({ id: r.id, status: 'dead', failureClass: 'transient', error: 'late', delayMs: null })))).size).toBe(0);
+    expect(
+      (
+        await repo.settle(
+          deadToken,
+          claimed.map((r) => ({ id: r.id, status: 'dead', failureClass: 'transient', error: 'late', delayMs: null })),
+        )
+      ).size,
+    ).toBe(0);
 
     const rows = await outboxRows(t.db);
     expect(rows.every((r) => r.status === 'done' && r.locked_by === null)).toBe(true);
-    expect(rows.filter((r) => r.attempts === 2).map((r) => r.id).sort()).toEqual(claimed.map((r) => r.id).sort());
+    expect(
+      rows
+        .filter((r) => r.attempts === 2)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(claimed.map((r) => r.id).sort());
     expect(await ledger(t.db)).toEqual(reference);
   });
 
@@ -96,7 +111,12 @@ describe('outbox worker: concurrency and crash recovery', () => {
     await insertOutbox(t.db, stream.slice(0, 5));
     let entered!: () => void;
     const inHandler = new Promise<void>((r) => (entered = r));
-    const slowHandler = new LedgerTestHandler({ afterWrite: async () => { entered(); await sleep(2500); } });
+    const slowHandler = new LedgerTestHandler({
+      afterWrite: async () => {
+        entered();
+        await sleep(2500);
+      },
+    });
     const slow = buildWorker(t, [slowHandler], { WORKER_LEASE_MS: '1000' });
     const other = buildWorker(t, [new LedgerTestHandler()], { WORKER_LEASE_MS: '1000' });
     const slowRun = slow.processBatch();

@@ -1,10 +1,26 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb } from '../support/db.js';
-import { LedgerTestHandler, buildWorker, insertOutbox, ledger, outboxRows, paymentInsert, type TestPayment } from '../support/outbox-test-kit.js';
+import {
+  LedgerTestHandler,
+  buildWorker,
+  insertOutbox,
+  ledger,
+  outboxRows,
+  paymentInsert,
+  type TestPayment,
+} from '../support/outbox-test-kit.js';
 import { OutboxRowError } from '../../src/outbox/outbox.failure.js';
 import type { OutboxKind, OutboxRow } from '../../src/outbox/outbox.types.js';
 
-const charge = (i: number): TestPayment => ({ id: `ch_f${i}`, kind: 'charge', amount: 1000 + i, currency: 'usd', created: 1_780_000_000 + i, status: 'succeeded', version: 1 });
+const charge = (i: number): TestPayment => ({
+  id: `ch_f${i}`,
+  kind: 'charge',
+  amount: 1000 + i,
+  currency: 'usd',
+  created: 1_780_000_000 + i,
+  status: 'succeeded',
+  version: 1,
+});
 const idOf = (row: OutboxRow) => (row.payload as TestPayment).id;
 
 describe('outbox worker: failures, retries and dead letters', () => {
@@ -20,17 +36,29 @@ describe('outbox worker: failures, retries and dead letters', () => {
   const timePasses = () => t.db.query(`UPDATE ingest_outbox SET available_at = now() WHERE status = 'error'`);
 
   it('a transient failure backs off with growing, jittered delays and succeeds later', async () => {
-    await insertOutbox(t.db, [charge(1), charge(2)].map((c) => paymentInsert(c)));
+    await insertOutbox(
+      t.db,
+      [charge(1), charge(2)].map((c) => paymentInsert(c)),
+    );
     let failuresLeft = 2;
     const handler = new LedgerTestHandler({
-      outcomeFor: (row) => (idOf(row) === 'ch_f1' && failuresLeft-- > 0 ? { status: 'failed', failureClass: 'transient', error: 'vendor timed out' } : undefined),
+      outcomeFor: (row) =>
+        idOf(row) === 'ch_f1' && failuresLeft-- > 0
+          ? { status: 'failed', failureClass: 'transient', error: 'vendor timed out' }
+          : undefined,
     });
     const w = buildWorker(t, [handler]);
 
     expect(await w.processBatch()).toMatchObject({ claimed: 2, processed: 1, failed: 1, dead: 0 });
     let [r1, r2] = await outboxRows(t.db);
     expect(r2.status).toBe('done');
-    expect(r1).toMatchObject({ status: 'error', attempts: 1, failure_class: 'transient', last_error: 'vendor timed out', locked_by: null });
+    expect(r1).toMatchObject({
+      status: 'error',
+      attempts: 1,
+      failure_class: 'transient',
+      last_error: 'vendor timed out',
+      locked_by: null,
+    });
     expect(r1.delay_s).toBeGreaterThan(3.9); // 5 s ± 20 %
     expect(r1.delay_s).toBeLessThan(6.1);
     // Not due yet: nothing to claim.
@@ -52,7 +80,11 @@ describe('outbox worker: failures, retries and dead letters', () => {
 
   it("honours a handler's retryAfterMs when it is longer than the schedule", async () => {
     await insertOutbox(t.db, [paymentInsert(charge(3))]);
-    const w = buildWorker(t, [new LedgerTestHandler({ outcomeFor: () => ({ status: 'failed', failureClass: 'transient', error: '429', retryAfterMs: 120_000 }) })]);
+    const w = buildWorker(t, [
+      new LedgerTestHandler({
+        outcomeFor: () => ({ status: 'failed', failureClass: 'transient', error: '429', retryAfterMs: 120_000 }),
+      }),
+    ]);
     await w.processBatch();
     const [r] = await outboxRows(t.db);
     expect(r.delay_s).toBeGreaterThan(119);
@@ -61,31 +93,59 @@ describe('outbox worker: failures, retries and dead letters', () => {
 
   it('exhausting WORKER_MAX_ATTEMPTS parks the row as dead with retries_exhausted and the original reason', async () => {
     await insertOutbox(t.db, [paymentInsert(charge(4))]);
-    const w = buildWorker(t, [new LedgerTestHandler({ outcomeFor: () => ({ status: 'failed', failureClass: 'auth', error: 'HTTP 401 from vendor' }) })], { WORKER_MAX_ATTEMPTS: '3' });
+    const w = buildWorker(
+      t,
+      [
+        new LedgerTestHandler({
+          outcomeFor: () => ({ status: 'failed', failureClass: 'auth', error: 'HTTP 401 from vendor' }),
+        }),
+      ],
+      { WORKER_MAX_ATTEMPTS: '3' },
+    );
     for (let i = 0; i < 3; i++) {
       await timePasses();
       await w.processBatch();
     }
     const [r] = await outboxRows(t.db);
-    expect(r).toMatchObject({ status: 'dead', attempts: 3, failure_class: 'retries_exhausted', last_error: 'auth: HTTP 401 from vendor' });
+    expect(r).toMatchObject({
+      status: 'dead',
+      attempts: 3,
+      failure_class: 'retries_exhausted',
+      last_error: 'auth: HTTP 401 from vendor',
+    });
     await timePasses();
     expect((await w.processBatch()).claimed).toBe(0);
   });
 
   it('invalid_payload goes dead at once while the rest of the batch flows', async () => {
-    await insertOutbox(t.db, [1, 2, 3, 4, 5].map((i) => paymentInsert(charge(10 + i))));
+    await insertOutbox(
+      t.db,
+      [1, 2, 3, 4, 5].map((i) => paymentInsert(charge(10 + i))),
+    );
     const w = buildWorker(t, [
-      new LedgerTestHandler({ outcomeFor: (row) => (idOf(row) === 'ch_f13' ? { status: 'failed', failureClass: 'invalid_payload', error: 'amount is not a number' } : undefined) }),
+      new LedgerTestHandler({
+        outcomeFor: (row) =>
+          idOf(row) === 'ch_f13'
+            ? { status: 'failed', failureClass: 'invalid_payload', error: 'amount is not a number' }
+            : undefined,
+      }),
     ]);
     expect(await w.drain()).toEqual({ processed: 4, failed: 1 });
     const rows = await outboxRows(t.db);
     expect(rows.map((r) => r.status)).toEqual(['done', 'done', 'dead', 'done', 'done']);
-    expect(rows[2]).toMatchObject({ attempts: 1, failure_class: 'invalid_payload', last_error: 'amount is not a number' });
+    expect(rows[2]).toMatchObject({
+      attempts: 1,
+      failure_class: 'invalid_payload',
+      last_error: 'amount is not a number',
+    });
     expect(await ledger(t.db)).toHaveLength(4);
   });
 
   it('a handler that throws is retried row by row so one poison row does not block the others', async () => {
-    await insertOutbox(t.db, [1, 2, 3, 4, 5, 6].map((i) => paymentInsert(charge(20 + i))));
+    await insertOutbox(
+      t.db,
+      [1, 2, 3, 4, 5, 6].map((i) => paymentInsert(charge(20 + i))),
+    );
     const handler = new LedgerTestHandler({ throwsOn: (row) => idOf(row) === 'ch_f24' });
     const w = buildWorker(t, [handler]);
     expect(await w.drain()).toEqual({ processed: 5, failed: 1 });
@@ -105,7 +165,11 @@ describe('outbox worker: failures, retries and dead letters', () => {
     };
     await buildWorker(t, [handler]).drain();
     const [r] = await outboxRows(t.db);
-    expect(r).toMatchObject({ status: 'dead', failure_class: 'invalid_payload', last_error: 'payload is not an object' });
+    expect(r).toMatchObject({
+      status: 'dead',
+      failure_class: 'invalid_payload',
+      last_error: 'payload is not an object',
+    });
   });
 
   it('kinds without a handler, known or not, are dead as unsupported', async () => {
@@ -127,14 +191,24 @@ describe('outbox worker: failures, retries and dead letters', () => {
 
   it('ignored rows are finished with their reason', async () => {
     await insertOutbox(t.db, [paymentInsert(charge(50))]);
-    await buildWorker(t, [new LedgerTestHandler({ outcomeFor: () => ({ status: 'ignored', reason: 'event type customer.created is not revenue' }) })]).drain();
+    await buildWorker(t, [
+      new LedgerTestHandler({
+        outcomeFor: () => ({ status: 'ignored', reason: 'event type customer.created is not revenue' }),
+      }),
+    ]).drain();
     const [r] = await outboxRows(t.db);
-    expect(r).toMatchObject({ status: 'ignored', failure_class: null, last_error: 'event type customer.created is not revenue' });
+    expect(r).toMatchObject({
+      status: 'ignored',
+      failure_class: null,
+      last_error: 'event type customer.created is not revenue',
+    });
   });
 
   it('a row whose lease expires on its last attempt goes dead instead of crashing workers forever', async () => {
     await insertOutbox(t.db, [paymentInsert(charge(60))]);
-    await t.db.query(`UPDATE ingest_outbox SET status = 'running', attempts = 3, lease_until = now() - interval '1 second', locked_by = 'gone#1'`);
+    await t.db.query(
+      `UPDATE ingest_outbox SET status = 'running', attempts = 3, lease_until = now() - interval '1 second', locked_by = 'gone#1'`,
+    );
     const w = buildWorker(t, [new LedgerTestHandler()], { WORKER_MAX_ATTEMPTS: '3' });
     expect(await w.sweepLeases()).toEqual({ requeued: 0, dead: 1, lockedBy: ['gone#1'] });
     const [r] = await outboxRows(t.db);

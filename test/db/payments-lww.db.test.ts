@@ -43,9 +43,32 @@ describe('payments last-write-wins (real Postgres)', () => {
   const stream = [
     rec({ v: ['2026-06-01T10:00:00Z', 1, 'evt_a'], status: 'PENDING', rawStatus: 'pending' }),
     rec({ v: ['2026-06-01T10:00:00Z', 2, 'evt_b'], status: 'SUCCEEDED', rawStatus: 'succeeded', effect: 'gross' }),
-    rec({ v: ['2026-06-01T10:05:00Z', 2, 'evt_c'], status: 'SUCCEEDED', rawStatus: 'succeeded', effect: 'gross', amountCents: 900n }),
-    rec({ externalId: 're_1', kind: 'refund', parentExternalId: 'ch_1', v: ['2026-06-02T00:00:00Z', 1, 'evt_d'], status: 'PENDING', rawStatus: 'pending', amountCents: 300n }),
-    rec({ externalId: 're_1', kind: 'refund', parentExternalId: 'ch_1', v: ['2026-06-02T00:00:01Z', 2, 'evt_e'], status: 'SUCCEEDED', rawStatus: 'succeeded', effect: 'refund', amountCents: 300n }),
+    rec({
+      v: ['2026-06-01T10:05:00Z', 2, 'evt_c'],
+      status: 'SUCCEEDED',
+      rawStatus: 'succeeded',
+      effect: 'gross',
+      amountCents: 900n,
+    }),
+    rec({
+      externalId: 're_1',
+      kind: 'refund',
+      parentExternalId: 'ch_1',
+      v: ['2026-06-02T00:00:00Z', 1, 'evt_d'],
+      status: 'PENDING',
+      rawStatus: 'pending',
+      amountCents: 300n,
+    }),
+    rec({
+      externalId: 're_1',
+      kind: 'refund',
+      parentExternalId: 'ch_1',
+      v: ['2026-06-02T00:00:01Z', 2, 'evt_e'],
+      status: 'SUCCEEDED',
+      rawStatus: 'succeeded',
+      effect: 'refund',
+      amountCents: 300n,
+    }),
   ];
 
   async function ledger(): Promise<unknown[]> {

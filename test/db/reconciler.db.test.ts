@@ -29,7 +29,8 @@ describe('reconciler: refunds and disputes without their charge', () => {
 
   const store = (...ps: TestPayment[]) => t.db.tx((sql) => payments.upsertMany(sql, ps.map(toRecord), '77'));
   /** Pretends a ledger row was stored `ago` earlier. */
-  const age = (externalId: string, ago: string) => t.db.query(`UPDATE payments SET created_at = now() - $2::interval WHERE external_id = $1`, [externalId, ago]);
+  const age = (externalId: string, ago: string) =>
+    t.db.query(`UPDATE payments SET created_at = now() - $2::interval WHERE external_id = $1`, [externalId, ago]);
 
   it('leaves children alone during the grace window and flags them after it', async () => {
     await store(charge('ch_1'), refund('re_ok', 'ch_1'), refund('re_young', 'ch_missing'), refund('re_old', 'ch_gone'));
@@ -59,7 +60,15 @@ describe('reconciler: refunds and disputes without their charge', () => {
     await age('re_recent', '1 day');
     const r = await reconciler.sweep();
     expect(r!.flagged).toBe(2);
-    expect(r!.givenUp).toEqual([{ source: 'stripe', externalId: 're_ancient', kind: 'refund', parentExternalId: 'ch_never', firstSeenAt: expect.any(Date) }]);
+    expect(r!.givenUp).toEqual([
+      {
+        source: 'stripe',
+        externalId: 're_ancient',
+        kind: 'refund',
+        parentExternalId: 'ch_never',
+        firstSeenAt: expect.any(Date),
+      },
+    ]);
     expect(await orphans.counts()).toMatchObject({ unreconciled: 1, givenUp: 1 });
     expect((await reconciler.sweep())!.givenUp).toEqual([]);
     await store(charge('ch_never'));
@@ -69,7 +78,8 @@ describe('reconciler: refunds and disputes without their charge', () => {
 
   it('disputes count as children; charges and deleted rows never do', async () => {
     await store({ ...refund('dp_1', 'ch_x'), kind: 'charge' }, refund('re_del', 'ch_y'));
-    await t.db.query(`INSERT INTO payments (source, kind, external_id, parent_external_id, amount_cents, currency, status, raw_status, effect, occurred_at, version_at, created_at)
+    await t.db
+      .query(`INSERT INTO payments (source, kind, external_id, parent_external_id, amount_cents, currency, status, raw_status, effect, occurred_at, version_at, created_at)
                       VALUES ('stripe','dispute','dp_2','ch_z',300,'USD','LOST','lost','refund',now(),now(), now() - interval '1 hour')`);
     await t.db.query(`UPDATE payments SET deleted_at = now() WHERE external_id = 're_del'`);
     await age('dp_1', '1 hour');

@@ -14,8 +14,16 @@ import { charge, notCounted, refund, seedLedger, wonDeal } from '../support/reve
 let t: Awaited<ReturnType<typeof openTestDb>>;
 let service: RevenueService;
 
-const q = (over: Partial<RevenueQuery>): RevenueQuery => ({ startDate: null, endDate: null, source: null, currency: 'USD', tz: 'UTC', ...over });
-const days = (r: DailyJson) => Object.fromEntries(r.breakdown.filter((b) => b.count || b.refundCount).map((b) => [b.date, b.amountCents]));
+const q = (over: Partial<RevenueQuery>): RevenueQuery => ({
+  startDate: null,
+  endDate: null,
+  source: null,
+  currency: 'USD',
+  tz: 'UTC',
+  ...over,
+});
+const days = (r: DailyJson) =>
+  Object.fromEntries(r.breakdown.filter((b) => b.count || b.refundCount).map((b) => [b.date, b.amountCents]));
 
 beforeAll(async () => {
   t = await openTestDb();
@@ -44,9 +52,24 @@ describe('fixed zone cuts', () => {
       charge({ at: '2026-11-02T04:59:59.999Z', cents: 128, currency: 'CAD' }), // Nov 1 23:59:59.999 EST (25 h later)
       charge({ at: '2026-11-02T05:00:00Z', cents: 256, currency: 'CAD' }), // Nov 2 00:00 EST
     ]);
-    const ny = dailyJson(await service.report(q({ currency: 'CAD', tz: 'America/New_York', startDate: '2026-03-07', endDate: '2026-11-02' })));
-    expect(days(ny)).toEqual({ '2026-03-07': '1', '2026-03-08': '6', '2026-03-09': '8', '2026-10-31': '16', '2026-11-01': '224', '2026-11-02': '256' });
-    const one = summaryJson(await service.report(q({ currency: 'CAD', tz: 'America/New_York', startDate: '2026-11-01', endDate: '2026-11-01' })));
+    const ny = dailyJson(
+      await service.report(
+        q({ currency: 'CAD', tz: 'America/New_York', startDate: '2026-03-07', endDate: '2026-11-02' }),
+      ),
+    );
+    expect(days(ny)).toEqual({
+      '2026-03-07': '1',
+      '2026-03-08': '6',
+      '2026-03-09': '8',
+      '2026-10-31': '16',
+      '2026-11-01': '224',
+      '2026-11-02': '256',
+    });
+    const one = summaryJson(
+      await service.report(
+        q({ currency: 'CAD', tz: 'America/New_York', startDate: '2026-11-01', endDate: '2026-11-01' }),
+      ),
+    );
     expect([one.grossCents, one.count]).toEqual(['224', 3]);
   });
 
@@ -60,7 +83,8 @@ describe('fixed zone cuts', () => {
       charge({ at: '2026-06-14T10:00:00Z', cents: 32, currency: 'NZD' }),
     ]);
     const on15th = async (tz: string) =>
-      (await service.report(q({ currency: 'NZD', tz, startDate: '2026-06-15', endDate: '2026-06-15' }))).totals.grossCents;
+      (await service.report(q({ currency: 'NZD', tz, startDate: '2026-06-15', endDate: '2026-06-15' }))).totals
+        .grossCents;
     // Local midnight starting the 15th: Kathmandu 18:15Z, Chatham 11:15Z, Kiritimati 10:00Z (all on the 14th).
     expect(await on15th('Asia/Kathmandu')).toBe(2n);
     expect(await on15th('Pacific/Chatham')).toBe(8n + 1n + 2n);
@@ -75,9 +99,17 @@ describe('fixed zone cuts', () => {
       charge({ at: '2026-11-01T04:30:00Z', cents: 2, currency: 'MXN' }),
       charge({ at: '2026-11-01T05:30:00Z', cents: 4, currency: 'MXN' }),
     ]);
-    const nov1 = dailyJson(await service.report(q({ currency: 'MXN', tz: 'America/Havana', startDate: '2026-11-01', endDate: '2026-11-01' })));
+    const nov1 = dailyJson(
+      await service.report(
+        q({ currency: 'MXN', tz: 'America/Havana', startDate: '2026-11-01', endDate: '2026-11-01' }),
+      ),
+    );
     expect(nov1.grossCents).toBe('6');
-    const oct31 = dailyJson(await service.report(q({ currency: 'MXN', tz: 'America/Havana', startDate: '2026-10-31', endDate: '2026-10-31' })));
+    const oct31 = dailyJson(
+      await service.report(
+        q({ currency: 'MXN', tz: 'America/Havana', startDate: '2026-10-31', endDate: '2026-10-31' }),
+      ),
+    );
     expect(oct31.grossCents).toBe('1');
     const both = weeklyJson(await service.report(q({ currency: 'MXN', tz: 'America/Havana' })));
     expect([both.startDate, both.endDate, both.grossCents]).toEqual(['2026-10-31', '2026-11-01', '7']);
@@ -114,7 +146,11 @@ function prng(seed: number) {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function localDate(at: Date, tz: string): string {
   let f = formatters.get(tz);
-  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!f)
+    formatters.set(
+      tz,
+      (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })),
+    );
   const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day}`;
 }
@@ -126,7 +162,18 @@ const mondayOf = (d: string) => {
 };
 
 describe('summary == sum(daily) == sum(weekly) == an independent computation, for random ranges and zones', () => {
-  const ZONES = ['UTC', 'America/Los_Angeles', 'America/New_York', 'America/Havana', 'Asia/Kathmandu', 'Pacific/Chatham', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Australia/Lord_Howe', 'Europe/Berlin'];
+  const ZONES = [
+    'UTC',
+    'America/Los_Angeles',
+    'America/New_York',
+    'America/Havana',
+    'Asia/Kathmandu',
+    'Pacific/Chatham',
+    'Pacific/Kiritimati',
+    'Pacific/Pago_Pago',
+    'Australia/Lord_Howe',
+    'Europe/Berlin',
+  ];
   const CURRENCIES = ['EUR', 'USD', 'JPY'];
   const records: PaymentRecord[] = [];
   let ledger: Awaited<ReturnType<typeof openTestDb>>;
@@ -143,12 +190,18 @@ describe('summary == sum(daily) == sum(weekly) == an independent computation, fo
       const at = new Date(start + quarter * 900_000 - (rnd() < 0.3 ? 1 : 0));
       const huge = rnd() < 0.01;
       const cents = huge ? 4_000_000_000_000_000n + BigInt(i) : BigInt(1 + Math.floor(rnd() * 500_000));
-      const o = { at, cents, currency: pick(CURRENCIES), deletedAt: rnd() < 0.05 ? new Date(at.getTime() + 1000) : null };
+      const o = {
+        at,
+        cents,
+        currency: pick(CURRENCIES),
+        deletedAt: rnd() < 0.05 ? new Date(at.getTime() + 1000) : null,
+      };
       const roll = rnd();
       if (roll < 0.55) records.push(charge(o));
       else if (roll < 0.7) records.push(wonDeal(o));
       else if (roll < 0.85) records.push(refund(o));
-      else records.push(notCounted({ ...o, status: pick(['FAILED', 'UNKNOWN', 'UNCAPTURED'] as const), rawStatus: 'x' }));
+      else
+        records.push(notCounted({ ...o, status: pick(['FAILED', 'UNKNOWN', 'UNCAPTURED'] as const), rawStatus: 'x' }));
     }
     // Its own database: the fixed cases above must not leak into the expectation.
     ledger = await openTestDb();
@@ -165,12 +218,20 @@ describe('summary == sum(daily) == sum(weekly) == an independent computation, fo
       const currency = pick(CURRENCIES);
       const source = pick([null, 'stripe', 'hubspot'] as const);
       const noDates = i % 10 === 0;
-      const s = new Date(Date.parse('2025-08-25T00:00:00Z') + Math.floor(rnd() * 520) * 86_400_000).toISOString().slice(0, 10);
+      const s = new Date(Date.parse('2025-08-25T00:00:00Z') + Math.floor(rnd() * 520) * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
       const e = new Date(utcDay(s).getTime() + Math.floor(rnd() * 200) * 86_400_000).toISOString().slice(0, 10);
       const query: RevenueQuery = { startDate: noDates ? null : s, endDate: noDates ? null : e, source, currency, tz };
 
       const counted = records
-        .filter((r) => r.currency === currency && r.effect !== 'none' && r.deletedAt === null && (source === null || r.source === source))
+        .filter(
+          (r) =>
+            r.currency === currency &&
+            r.effect !== 'none' &&
+            r.deletedAt === null &&
+            (source === null || r.source === source),
+        )
         .map((r) => ({ r, day: localDate(r.occurredAt, tz) }));
       const sorted = counted.map((c) => c.day).sort();
       const from = query.startDate ?? sorted[0];
@@ -180,29 +241,36 @@ describe('summary == sum(daily) == sum(weekly) == an independent computation, fo
       for (const { r, day } of counted) {
         const b = byDay.get(day);
         if (!b) continue;
-        if (r.effect === 'gross') (b.g += r.amountCents), (b.c += 1);
-        else (b.r += r.amountCents), (b.rc += 1);
+        if (r.effect === 'gross') ((b.g += r.amountCents), (b.c += 1));
+        else ((b.r += r.amountCents), (b.rc += 1));
       }
       const byWeek = new Map<string, { g: bigint; r: bigint }>();
       for (const [d, b] of byDay) {
         const w = byWeek.get(mondayOf(d)) ?? { g: 0n, r: 0n };
         byWeek.set(mondayOf(d), { g: w.g + b.g, r: w.r + b.r });
       }
-      const total = [...byDay.values()].reduce((a, b) => ({ g: a.g + b.g, r: a.r + b.r, c: a.c + b.c, rc: a.rc + b.rc }), { g: 0n, r: 0n, c: 0, rc: 0 });
+      const total = [...byDay.values()].reduce(
+        (a, b) => ({ g: a.g + b.g, r: a.r + b.r, c: a.c + b.c, rc: a.rc + b.rc }),
+        { g: 0n, r: 0n, c: 0, rc: 0 },
+      );
 
       const report = await svc.report(query);
       const ctx = JSON.stringify(query);
       const summary = summaryJson(report);
-      expect([summary.grossCents, summary.refundsCents, summary.totalRevenueCents, summary.count, summary.refundCount], ctx).toEqual([
-        String(total.g),
-        String(total.r),
-        String(total.g - total.r),
-        total.c,
-        total.rc,
-      ]);
+      expect(
+        [summary.grossCents, summary.refundsCents, summary.totalRevenueCents, summary.count, summary.refundCount],
+        ctx,
+      ).toEqual([String(total.g), String(total.r), String(total.g - total.r), total.c, total.rc]);
       expect([summary.startDate, summary.endDate], ctx).toEqual([from, to]);
       expect(
-        dailyJson(report).breakdown.map((b) => [b.date, b.grossCents, b.refundsCents, b.amountCents, b.count, b.refundCount]),
+        dailyJson(report).breakdown.map((b) => [
+          b.date,
+          b.grossCents,
+          b.refundsCents,
+          b.amountCents,
+          b.count,
+          b.refundCount,
+        ]),
         ctx,
       ).toEqual([...byDay].map(([d, b]) => [d, String(b.g), String(b.r), String(b.g - b.r), b.c, b.rc]));
       expect(

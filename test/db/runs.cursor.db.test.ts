@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/runs/sync.drivers.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { openTestDb } from '../support/db.js';
-import { Gate, pageRows, runsServiceFor, ScriptedDriver, waitForStatus, waitUntil } from '../support/runs-test-driver.js';
+import {
+  Gate,
+  pageRows,
+  runsServiceFor,
+  ScriptedDriver,
+  waitForStatus,
+  waitUntil,
+} from '../support/runs-test-driver.js';
 
 /** Cursor semantics of a run: atomic page commits, auth vs stale cursor, partial runs, verdicts. */
 describe('sync runs: cursors and verdicts', () => {
@@ -13,13 +20,22 @@ describe('sync runs: cursors and verdicts', () => {
   afterAll(async () => t?.close());
 
   const outboxKeys = async (prefix: string) =>
-    (await t.db.query<{ dedupe_key: string; run_id: string }>(`SELECT dedupe_key, run_id FROM ingest_outbox WHERE dedupe_key LIKE $1 ORDER BY id`, [`${prefix}%`]));
+    await t.db.query<{ dedupe_key: string; run_id: string }>(
+      `SELECT dedupe_key, run_id FROM ingest_outbox WHERE dedupe_key LIKE $1 ORDER BY id`,
+      [`${prefix}%`],
+    );
   const cursorOf = async (entity: string) => {
-    const rows = await t.db.query<{ cursor: unknown }>(`SELECT cursor FROM sync_cursors WHERE source = 'stripe' AND entity = $1`, [entity]);
+    const rows = await t.db.query<{ cursor: unknown }>(
+      `SELECT cursor FROM sync_cursors WHERE source = 'stripe' AND entity = $1`,
+      [entity],
+    );
     return rows[0]?.cursor ?? null;
   };
   const seedCursor = (entity: string, cursor: unknown) =>
-    t.db.query(`INSERT INTO sync_cursors (source, entity, cursor) VALUES ('stripe', $1, $2::jsonb)`, [entity, JSON.stringify(cursor)]);
+    t.db.query(`INSERT INTO sync_cursors (source, entity, cursor) VALUES ('stripe', $1, $2::jsonb)`, [
+      entity,
+      JSON.stringify(cursor),
+    ]);
 
   it('commits pages with their cursor and counts; the next incremental run starts from the stored cursor', async () => {
     const driver = new ScriptedDriver('stripe', ['c-happy'], async (ctx, call) => {
@@ -49,14 +65,21 @@ describe('sync runs: cursors and verdicts', () => {
 
     const [second] = await service.runNow('stripe', 'incremental', 'job');
     expect(driver.calls[1]).toEqual({ entity: 'c-happy', mode: 'incremental', cursor: { page: 2 } });
-    expect(second).toMatchObject({ status: 'succeeded', cursorBefore: { page: 2 }, cursorAfter: { page: 3 }, counts: { pagesFetched: 1, recordsFetched: 0 } });
+    expect(second).toMatchObject({
+      status: 'succeeded',
+      cursorBefore: { page: 2 },
+      cursorAfter: { page: 3 },
+      counts: { pagesFetched: 1, recordsFetched: 0 },
+    });
   });
 
   it('a failure inside the page transaction leaves neither the rows nor the cursor of that page', async () => {
     // A real Postgres error raised by the cursor write, after the page's outbox insert in the same transaction.
     await t.db.query(`CREATE OR REPLACE FUNCTION poison_cursor() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.cursor = '"poison"'::jsonb THEN RAISE EXCEPTION 'cursor write failed'; END IF; RETURN NEW; END $$`);
-    await t.db.query(`CREATE TRIGGER poison_cursor BEFORE INSERT OR UPDATE ON sync_cursors FOR EACH ROW EXECUTE FUNCTION poison_cursor()`);
+    await t.db.query(
+      `CREATE TRIGGER poison_cursor BEFORE INSERT OR UPDATE ON sync_cursors FOR EACH ROW EXECUTE FUNCTION poison_cursor()`,
+    );
     try {
       const driver = new ScriptedDriver('stripe', ['c-atomic'], async (ctx) => {
         await ctx.commitPage(pageRows('stripe', 'atomic-1', 4), 'after-page-1');
@@ -68,7 +91,12 @@ describe('sync runs: cursors and verdicts', () => {
       expect(await outboxKeys('atomic-2')).toHaveLength(0);
       expect(await cursorOf('c-atomic')).toBe('after-page-1');
       // The counts are part of the same transaction: only the first page is counted.
-      expect(run).toMatchObject({ status: 'partial', errorClass: 'internal', cursorAfter: 'after-page-1', counts: { pagesFetched: 1, recordsUpserted: 4 } });
+      expect(run).toMatchObject({
+        status: 'partial',
+        errorClass: 'internal',
+        cursorAfter: 'after-page-1',
+        counts: { pagesFetched: 1, recordsUpserted: 4 },
+      });
       // The database's own text stays in the log; the run points at it with an errorId.
       expect(run.error).toMatch(/^internal error \(errorId [0-9a-f-]{36}\)/);
       expect(run.error).not.toContain('cursor write failed');
@@ -86,7 +114,13 @@ describe('sync runs: cursors and verdicts', () => {
     });
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
     const [noPages, withPages] = await service.runNow('stripe', 'incremental', 'job');
-    expect(noPages).toMatchObject({ status: 'failed', errorClass: 'auth', error: 'Invalid API Key provided (401)', staleCursorDetected: false, fullBackfillTriggered: false });
+    expect(noPages).toMatchObject({
+      status: 'failed',
+      errorClass: 'auth',
+      error: 'Invalid API Key provided (401)',
+      staleCursorDetected: false,
+      fullBackfillTriggered: false,
+    });
     expect(await cursorOf('c-auth')).toEqual({ since: 100 });
     expect(noPages.cursorAfter).toEqual({ since: 100 });
     // Not `partial`: an auth failure needs a person, and the committed page's cursor stays.
@@ -126,7 +160,12 @@ describe('sync runs: cursors and verdicts', () => {
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
     const [run] = await service.runNow('stripe', 'incremental', 'job');
     expect(driver.calls).toHaveLength(2);
-    expect(run).toMatchObject({ status: 'failed', errorClass: 'stale_cursor', staleCursorDetected: true, cursorAfter: null });
+    expect(run).toMatchObject({
+      status: 'failed',
+      errorClass: 'stale_cursor',
+      staleCursorDetected: true,
+      cursorAfter: null,
+    });
     expect(await cursorOf('c-stale2')).toBeNull();
   });
 
@@ -140,7 +179,12 @@ describe('sync runs: cursors and verdicts', () => {
     });
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
     const [partial, failed] = await service.runNow('stripe', 'incremental', 'job');
-    expect(partial).toMatchObject({ status: 'partial', errorClass: 'transient', cursorAfter: { p: 2 }, counts: { pagesFetched: 2, recordsUpserted: 4 } });
+    expect(partial).toMatchObject({
+      status: 'partial',
+      errorClass: 'transient',
+      cursorAfter: { p: 2 },
+      counts: { pagesFetched: 2, recordsUpserted: 4 },
+    });
     expect(await outboxKeys('partial-')).toHaveLength(4);
     expect(failed).toMatchObject({ status: 'failed', errorClass: 'transient', counts: { pagesFetched: 0 } });
   });
@@ -155,7 +199,14 @@ describe('sync runs: cursors and verdicts', () => {
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
     await seedCursor('c-flags', 'x');
     const [flags, perm] = await service.runNow('stripe', 'full', 'job');
-    expect(flags).toMatchObject({ status: 'succeeded', mode: 'full', staleCursorDetected: true, fullBackfillTriggered: true, cursorBefore: 'x', cursorAfter: null });
+    expect(flags).toMatchObject({
+      status: 'succeeded',
+      mode: 'full',
+      staleCursorDetected: true,
+      fullBackfillTriggered: true,
+      cursorBefore: 'x',
+      cursorAfter: null,
+    });
     expect(perm).toMatchObject({ status: 'failed', errorClass: 'permanent', error: 'unexpected response shape' });
   });
 
@@ -175,7 +226,10 @@ describe('sync runs: cursors and verdicts', () => {
     const run = (await repo.get(runIds[0]))!;
     expect(run).toMatchObject({ status: 'partial', errorClass: 'aborted', error: 'interrupted by shutdown' });
     expect(run.counts.pagesFetched).toBeGreaterThan(0);
-    await expect(service.trigger('stripe', 'incremental')).rejects.toMatchObject({ status: 503, code: 'shutting_down' });
+    await expect(service.trigger('stripe', 'incremental')).rejects.toMatchObject({
+      status: 503,
+      code: 'shutting_down',
+    });
   });
 
   it('a driver that ignores the shutdown signal has its run failed when the grace period ends', async () => {
@@ -222,12 +276,24 @@ describe('sync runs: cursors and verdicts', () => {
   it('refuses sources that cannot be polled and entities the driver does not have', async () => {
     const driver = new ScriptedDriver('stripe', ['charges']);
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
-    await expect(service.trigger('gcal', 'incremental')).rejects.toMatchObject({ status: 400, code: 'source_not_enabled' });
+    await expect(service.trigger('gcal', 'incremental')).rejects.toMatchObject({
+      status: 400,
+      code: 'source_not_enabled',
+    });
     // Configured (token set) but no connector registered.
-    await expect(service.trigger('hubspot', 'incremental')).rejects.toMatchObject({ status: 400, code: 'source_not_enabled' });
-    await expect(service.trigger('stripe', 'incremental', { entities: ['nope'] })).rejects.toMatchObject({ status: 400, code: 'unknown_entity' });
+    await expect(service.trigger('hubspot', 'incremental')).rejects.toMatchObject({
+      status: 400,
+      code: 'source_not_enabled',
+    });
+    await expect(service.trigger('stripe', 'incremental', { entities: ['nope'] })).rejects.toMatchObject({
+      status: 400,
+      code: 'unknown_entity',
+    });
     const none = runsServiceFor(t.db, t.locks, [driver], { STRIPE_API_KEY: '' });
-    await expect(none.service.trigger('stripe', 'incremental')).rejects.toMatchObject({ status: 400, code: 'source_not_enabled' });
+    await expect(none.service.trigger('stripe', 'incremental')).rejects.toMatchObject({
+      status: 400,
+      code: 'source_not_enabled',
+    });
   });
 
   it('inside one transaction a cursor reads back as last written, deletions included, and unusual statuses stay exact', async () => {
@@ -243,7 +309,14 @@ describe('sync runs: cursors and verdicts', () => {
     // Text arrays keep blanks, a bare NULL, quotes, backslashes and commas as they were.
     const statuses = ['charge:odd ', 'NULL', 'a,b', 'q"', 'b\\s', ''];
     expect(await repo.markRunning(run.id, null)).toBe(true);
-    const outcome = { status: 'succeeded' as const, error: null, errorClass: null, staleCursorDetected: false, fullBackfillTriggered: false, recordsFailed: 0 };
+    const outcome = {
+      status: 'succeeded' as const,
+      error: null,
+      errorClass: null,
+      staleCursorDetected: false,
+      fullBackfillTriggered: false,
+      recordsFailed: 0,
+    };
     expect(await repo.finish(run.id, { ...outcome, unmappedStatusesSeen: statuses }, null)).toBe(true);
     expect((await repo.get(run.id))!.unmappedStatusesSeen).toEqual(statuses);
   });

@@ -4,7 +4,15 @@ import { Database } from '../../src/database/database.sql.js';
 import { PgLocks } from '../../src/database/database.locks.js';
 import { SyncScheduler } from '../../src/runs/sync.scheduler.js';
 import { openTestDb } from '../support/db.js';
-import { Gate, pageRows, pollableTestConfig, runsServiceFor, ScriptedDriver, waitForStatus, waitUntil } from '../support/runs-test-driver.js';
+import {
+  Gate,
+  pageRows,
+  pollableTestConfig,
+  runsServiceFor,
+  ScriptedDriver,
+  waitForStatus,
+  waitUntil,
+} from '../support/runs-test-driver.js';
 
 /** Advisory-lock double-fire protection: one sync per (source, entity), across instances. */
 describe('sync runs: locking', () => {
@@ -21,7 +29,10 @@ describe('sync runs: locking', () => {
       await ctx.commitPage(pageRows('stripe', `double-${ctx.runId}`, 3), { at: 1 });
     });
     const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
-    const [a, b] = await Promise.all([service.trigger('stripe', 'incremental'), service.trigger('stripe', 'incremental')]);
+    const [a, b] = await Promise.all([
+      service.trigger('stripe', 'incremental'),
+      service.trigger('stripe', 'incremental'),
+    ]);
     const ids = [a.runIds[0], b.runIds[0]];
     // Hold the winner inside its sync until the loser has been turned away.
     await waitUntil(async () => (await repo.getMany(ids)).some((r) => r.status === 'skipped'));
@@ -49,7 +60,10 @@ describe('sync runs: locking', () => {
       const d2 = new ScriptedDriver('hubspot', ['deals'], script);
       const p1 = runsServiceFor(t.db, t.locks, [d1]);
       const p2 = runsServiceFor(db2, locks2, [d2]);
-      const [a, b] = await Promise.all([p1.service.trigger('hubspot', 'incremental'), p2.service.trigger('hubspot', 'incremental')]);
+      const [a, b] = await Promise.all([
+        p1.service.trigger('hubspot', 'incremental'),
+        p2.service.trigger('hubspot', 'incremental'),
+      ]);
       const ids = [a.runIds[0], b.runIds[0]];
       await waitUntil(async () => (await p1.repo.getMany(ids)).some((r) => r.status === 'skipped'));
       gate.open();

@@ -19,7 +19,9 @@ describe('schema: migrations and entities agree', () => {
   afterAll(async () => orm?.close(true));
 
   it('every migrated table has an entity, and the ORM finds nothing to change', async () => {
-    const tables = await exec<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'mikro_orm_migrations' ORDER BY 1`);
+    const tables = await exec<{ tablename: string }>(
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'mikro_orm_migrations' ORDER BY 1`,
+    );
     const entityTables = ENTITIES.map((e) => e.meta.tableName).sort();
     expect(tables.map((t) => t.tablename)).toEqual(entityTables);
     expect(await orm.schema.getUpdateSchemaSQL({ wrap: false })).toBe('');
@@ -31,14 +33,22 @@ describe('schema: migrations and entities agree', () => {
    * types in a throwaway table), so aliases such as int/integer cannot make a false difference.
    */
   it('column types match exactly', async () => {
-    const declared = [...orm.getMetadata().getAll().values()].flatMap((meta) => meta.props.filter((p) => p.fieldNames?.length === 1).map((p) => ({ column: `${meta.tableName}.${p.fieldNames[0]}`, type: p.columnTypes[0] })));
+    const declared = [...orm.getMetadata().getAll().values()].flatMap((meta) =>
+      meta.props
+        .filter((p) => p.fieldNames?.length === 1)
+        .map((p) => ({ column: `${meta.tableName}.${p.fieldNames[0]}`, type: p.columnTypes[0] })),
+    );
     const spelled = await orm.em.fork().transactional(async (em) => {
-      await em.execute(`CREATE TEMP TABLE entity_types (${declared.map((d, i) => `c${i} ${d.type}`).join(', ')}) ON COMMIT DROP`);
+      await em.execute(
+        `CREATE TEMP TABLE entity_types (${declared.map((d, i) => `c${i} ${d.type}`).join(', ')}) ON COMMIT DROP`,
+      );
       return em.execute<{ attname: string; type: string }[]>(
         `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'entity_types'::regclass AND attnum > 0`,
       );
     });
-    const expected = Object.fromEntries(declared.map((d, i) => [d.column, spelled.find((s) => s.attname === `c${i}`)?.type]));
+    const expected = Object.fromEntries(
+      declared.map((d, i) => [d.column, spelled.find((s) => s.attname === `c${i}`)?.type]),
+    );
     const actual = await exec<{ column: string; type: string }>(
       `SELECT c.relname || '.' || a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -50,7 +60,9 @@ describe('schema: migrations and entities agree', () => {
   /** The diff accepts a unique index where the entity declares a unique constraint. */
   it('unique constraints are constraints', async () => {
     const declared = ENTITIES.flatMap((e) => (e.meta.uniques ?? []).map((u) => `${e.meta.tableName}.${u.name}`)).sort();
-    const rows = await exec<{ name: string }>(`SELECT conrelid::regclass || '.' || conname AS name FROM pg_constraint WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY 1`);
+    const rows = await exec<{ name: string }>(
+      `SELECT conrelid::regclass || '.' || conname AS name FROM pg_constraint WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY 1`,
+    );
     expect(rows.map((r) => r.name)).toEqual(declared);
   });
 
@@ -61,16 +73,63 @@ describe('schema: migrations and entities agree', () => {
    */
   describe('the diff notices drift in', () => {
     const drifts: [string, string[], RegExp][] = [
-      ['a partial index predicate', [`DROP INDEX ingest_outbox_claimable`, `CREATE INDEX ingest_outbox_claimable ON ingest_outbox (available_at, id) WHERE status = 'queued'`], /ingest_outbox_claimable/],
-      ['INCLUDE columns', [`DROP INDEX payments_revenue`, `CREATE INDEX payments_revenue ON payments (currency, occurred_at) INCLUDE (source, effect) WHERE effect <> 'none' AND deleted_at IS NULL`], /payments_revenue/],
-      ['a DESC key', [`DROP INDEX sync_runs_source_id`, `CREATE INDEX sync_runs_source_id ON sync_runs (source, id)`], /sync_runs_source_id/],
-      ['a CHECK expression', [`ALTER TABLE payments DROP CONSTRAINT payments_amount_cents_check`, `ALTER TABLE payments ADD CONSTRAINT payments_amount_cents_check CHECK (amount_cents > 0)`], /payments_amount_cents_check/],
-      ['an enum CHECK', [`ALTER TABLE ingest_outbox DROP CONSTRAINT ingest_outbox_origin_check`, `ALTER TABLE ingest_outbox ADD CONSTRAINT ingest_outbox_origin_check CHECK (origin IN ('webhook','poll'))`], /ingest_outbox_origin_check/],
-      ['a default', [`ALTER TABLE api_idempotency ALTER COLUMN expires_at SET DEFAULT now() + interval '25 hours'`], /expires_at/],
+      [
+        'a partial index predicate',
+        [
+          `DROP INDEX ingest_outbox_claimable`,
+          `CREATE INDEX ingest_outbox_claimable ON ingest_outbox (available_at, id) WHERE status = 'queued'`,
+        ],
+        /ingest_outbox_claimable/,
+      ],
+      [
+        'INCLUDE columns',
+        [
+          `DROP INDEX payments_revenue`,
+          `CREATE INDEX payments_revenue ON payments (currency, occurred_at) INCLUDE (source, effect) WHERE effect <> 'none' AND deleted_at IS NULL`,
+        ],
+        /payments_revenue/,
+      ],
+      [
+        'a DESC key',
+        [`DROP INDEX sync_runs_source_id`, `CREATE INDEX sync_runs_source_id ON sync_runs (source, id)`],
+        /sync_runs_source_id/,
+      ],
+      [
+        'a CHECK expression',
+        [
+          `ALTER TABLE payments DROP CONSTRAINT payments_amount_cents_check`,
+          `ALTER TABLE payments ADD CONSTRAINT payments_amount_cents_check CHECK (amount_cents > 0)`,
+        ],
+        /payments_amount_cents_check/,
+      ],
+      [
+        'an enum CHECK',
+        [
+          `ALTER TABLE ingest_outbox DROP CONSTRAINT ingest_outbox_origin_check`,
+          `ALTER TABLE ingest_outbox ADD CONSTRAINT ingest_outbox_origin_check CHECK (origin IN ('webhook','poll'))`,
+        ],
+        /ingest_outbox_origin_check/,
+      ],
+      [
+        'a default',
+        [`ALTER TABLE api_idempotency ALTER COLUMN expires_at SET DEFAULT now() + interval '25 hours'`],
+        /expires_at/,
+      ],
       ['nullability', [`ALTER TABLE sync_runs ALTER COLUMN error SET NOT NULL`], /"error"/],
       ['a column type', [`ALTER TABLE payments ALTER COLUMN currency TYPE char(4)`], /currency/],
-      ['a unique constraint', [`ALTER TABLE contacts DROP CONSTRAINT contacts_source_external`], /contacts_source_external/],
-      ['a composite primary key', [`ALTER TABLE sync_cursors DROP CONSTRAINT sync_cursors_pkey`, `ALTER TABLE sync_cursors ADD PRIMARY KEY (source)`], /sync_cursors/],
+      [
+        'a unique constraint',
+        [`ALTER TABLE contacts DROP CONSTRAINT contacts_source_external`],
+        /contacts_source_external/,
+      ],
+      [
+        'a composite primary key',
+        [
+          `ALTER TABLE sync_cursors DROP CONSTRAINT sync_cursors_pkey`,
+          `ALTER TABLE sync_cursors ADD PRIMARY KEY (source)`,
+        ],
+        /sync_cursors/,
+      ],
       ['an index no entity declares', [`CREATE INDEX contacts_email ON contacts (email)`], /contacts_email/],
       ['a table no entity declares', [`CREATE TABLE stray (id int)`], /stray/],
     ];

@@ -50,7 +50,18 @@ function eventStream(): { events: StripeEvent[]; state: StripeSimState } {
 let nextId = 1;
 function asRow(e: StripeEvent): OutboxRow {
   const ins = eventRow(e, 'webhook');
-  return { id: String(nextId++), source: 'stripe', kind: ins.kind, dedupeKey: ins.dedupeKey, origin: 'webhook', eventType: ins.eventType, payload: structuredClone(e), attempts: 0, receivedAt: new Date(), vendorTime: ins.vendorTime };
+  return {
+    id: String(nextId++),
+    source: 'stripe',
+    kind: ins.kind,
+    dedupeKey: ins.dedupeKey,
+    origin: 'webhook',
+    eventType: ins.eventType,
+    payload: structuredClone(e),
+    attempts: 0,
+    receivedAt: new Date(),
+    vendorTime: ins.vendorTime,
+  };
 }
 
 describe('stripe outbox handler', () => {
@@ -77,7 +88,8 @@ describe('stripe outbox handler', () => {
   it('registers for every Stripe outbox kind', () => {
     const registry = new OutboxHandlerRegistry();
     new StripeOutboxHandler(registry, new PaymentsRepository()).onModuleInit();
-    for (const k of ['stripe.event', 'stripe.charge', 'stripe.refund', 'stripe.dispute'] as const) expect(registry.get(k)).toBeDefined();
+    for (const k of ['stripe.event', 'stripe.charge', 'stripe.refund', 'stripe.dispute'] as const)
+      expect(registry.get(k)).toBeDefined();
   });
 
   it('any order, duplication and batching of the stream ends in the same ledger, and that ledger is right', async () => {
@@ -94,10 +106,18 @@ describe('stripe outbox handler', () => {
     expect(inOrder).toHaveLength(final.charges.length + final.refunds.length + final.disputes.length);
     const byId = new Map(inOrder.map((r: any) => [r.external_id, r]));
     for (const c of final.charges) {
-      expect(byId.get(c.id)).toMatchObject({ effect: c.status === 'succeeded' && c.captured ? 'gross' : 'none', amount_cents: String(c.amount_captured) });
+      expect(byId.get(c.id)).toMatchObject({
+        effect: c.status === 'succeeded' && c.captured ? 'gross' : 'none',
+        amount_cents: String(c.amount_captured),
+      });
     }
-    for (const r of final.refunds) expect(byId.get(r.id)).toMatchObject({ status: r.status.toUpperCase(), effect: r.status === 'succeeded' ? 'refund' : 'none' });
-    for (const d of final.disputes) expect(byId.get(d.id)).toMatchObject({ effect: d.status === 'lost' ? 'refund' : 'none' });
+    for (const r of final.refunds)
+      expect(byId.get(r.id)).toMatchObject({
+        status: r.status.toUpperCase(),
+        effect: r.status === 'succeeded' ? 'refund' : 'none',
+      });
+    for (const d of final.disputes)
+      expect(byId.get(d.id)).toMatchObject({ effect: d.status === 'lost' ? 'refund' : 'none' });
     const sums = await t.db.query<{ currency: string; gross: string; refunds: string }>(
       `SELECT currency, SUM(amount_cents) FILTER (WHERE effect = 'gross')::text AS gross, COALESCE(SUM(amount_cents) FILTER (WHERE effect = 'refund'), 0)::text AS refunds
          FROM payments GROUP BY currency ORDER BY currency`,
@@ -117,7 +137,7 @@ describe('stripe outbox handler', () => {
         [stream[i], stream[j]] = [stream[j], stream[i]];
       }
       const batches: OutboxRow[][] = [];
-      for (let i = 0; i < stream.length; ) {
+      for (let i = 0; i < stream.length;) {
         const n = rng.int(1, 7);
         batches.push(stream.slice(i, i + n).map(asRow));
         i += n;
@@ -135,11 +155,32 @@ describe('stripe outbox handler', () => {
     const before = await ledger();
     const charge = state.snapshot().charges[0];
     const stale = snapshotRow({ ...charge, status: 'pending' } as any, new Date(1_000_000_000_000));
-    const staleRow: OutboxRow = { id: String(nextId++), source: 'stripe', kind: stale.kind, dedupeKey: stale.dedupeKey, origin: 'poll', eventType: stale.eventType, payload: stale.payload, attempts: 0, receivedAt: new Date(), vendorTime: stale.vendorTime };
+    const staleRow: OutboxRow = {
+      id: String(nextId++),
+      source: 'stripe',
+      kind: stale.kind,
+      dedupeKey: stale.dedupeKey,
+      origin: 'poll',
+      eventType: stale.eventType,
+      payload: stale.payload,
+      attempts: 0,
+      receivedAt: new Date(),
+      vendorTime: stale.vendorTime,
+    };
     await deliver([[staleRow]]);
     expect(await ledger()).toEqual(before);
     const fresh = snapshotRow({ ...charge, description: 'edited later' } as any, new Date(2_000_000_000_000));
-    await deliver([[{ ...staleRow, id: String(nextId++), dedupeKey: fresh.dedupeKey, payload: fresh.payload, vendorTime: fresh.vendorTime }]]);
+    await deliver([
+      [
+        {
+          ...staleRow,
+          id: String(nextId++),
+          dedupeKey: fresh.dedupeKey,
+          payload: fresh.payload,
+          vendorTime: fresh.vendorTime,
+        },
+      ],
+    ]);
     const row = (await ledger()).find((r: any) => r.external_id === charge.id);
     expect(row).toMatchObject({ description: 'edited later', version_tiebreak: fresh.dedupeKey });
   });
@@ -148,17 +189,36 @@ describe('stripe outbox handler', () => {
     await t.db.query('TRUNCATE payments');
     const { events } = eventStream();
     const good = asRow(events[0]);
-    const badAmount = asRow({ ...structuredClone(events[1]), data: { object: { ...(events[1].data.object as any), amount: 'lots' } } } as StripeEvent);
+    const badAmount = asRow({
+      ...structuredClone(events[1]),
+      data: { object: { ...(events[1].data.object as any), amount: 'lots' } },
+    } as StripeEvent);
     const notAnEvent = { ...asRow(events[2]), payload: 'garbage' };
-    const unknown = asRow({ ...structuredClone(events[3]), type: 'customer.updated', data: { object: { id: 'cus_1', object: 'customer' } } } as unknown as StripeEvent);
+    const unknown = asRow({
+      ...structuredClone(events[3]),
+      type: 'customer.updated',
+      data: { object: { id: 'cus_1', object: 'customer' } },
+    } as unknown as StripeEvent);
     const wrongSnapshot = { ...asRow(events[4]), kind: 'stripe.refund' as const, payload: events[0].data.object };
-    const out = await handler.handle([good, badAmount, notAnEvent, unknown, wrongSnapshot], { db: t.db, workerId: 'test' });
+    const out = await handler.handle([good, badAmount, notAnEvent, unknown, wrongSnapshot], {
+      db: t.db,
+      workerId: 'test',
+    });
     expect(out.get(good.id)).toEqual({ status: 'done' });
-    expect(out.get(badAmount.id)).toMatchObject({ status: 'failed', failureClass: 'invalid_payload', error: expect.stringContaining('amount') });
+    expect(out.get(badAmount.id)).toMatchObject({
+      status: 'failed',
+      failureClass: 'invalid_payload',
+      error: expect.stringContaining('amount'),
+    });
     expect(out.get(notAnEvent.id)).toMatchObject({ status: 'failed', failureClass: 'invalid_payload' });
-    expect(out.get(unknown.id)).toMatchObject({ status: 'ignored', reason: expect.stringContaining('customer.updated') });
+    expect(out.get(unknown.id)).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringContaining('customer.updated'),
+    });
     expect(out.get(wrongSnapshot.id)).toMatchObject({ status: 'failed', failureClass: 'invalid_payload' });
-    const rows = await t.db.query<{ external_id: string; outbox_id: string }>('SELECT external_id, outbox_id FROM payments');
+    const rows = await t.db.query<{ external_id: string; outbox_id: string }>(
+      'SELECT external_id, outbox_id FROM payments',
+    );
     expect(rows).toEqual([{ external_id: (events[0].data.object as any).id, outbox_id: good.id }]);
   });
 });

@@ -2,9 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { expectedRows, storedRows } from '../support/gcal-kit.js';
-import { generateStripeDataset, startStripeSimulator, type StripeCharge, type StripeSimData, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
+import {
+  generateStripeDataset,
+  startStripeSimulator,
+  type StripeCharge,
+  type StripeSimData,
+  type StripeSimulator,
+} from '../../scripts/sandbox/stripe/index.js';
 import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
-import { dealPipelines, generateHubSpotDataset, OPEN_STAGES, wonStageIds, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import {
+  dealPipelines,
+  generateHubSpotDataset,
+  OPEN_STAGES,
+  wonStageIds,
+  type SimObject,
+} from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 import { startGcalSimulator, type GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js';
 import type { SimEvent } from '../../scripts/sandbox/gcal/gcal-store.js';
 
@@ -70,13 +82,16 @@ class Ledger {
 /** Stripe by hand: captured money of succeeded charges on their day; succeeded refunds and lost disputes on theirs. */
 function stripeLedger(into: Ledger, d: StripeSimData): void {
   for (const c of d.charges) {
-    if (c.status === 'succeeded' && c.captured) into.add('stripe', c.currency, dayOfUnix(c.created), { gross: BigInt(c.amount_captured), count: 1 });
+    if (c.status === 'succeeded' && c.captured)
+      into.add('stripe', c.currency, dayOfUnix(c.created), { gross: BigInt(c.amount_captured), count: 1 });
   }
   for (const r of d.refunds) {
-    if (r.status === 'succeeded') into.add('stripe', r.currency, dayOfUnix(r.created), { refunds: BigInt(r.amount), refundCount: 1 });
+    if (r.status === 'succeeded')
+      into.add('stripe', r.currency, dayOfUnix(r.created), { refunds: BigInt(r.amount), refundCount: 1 });
   }
   for (const x of d.disputes) {
-    if (x.status === 'lost') into.add('stripe', x.currency, dayOfUnix(x.created), { refunds: BigInt(x.amount), refundCount: 1 });
+    if (x.status === 'lost')
+      into.add('stripe', x.currency, dayOfUnix(x.created), { refunds: BigInt(x.amount), refundCount: 1 });
   }
 }
 
@@ -141,7 +156,10 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
   const get = (path: string) => request(t.url).get(path).set('x-api-key', TEST_API_KEY);
 
   async function trigger(source: string, mode: 'full' | 'incremental'): Promise<string[]> {
-    const res = await request(t.url).post(`/trigger/${source}/${mode}`).set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', `all-vendors-${source}-${mode}-${allRunIds.length}`);
+    const res = await request(t.url)
+      .post(`/trigger/${source}/${mode}`)
+      .set('x-admin-api-key', TEST_ADMIN_KEY)
+      .set('idempotency-key', `all-vendors-${source}-${mode}-${allRunIds.length}`);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body).toMatchObject({ source, mode, status: 'accepted', runId: res.body.runIds[0] });
     allRunIds.push(...res.body.runIds);
@@ -153,7 +171,8 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
     for (;;) {
       const runs = await Promise.all(ids.map(async (id) => (await get(`/runs/${id}`)).body));
       if (runs.every((r) => FINAL.includes(r.status))) return runs;
-      if (Date.now() > deadline) throw new Error(`runs still unfinished: ${JSON.stringify(runs.map((r) => [r.runId, r.status]))}`);
+      if (Date.now() > deadline)
+        throw new Error(`runs still unfinished: ${JSON.stringify(runs.map((r) => [r.runId, r.status]))}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -162,7 +181,9 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
   async function waitForOutbox(): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const [{ open }] = await t.db.query<{ open: string }>(`SELECT count(*) AS open FROM ingest_outbox WHERE status IN ('queued','running','error')`);
+      const [{ open }] = await t.db.query<{ open: string }>(
+        `SELECT count(*) AS open FROM ingest_outbox WHERE status IN ('queued','running','error')`,
+      );
       if (open === '0') return;
       if (Date.now() > deadline) throw new Error(`${open} outbox rows still open`);
       await new Promise((r) => setTimeout(r, 25));
@@ -183,13 +204,30 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
       for (const source of ['stripe', 'hubspot', null] as const) {
         const label = `${source ?? 'all'} ${currency}`;
         const summary = await revenue('summary', source, currency);
-        expect(summary, label).toMatchObject({ ...figJson(want.figures(source, currency)), currency, source, startDate, endDate, tz: 'UTC' });
+        expect(summary, label).toMatchObject({
+          ...figJson(want.figures(source, currency)),
+          currency,
+          source,
+          startDate,
+          endDate,
+          tz: 'UTC',
+        });
         const daily = await revenue('daily', source, currency);
-        expect(daily, label).toMatchObject({ grossCents: summary.grossCents, refundsCents: summary.refundsCents, count: summary.count });
+        expect(daily, label).toMatchObject({
+          grossCents: summary.grossCents,
+          refundsCents: summary.refundsCents,
+          count: summary.count,
+        });
         const sum = { gross: 0n, refunds: 0n, net: 0n, count: 0, refundCount: 0 };
         for (const b of daily.breakdown) {
           const w = want.figures(source, currency, b.date);
-          expect(b, `${label} ${b.date}`).toMatchObject({ grossCents: w.gross.toString(), refundsCents: w.refunds.toString(), amountCents: (w.gross - w.refunds).toString(), count: w.count, refundCount: w.refundCount });
+          expect(b, `${label} ${b.date}`).toMatchObject({
+            grossCents: w.gross.toString(),
+            refundsCents: w.refunds.toString(),
+            amountCents: (w.gross - w.refunds).toString(),
+            count: w.count,
+            refundCount: w.refundCount,
+          });
           sum.gross += BigInt(b.grossCents);
           sum.refunds += BigInt(b.refundsCents);
           sum.net += BigInt(b.amountCents);
@@ -208,7 +246,8 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
       }
       // All sources is the plain sum of the two, field by field.
       const [s, h, all] = ['stripe', 'hubspot', 'all'].map((x) => seen.get(`${x} ${currency}`));
-      for (const f of ['grossCents', 'refundsCents', 'totalRevenueCents'] as const) expect(BigInt(all[f]), `${currency} ${f}`).toBe(BigInt(s[f]) + BigInt(h[f]));
+      for (const f of ['grossCents', 'refundsCents', 'totalRevenueCents'] as const)
+        expect(BigInt(all[f]), `${currency} ${f}`).toBe(BigInt(s[f]) + BigInt(h[f]));
       expect(all.count).toBe(s.count + h.count);
       expect(all.refundCount).toBe(s.refundCount + h.refundCount);
     }
@@ -218,7 +257,11 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
   const calendar = (id: string) => gcal.state.calendar(id)!;
 
   beforeAll(async () => {
-    stripe = await startStripeSimulator({ apiKey: STRIPE_KEY, dataset: stripeData, clock: () => (stripeLive ? Math.floor(Date.now() / 1000) : STRIPE_END + 3600) });
+    stripe = await startStripeSimulator({
+      apiKey: STRIPE_KEY,
+      dataset: stripeData,
+      clock: () => (stripeLive ? Math.floor(Date.now() / 1000) : STRIPE_END + 3600),
+    });
     hubspot = await startHubSpotSimulator({ accessToken: HUBSPOT_TOKEN, dataset: hubspotData });
     gcal = await startGcalSimulator({ calendars: CALENDARS, dataset: { seed: 23, eventsPerCalendar: 20 } });
     t = await bootTestApp({
@@ -252,20 +295,32 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
 
   it('full syncs of every vendor, triggered over HTTP, all succeed and drain through the worker', async () => {
     const t0 = Date.now();
-    const ids = [...(await trigger('stripe', 'full')), ...(await trigger('hubspot', 'full')), ...(await trigger('gcal', 'full'))];
+    const ids = [
+      ...(await trigger('stripe', 'full')),
+      ...(await trigger('hubspot', 'full')),
+      ...(await trigger('gcal', 'full')),
+    ];
     const runs = await waitForRuns(ids);
     expect(runs.map((r) => `${r.source}/${r.entity}:${r.status}`).sort()).toEqual(
       [
-        'stripe/charges', 'stripe/refunds', 'stripe/events', 'hubspot/deals', 'hubspot/contacts',
+        'stripe/charges',
+        'stripe/refunds',
+        'stripe/events',
+        'hubspot/deals',
+        'hubspot/contacts',
         ...CALENDARS.map((c) => `gcal/calendar:${c}`),
-      ].map((x) => `${x}:succeeded`).sort(),
+      ]
+        .map((x) => `${x}:succeeded`)
+        .sort(),
     );
-    for (const r of runs) expect(r, `${r.source}/${r.entity}`).toMatchObject({ mode: 'full', fullBackfillTriggered: true, error: null });
+    for (const r of runs)
+      expect(r, `${r.source}/${r.entity}`).toMatchObject({ mode: 'full', fullBackfillTriggered: true, error: null });
     expect(runs.find((r) => r.entity === 'charges').counts.recordsUpserted).toBe(stripeData.charges.length);
     expect(runs.find((r) => r.entity === 'refunds').counts.recordsUpserted).toBe(stripeData.refunds.length);
     expect(runs.find((r) => r.entity === 'deals').counts.recordsUpserted).toBe(hubspotData.deals.length);
     expect(runs.find((r) => r.entity === 'contacts').counts.recordsUpserted).toBe(hubspotData.contacts.length);
-    for (const c of CALENDARS) expect(runs.find((r) => r.entity === `calendar:${c}`).counts.recordsUpserted).toBe(calendar(c).events.size);
+    for (const c of CALENDARS)
+      expect(runs.find((r) => r.entity === `calendar:${c}`).counts.recordsUpserted).toBe(calendar(c).events.size);
     await waitForOutbox();
 
     // /readyz: every vendor's last sync is one of these runs.
@@ -278,15 +333,25 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
       const at = Date.parse(check.lastSync);
       expect(at, source).toBeGreaterThanOrEqual(t0 - 1000);
       expect(at, source).toBeLessThanOrEqual(Date.now());
-      expect(check.lastSync).toBe(runs.filter((r) => r.source === source).map((r) => r.finishedAt).sort().at(-1));
+      expect(check.lastSync).toBe(
+        runs
+          .filter((r) => r.source === source)
+          .map((r) => r.finishedAt)
+          .sort()
+          .at(-1),
+      );
     }
   });
 
   it('only the won deals whose amount is unusable are dead; everything else is done or ignored', async () => {
     const { unusableWon } = hubspotLedger(new Ledger(), hubspotData.deals);
     expect(unusableWon.length).toBeGreaterThan(0);
-    const dead = await t.db.query<{ kind: string; payload: { id: string }; failure_class: string }>(`SELECT kind, payload, failure_class FROM ingest_outbox WHERE status = 'dead'`);
-    expect(dead.map((d) => `${d.kind}:${d.payload.id}:${d.failure_class}`).sort()).toEqual(unusableWon.map((id) => `hubspot.deal:${id}:invalid_payload`).sort());
+    const dead = await t.db.query<{ kind: string; payload: { id: string }; failure_class: string }>(
+      `SELECT kind, payload, failure_class FROM ingest_outbox WHERE status = 'dead'`,
+    );
+    expect(dead.map((d) => `${d.kind}:${d.payload.id}:${d.failure_class}`).sort()).toEqual(
+      unusableWon.map((id) => `hubspot.deal:${id}:invalid_payload`).sort(),
+    );
   });
 
   it('revenue per source and for all sources equals the ledger computed from the datasets, every day included', async () => {
@@ -331,8 +396,14 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
   });
 
   it('events hold every event of each calendar, as Google listed it', async () => {
-    const counts = await t.db.query<{ calendar_id: string; n: string }>(`SELECT calendar_id, count(*) AS n FROM events GROUP BY calendar_id ORDER BY calendar_id`);
-    expect(counts).toEqual(CALENDARS.map((c) => ({ calendar_id: c, n: String(calendar(c).events.size) })).sort((a, b) => a.calendar_id.localeCompare(b.calendar_id)));
+    const counts = await t.db.query<{ calendar_id: string; n: string }>(
+      `SELECT calendar_id, count(*) AS n FROM events GROUP BY calendar_id ORDER BY calendar_id`,
+    );
+    expect(counts).toEqual(
+      CALENDARS.map((c) => ({ calendar_id: c, n: String(calendar(c).events.size) })).sort((a, b) =>
+        a.calendar_id.localeCompare(b.calendar_id),
+      ),
+    );
     for (const c of CALENDARS) {
       expect(await storedRows(t, c)).toEqual(expectedRows(gcal, c, new Set()));
       seenLive.set(c, new Set());
@@ -357,14 +428,33 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
     // Stripe: a new EUR charge, and a late partial refund of the OLDEST untouched USD charge.
     stripeLive = true;
     const refundedIds = new Set(stripeData.refunds.map((r) => r.charge));
-    const old = stripeData.charges.find((c) => c.currency === 'usd' && c.status === 'succeeded' && c.captured && c.amount_refunded === 0 && !c.disputed && !refundedIds.has(c.id))!;
+    const old = stripeData.charges.find(
+      (c) =>
+        c.currency === 'usd' &&
+        c.status === 'succeeded' &&
+        c.captured &&
+        c.amount_refunded === 0 &&
+        !c.disputed &&
+        !refundedIds.has(c.id),
+    )!;
     expect(old.created).toBeLessThan(STRIPE_END - 30 * 86_400); // older than the Events feed keeps
-    const charge: StripeCharge = stripe.state.createCharge({ amount: 12_345, currency: 'eur', customer: 'cus_all_vendors', description: 'after the first sync' });
+    const charge: StripeCharge = stripe.state.createCharge({
+      amount: 12_345,
+      currency: 'eur',
+      customer: 'cus_all_vendors',
+      description: 'after the first sync',
+    });
     const refund = stripe.state.refundCharge(old.id, { amount: Math.min(700, old.amount_captured) });
 
     // HubSpot: an old open deal in USD with a plain amount is won now.
     const deal = [...hubspot.state.objects.deals.values()]
-      .filter((d) => !d.archived && (OPEN_STAGES as readonly string[]).includes(d.properties.dealstage!) && d.properties.deal_currency_code === 'USD' && /^\d+\.\d\d$/.test(d.properties.amount ?? ''))
+      .filter(
+        (d) =>
+          !d.archived &&
+          (OPEN_STAGES as readonly string[]).includes(d.properties.dealstage!) &&
+          d.properties.deal_currency_code === 'USD' &&
+          /^\d+\.\d\d$/.test(d.properties.amount ?? ''),
+      )
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
     hubspot.update('deals', deal.id, { dealstage: 'closedwon' });
     const dealCents = BigInt(deal.properties.amount!.replace('.', ''));
@@ -372,12 +462,24 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
 
     // Google Calendar: a live single event is cancelled.
     const cal = CALENDARS[0];
-    const victim = [...calendar(cal).events.values()].map((s) => s.event).find((e) => e.status !== 'cancelled' && !e.recurrence && !e.recurringEventId)!;
+    const victim = [...calendar(cal).events.values()]
+      .map((s) => s.event)
+      .find((e) => e.status !== 'cancelled' && !e.recurrence && !e.recurringEventId)!;
     gcal.mutate.cancel(cal, victim.id);
 
-    const ids = [...(await trigger('stripe', 'incremental')), ...(await trigger('hubspot', 'incremental')), ...(await trigger('gcal', 'incremental'))];
+    const ids = [
+      ...(await trigger('stripe', 'incremental')),
+      ...(await trigger('hubspot', 'incremental')),
+      ...(await trigger('gcal', 'incremental')),
+    ];
     const runs = await waitForRuns(ids);
-    for (const r of runs) expect(r, `${r.source}/${r.entity}`).toMatchObject({ status: 'succeeded', mode: 'incremental', fullBackfillTriggered: false, staleCursorDetected: false });
+    for (const r of runs)
+      expect(r, `${r.source}/${r.entity}`).toMatchObject({
+        status: 'succeeded',
+        mode: 'incremental',
+        fullBackfillTriggered: false,
+        staleCursorDetected: false,
+      });
     expect(runs.find((r) => r.entity === 'charges').counts.recordsUpserted).toBe(1);
     expect(runs.find((r) => r.entity === 'refunds').counts.recordsUpserted).toBe(1);
     expect(runs.find((r) => r.entity === 'deals').counts.recordsUpserted).toBe(1);
@@ -392,21 +494,49 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
     const after = await expectRevenue(want);
 
     // And the moves, measured over HTTP: exactly the three money changes, nothing else.
-    const delta = (label: string, field: 'grossCents' | 'refundsCents' | 'totalRevenueCents') => BigInt(after.get(label)[field]) - BigInt(before.get(label)[field]);
-    const counts = (label: string) => [after.get(label).count - before.get(label).count, after.get(label).refundCount - before.get(label).refundCount];
-    expect([delta('stripe EUR', 'grossCents'), delta('stripe EUR', 'refundsCents'), ...counts('stripe EUR')]).toEqual([12_345n, 0n, 1, 0]);
-    expect([delta('stripe USD', 'grossCents'), delta('stripe USD', 'refundsCents'), ...counts('stripe USD')]).toEqual([0n, BigInt(refund.amount), 0, 1]);
-    expect([delta('hubspot USD', 'grossCents'), delta('hubspot USD', 'refundsCents'), ...counts('hubspot USD')]).toEqual([dealCents, 0n, 1, 0]);
+    const delta = (label: string, field: 'grossCents' | 'refundsCents' | 'totalRevenueCents') =>
+      BigInt(after.get(label)[field]) - BigInt(before.get(label)[field]);
+    const counts = (label: string) => [
+      after.get(label).count - before.get(label).count,
+      after.get(label).refundCount - before.get(label).refundCount,
+    ];
+    expect([delta('stripe EUR', 'grossCents'), delta('stripe EUR', 'refundsCents'), ...counts('stripe EUR')]).toEqual([
+      12_345n,
+      0n,
+      1,
+      0,
+    ]);
+    expect([delta('stripe USD', 'grossCents'), delta('stripe USD', 'refundsCents'), ...counts('stripe USD')]).toEqual([
+      0n,
+      BigInt(refund.amount),
+      0,
+      1,
+    ]);
+    expect([
+      delta('hubspot USD', 'grossCents'),
+      delta('hubspot USD', 'refundsCents'),
+      ...counts('hubspot USD'),
+    ]).toEqual([dealCents, 0n, 1, 0]);
     expect([delta('hubspot EUR', 'grossCents'), ...counts('hubspot EUR')]).toEqual([0n, 0, 0]);
     expect(delta('all USD', 'totalRevenueCents')).toBe(dealCents - BigInt(refund.amount));
     expect(delta('all EUR', 'totalRevenueCents')).toBe(12_345n);
 
     // On the right days: the charge and refund today (Stripe's clock), the deal on its close date.
-    const bucket = (label: string, day: string) => after.get(`${label} daily`).breakdown.find((b: any) => b.date === day);
-    const bucketBefore = (label: string, day: string) => before.get(`${label} daily`).breakdown.find((b: any) => b.date === day);
-    expect(BigInt(bucket('stripe EUR', dayOfUnix(charge.created)).grossCents) - BigInt(bucketBefore('stripe EUR', dayOfUnix(charge.created)).grossCents)).toBe(12_345n);
-    expect(BigInt(bucket('stripe USD', dayOfUnix(refund.created)).refundsCents) - BigInt(bucketBefore('stripe USD', dayOfUnix(refund.created)).refundsCents)).toBe(BigInt(refund.amount));
-    expect(BigInt(bucket('hubspot USD', dealDay).grossCents) - BigInt(bucketBefore('hubspot USD', dealDay).grossCents)).toBe(dealCents);
+    const bucket = (label: string, day: string) =>
+      after.get(`${label} daily`).breakdown.find((b: any) => b.date === day);
+    const bucketBefore = (label: string, day: string) =>
+      before.get(`${label} daily`).breakdown.find((b: any) => b.date === day);
+    expect(
+      BigInt(bucket('stripe EUR', dayOfUnix(charge.created)).grossCents) -
+        BigInt(bucketBefore('stripe EUR', dayOfUnix(charge.created)).grossCents),
+    ).toBe(12_345n);
+    expect(
+      BigInt(bucket('stripe USD', dayOfUnix(refund.created)).refundsCents) -
+        BigInt(bucketBefore('stripe USD', dayOfUnix(refund.created)).refundsCents),
+    ).toBe(BigInt(refund.amount));
+    expect(
+      BigInt(bucket('hubspot USD', dealDay).grossCents) - BigInt(bucketBefore('hubspot USD', dealDay).grossCents),
+    ).toBe(dealCents);
     expect(dayOfUnix(refund.created)).not.toBe(dayOfUnix(old.created));
 
     // The refunded old charge still counts its full gross on its own day; the refund is its own row.
@@ -423,7 +553,9 @@ describe('all three vendors through one app: HTTP triggers → SDKs → outbox �
     expect(gone).toMatchObject({ status: 'cancelled', summary: victim.summary });
     expect(gone.start_at ?? gone.start_date).not.toBeNull();
     expect(events).toEqual(expectedRows(gcal, cal, seenLive.get(cal)!, lastLive.get(cal)!));
-    expect(await storedRows(t, CALENDARS[1])).toEqual(expectedRows(gcal, CALENDARS[1], seenLive.get(CALENDARS[1])!, lastLive.get(CALENDARS[1])!));
+    expect(await storedRows(t, CALENDARS[1])).toEqual(
+      expectedRows(gcal, CALENDARS[1], seenLive.get(CALENDARS[1])!, lastLive.get(CALENDARS[1])!),
+    );
 
     const listed = await get('/runs?limit=100');
     expect(listed.body.runs.map((r: any) => r.runId).sort()).toEqual([...allRunIds].sort());

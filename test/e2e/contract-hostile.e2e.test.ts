@@ -42,7 +42,19 @@ function stripeEvent(id: string, extra: Record<string, unknown> = {}) {
     created: nowS(),
     type: 'charge.succeeded',
     livemode: false,
-    data: { object: { id: `ch_${id}`, object: 'charge', amount: 1200, amount_captured: 1200, captured: true, currency: 'usd', status: 'succeeded', created: nowS(), metadata: {} } },
+    data: {
+      object: {
+        id: `ch_${id}`,
+        object: 'charge',
+        amount: 1200,
+        amount_captured: 1200,
+        captured: true,
+        currency: 'usd',
+        status: 'succeeded',
+        created: nowS(),
+        metadata: {},
+      },
+    },
     ...extra,
   };
 }
@@ -78,8 +90,10 @@ function rawHttp(url: string, bytes: string): Promise<Res> {
 
 describe('hostile input over HTTP', () => {
   let t: TestApp;
-  const outboxRows = (key: string) => t.db.query<{ payload: any }>(`SELECT payload FROM ingest_outbox WHERE dedupe_key = $1`, [key]);
-  const outboxCount = async () => Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox`))[0].n);
+  const outboxRows = (key: string) =>
+    t.db.query<{ payload: any }>(`SELECT payload FROM ingest_outbox WHERE dedupe_key = $1`, [key]);
+  const outboxCount = async () =>
+    Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox`))[0].n);
   const postStripe = (body: string, header = signStripePayload(body, STRIPE_SECRET), path = '/webhooks/stripe') =>
     request(t.url).post(path).set('content-type', 'application/json').set('stripe-signature', header).send(body);
   const postHubspot = (body: string) => {
@@ -106,7 +120,11 @@ describe('hostile input over HTTP', () => {
   });
 
   beforeAll(async () => {
-    t = await bootTestApp({ STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, HUBSPOT_CLIENT_SECRET: HUBSPOT_SECRET, HUBSPOT_WEBHOOK_URL: HUBSPOT_URL });
+    t = await bootTestApp({
+      STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+      HUBSPOT_CLIENT_SECRET: HUBSPOT_SECRET,
+      HUBSPOT_WEBHOOK_URL: HUBSPOT_URL,
+    });
   });
   afterAll(async () => t?.close());
 
@@ -114,14 +132,20 @@ describe('hostile input over HTTP', () => {
     // 9999-12-31T23:00-14:00 is 10000-01-01T13:00Z: a valid-looking ISO string past year 9999 UTC.
     const past9999 = { from: '9999-12-31T23:00:00-14:00', to: '9999-12-31T23:30:00-14:00' };
 
-    it.each(['/metrics/revenue', '/metrics/revenue/breakdown'])('GET %s with from/to past 9999-12-31 UTC → 400 validation_failed', async (path) => {
-      const res = await request(t.url).get(path).query(past9999).set('x-api-key', TEST_API_KEY);
-      expectContractError(res, 400, 'validation_failed');
-      expect(res.body.issues.map((i: any) => i.field).sort()).toEqual(['from', 'to']);
-    });
+    it.each(['/metrics/revenue', '/metrics/revenue/breakdown'])(
+      'GET %s with from/to past 9999-12-31 UTC → 400 validation_failed',
+      async (path) => {
+        const res = await request(t.url).get(path).query(past9999).set('x-api-key', TEST_API_KEY);
+        expectContractError(res, 400, 'validation_failed');
+        expect(res.body.issues.map((i: any) => i.field).sort()).toEqual(['from', 'to']);
+      },
+    );
 
     it('the last representable instants still work', async () => {
-      const res = await request(t.url).get('/metrics/revenue').query({ from: '9999-12-31T00:00:00Z', to: '9999-12-31T23:59:59.999Z' }).set('x-api-key', TEST_API_KEY);
+      const res = await request(t.url)
+        .get('/metrics/revenue')
+        .query({ from: '9999-12-31T00:00:00Z', to: '9999-12-31T23:59:59.999Z' })
+        .set('x-api-key', TEST_API_KEY);
       expect(res.status).toBe(200);
     });
 
@@ -156,21 +180,27 @@ describe('hostile input over HTTP', () => {
   });
 
   describe('event times no database column can hold → 400, never a 503 the vendor retries forever', () => {
-    it.each([1e15, Number.MAX_SAFE_INTEGER, 253_402_300_800])('Stripe created = %d → 400 validation_failed on created', async (created) => {
-      const body = JSON.stringify(stripeEvent(`evt_created_${created}`, { created }));
-      const res = await postStripe(body);
-      expectContractError(res, 400, 'validation_failed');
-      expect(res.body.issues).toEqual([expect.objectContaining({ in: 'body', field: 'created' })]);
-      expect(await outboxRows(`evt_created_${created}`)).toHaveLength(0);
-    });
+    it.each([1e15, Number.MAX_SAFE_INTEGER, 253_402_300_800])(
+      'Stripe created = %d → 400 validation_failed on created',
+      async (created) => {
+        const body = JSON.stringify(stripeEvent(`evt_created_${created}`, { created }));
+        const res = await postStripe(body);
+        expectContractError(res, 400, 'validation_failed');
+        expect(res.body.issues).toEqual([expect.objectContaining({ in: 'body', field: 'created' })]);
+        expect(await outboxRows(`evt_created_${created}`)).toHaveLength(0);
+      },
+    );
 
-    it.each([9e15, Number.MAX_SAFE_INTEGER])('HubSpot occurredAt = %d → 400 validation_failed, the batch is not stored', async (occurredAt) => {
-      const before = await outboxCount();
-      const res = await postHubspot(JSON.stringify([hubspotEvent(910_001), hubspotEvent(910_002, { occurredAt })]));
-      expectContractError(res, 400, 'validation_failed');
-      expect(res.body.issues).toEqual([expect.objectContaining({ in: 'body', field: '[1].occurredAt' })]);
-      expect(await outboxCount()).toBe(before);
-    });
+    it.each([9e15, Number.MAX_SAFE_INTEGER])(
+      'HubSpot occurredAt = %d → 400 validation_failed, the batch is not stored',
+      async (occurredAt) => {
+        const before = await outboxCount();
+        const res = await postHubspot(JSON.stringify([hubspotEvent(910_001), hubspotEvent(910_002, { occurredAt })]));
+        expectContractError(res, 400, 'validation_failed');
+        expect(res.body.issues).toEqual([expect.objectContaining({ in: 'body', field: '[1].occurredAt' })]);
+        expect(await outboxCount()).toBe(before);
+      },
+    );
   });
 
   describe('text Postgres jsonb cannot hold (U+0000, unpaired surrogates) is stored, not bounced with 503', () => {
@@ -183,7 +213,12 @@ describe('hostile input over HTTP', () => {
       expect(res.body).toEqual({ received: true, type: 'charge.succeeded', duplicate: false });
       const rows = await outboxRows('evt_nul_metadata');
       expect(rows).toHaveLength(1);
-      expect(rows[0].payload.data.object.metadata).toEqual({ note: 'a\ufffdb', broken: 'x\ufffdy', path: 'C:\\u0000 stays text', pair: '😀' });
+      expect(rows[0].payload.data.object.metadata).toEqual({
+        note: 'a\ufffdb',
+        broken: 'x\ufffdy',
+        path: 'C:\\u0000 stays text',
+        pair: '😀',
+      });
       expect(rows[0].payload.data.object.amount).toBe(1200);
 
       const again = await postStripe(body);
@@ -192,11 +227,18 @@ describe('hostile input over HTTP', () => {
     });
 
     it('a HubSpot batch with NUL in a property value and in a subscription type is stored whole', async () => {
-      const res = await postHubspot(JSON.stringify([hubspotEvent(920_001, { propertyValue: 'closed\u0000won' }), hubspotEvent(920_002, { subscriptionType: 'deal.\u0000' })]));
+      const res = await postHubspot(
+        JSON.stringify([
+          hubspotEvent(920_001, { propertyValue: 'closed\u0000won' }),
+          hubspotEvent(920_002, { subscriptionType: 'deal.\u0000' }),
+        ]),
+      );
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body).toMatchObject({ duplicate: false, stored: 2 });
       expect((await outboxRows('920001'))[0].payload.propertyValue).toBe('closed\ufffdwon');
-      expect(await t.db.query(`SELECT event_type FROM ingest_outbox WHERE dedupe_key = '920002'`)).toEqual([{ event_type: 'deal.\ufffd' }]);
+      expect(await t.db.query(`SELECT event_type FROM ingest_outbox WHERE dedupe_key = '920002'`)).toEqual([
+        { event_type: 'deal.\ufffd' },
+      ]);
     });
   });
 
@@ -228,7 +270,10 @@ describe('hostile input over HTTP', () => {
 
   describe('errors raised below the router still use the contract shape', () => {
     it('oversized request headers → 431 JSON error with x-request-id', async () => {
-      const res = await rawHttp(t.url, `GET /runs HTTP/1.1\r\nHost: x\r\nX-Api-Key: ${TEST_API_KEY}\r\nX-Junk: ${'a'.repeat(40_000)}\r\nConnection: close\r\n\r\n`);
+      const res = await rawHttp(
+        t.url,
+        `GET /runs HTTP/1.1\r\nHost: x\r\nX-Api-Key: ${TEST_API_KEY}\r\nX-Junk: ${'a'.repeat(40_000)}\r\nConnection: close\r\n\r\n`,
+      );
       expectContractError(res, 431, 'headers_too_large');
     });
 
@@ -265,7 +310,11 @@ describe('hostile input over HTTP', () => {
   describe('money dated at the very end of year 9999', () => {
     // 9999-12-31T23:59:59Z is already 10000-01-01 on Kiritimati (UTC+14).
     beforeAll(async () => {
-      for (const [id, created] of [['evt_edge_2026', Date.UTC(2026, 5, 15) / 1000], ['evt_edge_9999', 253_402_300_799], ['evt_edge_unsafe', Number.MAX_SAFE_INTEGER]] as const) {
+      for (const [id, created] of [
+        ['evt_edge_2026', Date.UTC(2026, 5, 15) / 1000],
+        ['evt_edge_9999', 253_402_300_799],
+        ['evt_edge_unsafe', Number.MAX_SAFE_INTEGER],
+      ] as const) {
         const event = stripeEvent(id);
         event.data.object.created = created;
         expect((await postStripe(JSON.stringify(event))).status).toBe(200);
@@ -283,14 +332,26 @@ describe('hostile input over HTTP', () => {
     });
 
     it('explicit ranges still count the 2026 charge, and the last UTC day holds the 9999 one', async () => {
-      const y2026 = await request(t.url).get('/metrics/revenue/summary').query({ startDate: '2026-06-15', endDate: '2026-06-15', tz: 'Pacific/Kiritimati' }).set('x-api-key', TEST_API_KEY);
+      const y2026 = await request(t.url)
+        .get('/metrics/revenue/summary')
+        .query({ startDate: '2026-06-15', endDate: '2026-06-15', tz: 'Pacific/Kiritimati' })
+        .set('x-api-key', TEST_API_KEY);
       expect(y2026.body).toMatchObject({ grossCents: '1200', count: 1 });
-      const last = await request(t.url).get('/metrics/revenue/daily').query({ startDate: '9999-12-31', endDate: '9999-12-31' }).set('x-api-key', TEST_API_KEY);
-      expect(last.body).toMatchObject({ grossCents: '1200', count: 1, breakdown: [expect.objectContaining({ date: '9999-12-31', grossCents: '1200' })] });
+      const last = await request(t.url)
+        .get('/metrics/revenue/daily')
+        .query({ startDate: '9999-12-31', endDate: '9999-12-31' })
+        .set('x-api-key', TEST_API_KEY);
+      expect(last.body).toMatchObject({
+        grossCents: '1200',
+        count: 1,
+        breakdown: [expect.objectContaining({ date: '9999-12-31', grossCents: '1200' })],
+      });
     });
 
     it('a charge created past year 9999 is dead-lettered as invalid_payload at once, not retried as transient', async () => {
-      const [row] = await t.db.query<{ status: string; failure_class: string }>(`SELECT status, failure_class FROM ingest_outbox WHERE dedupe_key = 'evt_edge_unsafe'`);
+      const [row] = await t.db.query<{ status: string; failure_class: string }>(
+        `SELECT status, failure_class FROM ingest_outbox WHERE dedupe_key = 'evt_edge_unsafe'`,
+      );
       expect(row).toEqual({ status: 'dead', failure_class: 'invalid_payload' });
     });
   });
@@ -302,17 +363,30 @@ describe('hostile input over HTTP', () => {
       ['PATCH', '/metrics/revenue/summary', 'application/json', '{not json'],
       ['PUT', '/outbox/replay', 'application/json', JSON.stringify({ pad: 'x'.repeat(200_000) })],
     ])('%s %s with %s', async (method, path, type, body) => {
-      const res = await request(t.url)[method.toLowerCase() as 'post'](path).set('x-api-key', TEST_API_KEY).set('content-type', type).send(body);
+      const res = await request(t.url)
+        [method.toLowerCase() as 'post'](path)
+        .set('x-api-key', TEST_API_KEY)
+        .set('content-type', type)
+        .send(body);
       expectContractError(res, 404, 'not_found');
       expect(res.body.path).toBe(path);
     });
 
     it('a known route still refuses the same bodies with 415, 400 and 413', async () => {
       const post = (type: string, body: string) =>
-        request(t.url).post('/outbox/replay').set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', `hostile-body-${type}-${body.length}`).set('content-type', type).send(body);
+        request(t.url)
+          .post('/outbox/replay')
+          .set('x-admin-api-key', TEST_ADMIN_KEY)
+          .set('idempotency-key', `hostile-body-${type}-${body.length}`)
+          .set('content-type', type)
+          .send(body);
       expectContractError(await post('text/plain', 'hello'), 415, 'unsupported_media_type');
       expectContractError(await post('application/json', '{not json'), 400, 'validation_failed');
-      expectContractError(await post('application/json', JSON.stringify({ pad: 'x'.repeat(200_000) })), 413, 'payload_too_large');
+      expectContractError(
+        await post('application/json', JSON.stringify({ pad: 'x'.repeat(200_000) })),
+        413,
+        'payload_too_large',
+      );
       // Before auth, as before: a body error is reported even without a key.
       const anon = await request(t.url).post('/outbox/replay').set('content-type', 'text/plain').send('hello');
       expectContractError(anon, 415, 'unsupported_media_type');
@@ -321,9 +395,16 @@ describe('hostile input over HTTP', () => {
 
   describe('an Idempotency-Key whose request never recorded its outcome (crash, or Postgres lost mid-request)', () => {
     const replay = (key: string, since = '2026-01-01T00:00:00Z') =>
-      request(t.url).post('/outbox/replay').set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', key).send({ source: 'stripe', since });
+      request(t.url)
+        .post('/outbox/replay')
+        .set('x-admin-api-key', TEST_ADMIN_KEY)
+        .set('idempotency-key', key)
+        .send({ source: 'stripe', since });
     const abandon = (key: string, age: string) =>
-      t.db.query(`UPDATE api_idempotency SET state = 'in_progress', response_status = NULL, response_body = NULL, created_at = now() - $2::interval WHERE key = $1`, [key, age]);
+      t.db.query(
+        `UPDATE api_idempotency SET state = 'in_progress', response_status = NULL, response_body = NULL, created_at = now() - $2::interval WHERE key = $1`,
+        [key, age],
+      );
 
     it('is taken over by a retry with the same request once abandoned, instead of 409 in_progress for 24 h', async () => {
       expect((await replay('hostile-abandoned')).status).toBe(200);
@@ -350,7 +431,10 @@ describe('hostile input over HTTP', () => {
     const original = repo.totals;
     repo.totals = async (...args) => ({ ...(await original.apply(repo, args)), count: -1 });
     try {
-      const res = await request(t.url).get('/metrics/revenue/summary').query({ startDate: '2026-06-01', endDate: '2026-06-30' }).set('x-api-key', TEST_API_KEY);
+      const res = await request(t.url)
+        .get('/metrics/revenue/summary')
+        .query({ startDate: '2026-06-01', endDate: '2026-06-30' })
+        .set('x-api-key', TEST_API_KEY);
       expectContractError(res, 500, 'metric_drift');
       expect(res.body.errorId).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
@@ -375,7 +459,10 @@ describe('Postgres refusing connections (ALLOW_CONNECTIONS false) is "database u
 
   it('read, admin and webhook endpoints answer 503 database_unavailable, then recover', async () => {
     // An empty ledger first: an open query has no range at all.
-    const empty = await request(t.url).get('/metrics/revenue/daily').query({ tz: 'Pacific/Kiritimati' }).set('x-api-key', TEST_API_KEY);
+    const empty = await request(t.url)
+      .get('/metrics/revenue/daily')
+      .query({ tz: 'Pacific/Kiritimati' })
+      .set('x-api-key', TEST_API_KEY);
     expect(empty.body).toMatchObject({ startDate: null, endDate: null, grossCents: '0', breakdown: [] });
     const dbName = new URL(t.config.databaseUrl!).pathname.slice(1);
     const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
@@ -383,7 +470,10 @@ describe('Postgres refusing connections (ALLOW_CONNECTIONS false) is "database u
     const body = JSON.stringify(stripeEvent('evt_refused_then_stored'));
     try {
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName]);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [dbName],
+      );
       // The first query on each pooled connection may see the termination itself; what matters is what follows.
       await request(t.url).get('/runs').set('x-api-key', TEST_API_KEY);
       for (const path of ['/runs', '/runs/1', '/metrics/revenue/summary', '/metrics/unmapped-statuses']) {
@@ -391,8 +481,16 @@ describe('Postgres refusing connections (ALLOW_CONNECTIONS false) is "database u
         expectContractError(res, 503, 'database_unavailable');
         expect(res.headers['retry-after']).toBe('5');
       }
-      expectContractError(await request(t.url).get('/outbox/stats').set('x-admin-api-key', TEST_ADMIN_KEY), 503, 'database_unavailable');
-      const hook = await request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signStripePayload(body, STRIPE_SECRET)).send(body);
+      expectContractError(
+        await request(t.url).get('/outbox/stats').set('x-admin-api-key', TEST_ADMIN_KEY),
+        503,
+        'database_unavailable',
+      );
+      const hook = await request(t.url)
+        .post('/webhooks/stripe')
+        .set('content-type', 'application/json')
+        .set('stripe-signature', signStripePayload(body, STRIPE_SECRET))
+        .send(body);
       expectContractError(hook, 503, 'database_unavailable');
       // Its own documented body, plus the error fields every non-2xx carries.
       const ready = await request(t.url).get('/readyz');
@@ -402,7 +500,11 @@ describe('Postgres refusing connections (ALLOW_CONNECTIONS false) is "database u
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
       await admin.end();
     }
-    const hook = await request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signStripePayload(body, STRIPE_SECRET)).send(body);
+    const hook = await request(t.url)
+      .post('/webhooks/stripe')
+      .set('content-type', 'application/json')
+      .set('stripe-signature', signStripePayload(body, STRIPE_SECRET))
+      .send(body);
     expect(hook.body).toEqual({ received: true, type: 'charge.succeeded', duplicate: false });
     expect((await request(t.url).get('/runs').set('x-api-key', TEST_API_KEY)).status).toBe(200);
     expect((await request(t.url).get('/readyz')).status).toBe(200);

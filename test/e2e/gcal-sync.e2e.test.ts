@@ -25,8 +25,12 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
       }
     }
   };
-  const listRequests = (calendarId: string) => sim.requests.filter((r) => r.path === `/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events`);
-  const liveIds = (calendarId: string) => [...sim.state.calendar(calendarId)!.events.values()].filter((s) => s.event.status !== 'cancelled' && !s.event.recurrence && !s.event.recurringEventId).map((s) => s.event.id);
+  const listRequests = (calendarId: string) =>
+    sim.requests.filter((r) => r.path === `/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events`);
+  const liveIds = (calendarId: string) =>
+    [...sim.state.calendar(calendarId)!.events.values()]
+      .filter((s) => s.event.status !== 'cancelled' && !s.event.recurrence && !s.event.recurringEventId)
+      .map((s) => s.event.id);
 
   beforeAll(async () => {
     sim = await startGcalSimulator({ calendars: [SALES, OPS], dataset: { seed: 11, eventsPerCalendar: 30 } });
@@ -41,7 +45,13 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
   it('first run lists everything in full and stores only the nextSyncToken of the last page', async () => {
     const n = sim.state.calendar(SALES)!.events.size;
     const run = await h.run(SALES);
-    expect(run).toMatchObject({ status: 'succeeded', entity: `calendar:${SALES}`, fullBackfillTriggered: true, staleCursorDetected: false, error: null });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      entity: `calendar:${SALES}`,
+      fullBackfillTriggered: true,
+      staleCursorDetected: false,
+      error: null,
+    });
     expect(run.counts).toMatchObject({ recordsFetched: n, recordsUpserted: n, pagesFetched: Math.ceil(n / PAGE) });
 
     const cursor = await h.cursor(SALES);
@@ -53,7 +63,8 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
     expect(reqs).toHaveLength(Math.ceil(n / PAGE));
     expect(reqs[0].query.syncToken).toBeUndefined();
     expect(reqs[0].query.pageToken).toBeUndefined();
-    for (const r of reqs) expect(r.query).toMatchObject({ showDeleted: 'true', singleEvents: 'false', maxResults: String(PAGE) });
+    for (const r of reqs)
+      expect(r.query).toMatchObject({ showDeleted: 'true', singleEvents: 'false', maxResults: String(PAGE) });
     expect(sim.tokenGrants()).toBe(1);
   });
 
@@ -74,10 +85,25 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
     );
     expect(rows).toHaveLength(3);
     const [master, moved, cancelled] = rows;
-    expect(master).toMatchObject({ status: 'confirmed', summary: 'Weekly revenue sync', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=10'], recurring_event_id: null });
-    expect(moved).toMatchObject({ status: 'confirmed', summary: 'Weekly revenue sync (moved)', recurring_event_id: series.seriesId, original_start_time: series.modified!.dateTime });
+    expect(master).toMatchObject({
+      status: 'confirmed',
+      summary: 'Weekly revenue sync',
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=10'],
+      recurring_event_id: null,
+    });
+    expect(moved).toMatchObject({
+      status: 'confirmed',
+      summary: 'Weekly revenue sync (moved)',
+      recurring_event_id: series.seriesId,
+      original_start_time: series.modified!.dateTime,
+    });
     expect(new Date(moved.start_at).getTime()).toBe(Date.parse(series.modified!.dateTime!) + 3_600_000);
-    expect(cancelled).toMatchObject({ status: 'cancelled', recurring_event_id: series.seriesId, original_start_time: series.cancelled!.dateTime, summary: null });
+    expect(cancelled).toMatchObject({
+      status: 'cancelled',
+      recurring_event_id: series.seriesId,
+      original_start_time: series.cancelled!.dateTime,
+      summary: null,
+    });
   });
 
   it('an incremental run sends the stored syncToken and sees updates, new events and cancellations', async () => {
@@ -87,11 +113,20 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
     const dailyStart = sim.state.calendar(SALES)!.events.get(daily.seriesId)!.event.start;
     sim.mutate.update(SALES, a, { summary: 'Renamed after the first sync' });
     sim.mutate.cancel(SALES, b);
-    sim.mutate.insert(SALES, { summary: 'Brand new', start: { dateTime: '2026-07-01T09:00:00Z' }, end: { dateTime: '2026-07-01T09:30:00Z' } });
+    sim.mutate.insert(SALES, {
+      summary: 'Brand new',
+      start: { dateTime: '2026-07-01T09:00:00Z' },
+      end: { dateTime: '2026-07-01T09:30:00Z' },
+    });
     sim.mutate.cancelInstance(SALES, daily.seriesId, { date: dailyStart.date });
 
     const run = await h.run(SALES);
-    expect(run).toMatchObject({ status: 'succeeded', fullBackfillTriggered: false, staleCursorDetected: false, cursorBefore: before });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      fullBackfillTriggered: false,
+      staleCursorDetected: false,
+      cursorBefore: before,
+    });
     expect(run.counts).toMatchObject({ recordsFetched: 4, recordsUpserted: 4, pagesFetched: 1 });
     expect(listRequests(SALES).at(-1)!.query.syncToken).toBe(before!.syncToken);
     expect(await h.cursor(SALES)).toEqual({ v: 1, syncToken: sim.tokens.syncTokens.at(-1) });
@@ -111,7 +146,12 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
     for (const id of changed) sim.mutate.update(SALES, id, { summary: `Edited ${id}` });
     sim.failNext(1, 503, { after: 1 });
     const broken = await h.run(SALES);
-    expect(broken).toMatchObject({ status: 'partial', staleCursorDetected: false, cursorBefore: before, cursorAfter: before });
+    expect(broken).toMatchObject({
+      status: 'partial',
+      staleCursorDetected: false,
+      cursorBefore: before,
+      cursorAfter: before,
+    });
     expect(broken.counts).toMatchObject({ pagesFetched: 1, recordsFetched: PAGE });
     expect(await h.cursor(SALES)).toEqual(before);
 
@@ -144,13 +184,21 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
     sim.failNext(1, 410, { after: 1 });
     const n = sim.state.calendar(SALES)!.events.size;
     const run = await h.run(SALES);
-    expect(run).toMatchObject({ status: 'succeeded', staleCursorDetected: true, fullBackfillTriggered: true, cursorBefore: before });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      staleCursorDetected: true,
+      fullBackfillTriggered: true,
+      cursorBefore: before,
+    });
     expect(run.counts.pagesFetched).toBe(1 + Math.ceil(n / PAGE));
     const after = await h.cursor(SALES);
     expect(after!.syncToken).toBe(sim.tokens.syncTokens.at(-1));
     expect(after).not.toEqual(before);
     const reqs = listRequests(SALES);
-    const fullStart = reqs.findIndex((r, i) => i > 0 && r.query.syncToken === undefined && r.query.pageToken === undefined && reqs[i - 1].status === 410);
+    const fullStart = reqs.findIndex(
+      (r, i) =>
+        i > 0 && r.query.syncToken === undefined && r.query.pageToken === undefined && reqs[i - 1].status === 410,
+    );
     expect(fullStart).toBeGreaterThan(0);
     await h.drain();
     expect(await storedRows(t, SALES)).toEqual(expectedRows(sim, SALES, seenLive, lastLive));
@@ -167,7 +215,12 @@ describe('Google Calendar sync through the SDK against the simulator', () => {
     const before = await h.cursor(SALES);
     sim.revokeServiceAccount();
     const run = await h.run(SALES);
-    expect(run).toMatchObject({ status: 'failed', errorClass: 'auth', staleCursorDetected: false, fullBackfillTriggered: false });
+    expect(run).toMatchObject({
+      status: 'failed',
+      errorClass: 'auth',
+      staleCursorDetected: false,
+      fullBackfillTriggered: false,
+    });
     expect(run.error).toMatch(/invalid_grant|401|authError/);
     expect(await h.cursor(SALES)).toEqual(before);
 

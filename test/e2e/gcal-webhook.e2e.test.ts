@@ -27,8 +27,14 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     return (key ? r.set('Idempotency-Key', key) : r).send(body);
   };
   const channels = () => t.db.query<ChannelRow>(`SELECT * FROM gcal_channels ORDER BY created_at, channel_id`);
-  const live = async (calendarId: string) => (await channels()).find((c) => c.calendar_id === calendarId && c.stopped_at === null)!;
-  const push = (c: Pick<ChannelRow, 'channel_id' | 'token' | 'resource_id'>, n: number | string, state = 'exists', override: Record<string, string | undefined> = {}) => {
+  const live = async (calendarId: string) =>
+    (await channels()).find((c) => c.calendar_id === calendarId && c.stopped_at === null)!;
+  const push = (
+    c: Pick<ChannelRow, 'channel_id' | 'token' | 'resource_id'>,
+    n: number | string,
+    state = 'exists',
+    override: Record<string, string | undefined> = {},
+  ) => {
     const headers: Record<string, string | undefined> = {
       'X-Goog-Channel-ID': c.channel_id,
       'X-Goog-Channel-Token': c.token,
@@ -43,7 +49,10 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     return r.send();
   };
   const webhookRuns = (calendarId: string) =>
-    t.db.query<{ id: string; status: string }>(`SELECT id, status FROM sync_runs WHERE source = 'gcal' AND entity = $1 AND trigger = 'webhook' ORDER BY id`, [`calendar:${calendarId}`]);
+    t.db.query<{ id: string; status: string }>(
+      `SELECT id, status FROM sync_runs WHERE source = 'gcal' AND entity = $1 AND trigger = 'webhook' ORDER BY id`,
+      [`calendar:${calendarId}`],
+    );
 
   beforeAll(async () => {
     sim = await startGcalSimulator({ calendars: [SALES, OPS], dataset: { seed: 5, eventsPerCalendar: 6 } });
@@ -70,7 +79,10 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     const unknown = await watch('bad-cal-1', { calendarId: 'someone-else@example.com' });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ error: 'validation_failed', issues: [{ in: 'body', field: 'calendarId' }] });
-    expect((await watch('bad-field-1', { calendar: SALES })).body).toMatchObject({ error: 'validation_failed', issues: [{ field: 'calendar' }] });
+    expect((await watch('bad-field-1', { calendar: SALES })).body).toMatchObject({
+      error: 'validation_failed',
+      issues: [{ field: 'calendar' }],
+    });
     expect((await watch('bad-type-1', { calendarId: 42 })).status).toBe(400);
     expect(sim.push.channels.size).toBe(0);
   });
@@ -84,7 +96,12 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
       const row = rows.find((r) => r.channel_id === c.channelId)!;
       const remote = sim.channel(c.channelId)!;
       expect(row).toMatchObject({ calendar_id: c.calendarId, resource_id: c.resourceId, stopped_at: null });
-      expect(remote).toMatchObject({ calendarId: c.calendarId, address: `${t.url}/webhooks/gcal`, token: row.token, stopped: false });
+      expect(remote).toMatchObject({
+        calendarId: c.calendarId,
+        address: `${t.url}/webhooks/gcal`,
+        token: row.token,
+        stopped: false,
+      });
       expect(new Date(row.expiration).toISOString()).toBe(c.expiration);
       expect(row.token.length).toBeGreaterThanOrEqual(40);
     }
@@ -109,16 +126,23 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     ]);
     await h.drain();
     await h.waitForIdle();
-    for (const cal of [SALES, OPS]) expect(await webhookRuns(cal)).toEqual([{ id: expect.any(String), status: 'succeeded' }]);
+    for (const cal of [SALES, OPS])
+      expect(await webhookRuns(cal)).toEqual([{ id: expect.any(String), status: 'succeeded' }]);
   });
 
   it('answers contract errors for missing headers, unknown channels and wrong tokens, storing nothing', async () => {
     const c = await live(SALES);
-    const [{ n: before }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'gcal.notification'`);
+    const [{ n: before }] = await t.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'gcal.notification'`,
+    );
     const cases: Array<[Record<string, string | undefined>, number, string]> = [
       [{ 'X-Goog-Channel-Token': undefined }, 400, 'missing_signature'],
       [{ 'X-Goog-Channel-ID': undefined }, 400, 'missing_signature'],
-      [{ 'X-Goog-Channel-Token': c.token.slice(0, -1) + (c.token.endsWith('A') ? 'B' : 'A') }, 400, 'invalid_signature'],
+      [
+        { 'X-Goog-Channel-Token': c.token.slice(0, -1) + (c.token.endsWith('A') ? 'B' : 'A') },
+        400,
+        'invalid_signature',
+      ],
       [{ 'X-Goog-Channel-Token': 'short' }, 400, 'invalid_signature'],
       [{ 'X-Goog-Channel-ID': 'not-a-channel-we-opened' }, 400, 'invalid_signature'],
       [{ 'X-Goog-Channel-ID': 'x'.repeat(5000) }, 400, 'invalid_signature'],
@@ -132,7 +156,9 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
       expect([res.status, res.body.error], JSON.stringify(override).slice(0, 80)).toEqual([status, error]);
       expect(res.body.requestId).toEqual(expect.any(String));
     }
-    const [{ n: after }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'gcal.notification'`);
+    const [{ n: after }] = await t.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'gcal.notification'`,
+    );
     expect(after).toBe(before);
   });
 
@@ -143,9 +169,15 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     expect(first.body).toEqual({ received: true, type: 'exists', duplicate: false });
     const again = await push(c, 500);
     expect(again.body).toEqual({ received: true, type: 'exists', duplicate: true });
-    const rows = await t.db.query<{ dedupe_key: string; status: string; payload: any }>(`SELECT dedupe_key, status, payload FROM ingest_outbox WHERE dedupe_key = $1`, [`${c.channel_id}:500`]);
+    const rows = await t.db.query<{ dedupe_key: string; status: string; payload: any }>(
+      `SELECT dedupe_key, status, payload FROM ingest_outbox WHERE dedupe_key = $1`,
+      [`${c.channel_id}:500`],
+    );
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ status: 'queued', payload: { calendarId: SALES, resourceState: 'exists', messageNumber: '500', channelId: c.channel_id } });
+    expect(rows[0]).toMatchObject({
+      status: 'queued',
+      payload: { calendarId: SALES, resourceState: 'exists', messageNumber: '500', channelId: c.channel_id },
+    });
     await h.drain();
     await h.waitForIdle();
   });
@@ -162,7 +194,9 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     expect(runs.length - salesBefore).toBe(1);
     expect(runs.at(-1)!.status).toBe('succeeded');
     expect((await webhookRuns(OPS)).length).toBe(opsBefore);
-    const states = await t.db.query<{ status: string }>(`SELECT DISTINCT status FROM ingest_outbox WHERE kind = 'gcal.notification'`);
+    const states = await t.db.query<{ status: string }>(
+      `SELECT DISTINCT status FROM ingest_outbox WHERE kind = 'gcal.notification'`,
+    );
     expect(states.map((s) => s.status)).toEqual(['done']);
 
     // Once that sync has run, a new notification needs (and gets) a new one.
@@ -173,7 +207,9 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
   });
 
   it('a change in Google reaches the events table through push → outbox → sync → outbox → events', async () => {
-    const [{ event }] = [...sim.state.calendar(OPS)!.events.values()].filter((s) => s.event.status === 'confirmed' && !s.event.recurrence);
+    const [{ event }] = [...sim.state.calendar(OPS)!.events.values()].filter(
+      (s) => s.event.status === 'confirmed' && !s.event.recurrence,
+    );
     const t0 = performance.now();
     sim.mutate.update(OPS, event.id, { summary: 'Pushed change' });
     await sim.flushNotifications();
@@ -182,7 +218,10 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
       await h.waitForIdle();
     }
     const ms = Math.round(performance.now() - t0);
-    const [row] = await t.db.query<{ summary: string }>(`SELECT summary FROM events WHERE calendar_id = $1 AND event_id = $2`, [OPS, event.id]);
+    const [row] = await t.db.query<{ summary: string }>(
+      `SELECT summary FROM events WHERE calendar_id = $1 AND event_id = $2`,
+      [OPS, event.id],
+    );
     expect(row.summary).toBe('Pushed change');
     console.info(`gcal push-to-events latency (worker driven by drain): ${ms} ms`);
   });
@@ -204,7 +243,10 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
   });
 
   it('two concurrent renewals of one calendar run one after the other and leave exactly one live channel', async () => {
-    const [a, b] = await Promise.all([watch('race-ops-a', { calendarId: OPS }), watch('race-ops-b', { calendarId: OPS })]);
+    const [a, b] = await Promise.all([
+      watch('race-ops-a', { calendarId: OPS }),
+      watch('race-ops-b', { calendarId: OPS }),
+    ]);
     expect([a.status, b.status]).toEqual([200, 200]);
     const open = (await channels()).filter((c) => c.calendar_id === OPS && c.stopped_at === null);
     expect(open).toHaveLength(1);
@@ -215,7 +257,9 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
   it('the scheduled renewal replaces channels close to expiry and leaves the others', async () => {
     const ops = await live(OPS);
     const sales = await live(SALES);
-    await t.db.query(`UPDATE gcal_channels SET expiration = now() + interval '1 hour' WHERE channel_id = $1`, [ops.channel_id]);
+    await t.db.query(`UPDATE gcal_channels SET expiration = now() + interval '1 hour' WHERE channel_id = $1`, [
+      ops.channel_id,
+    ]);
     const renewed = await t.app.get(GcalChannelRenewal).tick();
     expect(renewed!.map((c) => c.calendarId)).toEqual([OPS]);
     expect((await live(OPS)).channel_id).toBe(renewed![0].channelId);
@@ -226,7 +270,9 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
   it('both routes are in the OpenAPI document with their error shapes', async () => {
     const doc = (await request(t.url).get('/docs/openapi.json')).body;
     expect(Object.keys(doc.paths['/webhooks/gcal'].post.responses).sort()).toEqual(['200', '400', '404', '503']);
-    expect(Object.keys(doc.paths['/admin/gcal/watch'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '409', '502']));
+    expect(Object.keys(doc.paths['/admin/gcal/watch'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '409', '502']),
+    );
   });
 
   it('not_exists is stored and ignored (no sync)', async () => {
@@ -239,7 +285,9 @@ describe('Google Calendar push: POST /admin/gcal/watch and POST /webhooks/gcal',
     const res = await push(await live(OPS), 900, 'not_exists');
     expect(res.body).toEqual({ received: true, type: 'not_exists', duplicate: false });
     await h.drain();
-    const [row] = await t.db.query<{ status: string }>(`SELECT status FROM ingest_outbox WHERE dedupe_key = $1`, [`${(await live(OPS)).channel_id}:900`]);
+    const [row] = await t.db.query<{ status: string }>(`SELECT status FROM ingest_outbox WHERE dedupe_key = $1`, [
+      `${(await live(OPS)).channel_id}:900`,
+    ]);
     expect(row.status).toBe('ignored');
     expect((await webhookRuns(OPS)).length).toBe(before);
   });
@@ -253,10 +301,18 @@ describe('Google Calendar push when gcal is not configured', () => {
   afterAll(async () => t?.close());
 
   it('POST /webhooks/gcal is 404 gcal_disabled and /admin/gcal/watch is 400 source_not_enabled', async () => {
-    const res = await request(t.url).post('/webhooks/gcal').set('X-Goog-Channel-ID', 'c').set('X-Goog-Channel-Token', 't').send();
+    const res = await request(t.url)
+      .post('/webhooks/gcal')
+      .set('X-Goog-Channel-ID', 'c')
+      .set('X-Goog-Channel-Token', 't')
+      .send();
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ error: 'gcal_disabled', requestId: expect.any(String) });
-    const w = await request(t.url).post('/admin/gcal/watch').set('X-Admin-Api-Key', TEST_ADMIN_KEY).set('Idempotency-Key', 'off-1').send({});
+    const w = await request(t.url)
+      .post('/admin/gcal/watch')
+      .set('X-Admin-Api-Key', TEST_ADMIN_KEY)
+      .set('Idempotency-Key', 'off-1')
+      .send({});
     expect(w.status).toBe(400);
     expect(w.body).toMatchObject({ error: 'source_not_enabled' });
   });

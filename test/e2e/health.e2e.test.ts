@@ -58,12 +58,10 @@ describe('GET /readyz: one indicator per enabled vendor, from its runs', () => {
   afterAll(async () => t?.close());
 
   const finishedRun = (source: string, status: string, finishedAt: string, error: string | null = null) =>
-    t.db.query(`INSERT INTO sync_runs (source, entity, mode, status, trigger, started_at, finished_at, error) VALUES ($1, 'e', 'incremental', $2, 'manual', $3::timestamptz, $3::timestamptz, $4)`, [
-      source,
-      status,
-      finishedAt,
-      error,
-    ]);
+    t.db.query(
+      `INSERT INTO sync_runs (source, entity, mode, status, trigger, started_at, finished_at, error) VALUES ($1, 'e', 'incremental', $2, 'manual', $3::timestamptz, $3::timestamptz, $4)`,
+      [source, status, finishedAt, error],
+    );
 
   it('no runs yet: every vendor ok, healthy', async () => {
     const res = await request(t.url).get('/readyz');
@@ -71,7 +69,11 @@ describe('GET /readyz: one indicator per enabled vendor, from its runs', () => {
     expect(res.body).toEqual({
       status: 'ok',
       syncStatus: 'healthy',
-      checks: { db: { ok: true, latencyMs: expect.any(Number) }, stripe: { ok: true, lastSync: null, lastStatus: null }, hubspot: { ok: true, lastSync: null, lastStatus: null, pipelinesRefreshedAt: null } },
+      checks: {
+        db: { ok: true, latencyMs: expect.any(Number) },
+        stripe: { ok: true, lastSync: null, lastStatus: null },
+        hubspot: { ok: true, lastSync: null, lastStatus: null, pipelinesRefreshedAt: null },
+      },
       uptimeS: expect.any(Number),
     });
   });
@@ -88,7 +90,12 @@ describe('GET /readyz: one indicator per enabled vendor, from its runs', () => {
       syncStatus: 'degraded',
       checks: {
         db: { ok: true, latencyMs: expect.any(Number) },
-        stripe: { ok: false, lastSync: '2026-06-15T10:00:00.000Z', lastStatus: 'failed', error: 'auth: Invalid API Key provided' },
+        stripe: {
+          ok: false,
+          lastSync: '2026-06-15T10:00:00.000Z',
+          lastStatus: 'failed',
+          error: 'auth: Invalid API Key provided',
+        },
         hubspot: { ok: true, lastSync: '2026-06-15T09:00:00.000Z', lastStatus: 'partial', pipelinesRefreshedAt: null },
       },
       uptimeS: expect.any(Number),

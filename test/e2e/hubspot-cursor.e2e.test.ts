@@ -10,7 +10,9 @@ import { ENTITY_SPECS } from '../../src/connectors/hubspot/hubspot.types.js';
 
 /** Every current (id, version) of the simulator's live deals must be in the outbox. */
 function expectAllCurrentVersions(sim: HubSpotSimulator, keys: Set<string>): void {
-  const missing = [...sim.state.objects.deals.values()].filter((d) => !d.archived && !keys.has(`deal:${d.id}:${d.properties.hs_lastmodifieddate}`));
+  const missing = [...sim.state.objects.deals.values()].filter(
+    (d) => !d.archived && !keys.has(`deal:${d.id}:${d.properties.hs_lastmodifieddate}`),
+  );
   expect(missing.map((d) => d.id)).toEqual([]);
 }
 
@@ -33,8 +35,10 @@ describe('HubSpot cursor: same-millisecond ties', () => {
     const t1 = Date.parse('2026-03-01T12:00:00.000Z');
     // 67 objects at t1 (3+ pages of 20, returned by the simulator in a stable order that is NOT by id),
     // then 5 at t1 + 1 and 1 at t1 + 2.
-    for (let i = 0; i < 67; i++) sim.create('deals', { dealname: `tie ${i}`, dealstage: 'appointmentscheduled', amount: '1' }, { at: t1 });
-    for (let i = 0; i < 5; i++) sim.create('deals', { dealname: `next ${i}`, dealstage: 'closedlost', amount: '1' }, { at: t1 + 1 });
+    for (let i = 0; i < 67; i++)
+      sim.create('deals', { dealname: `tie ${i}`, dealstage: 'appointmentscheduled', amount: '1' }, { at: t1 });
+    for (let i = 0; i < 5; i++)
+      sim.create('deals', { dealname: `next ${i}`, dealstage: 'closedlost', amount: '1' }, { at: t1 + 1 });
     const last = sim.create('deals', { dealname: 'last', dealstage: 'closedlost', amount: '1' }, { at: t1 + 2 });
 
     const run = await h.run('deals');
@@ -52,7 +56,11 @@ describe('HubSpot cursor: same-millisecond ties', () => {
 
   it('a later object at the cursor millisecond with a higher id is picked up (inclusive with tie-break)', async () => {
     const cursor = (await h.cursor('deals')) as { lastModified: string; lastId: string };
-    const sameMs = sim.create('deals', { dealname: 'same ms', dealstage: 'closedlost', amount: '1' }, { at: Date.parse(cursor.lastModified) });
+    const sameMs = sim.create(
+      'deals',
+      { dealname: 'same ms', dealstage: 'closedlost', amount: '1' },
+      { at: Date.parse(cursor.lastModified) },
+    );
     expect(BigInt(sameMs.id)).toBeGreaterThan(BigInt(cursor.lastId));
     const run = await h.run('deals');
     expect(run.counts.recordsUpserted).toBe(1);
@@ -83,7 +91,10 @@ describe('HubSpot cursor: the 10,000-result search cap', () => {
   let h: ReturnType<typeof hubspotRuns>;
   const N = 10_250;
   beforeAll(async () => {
-    sim = await startHubSpotSimulator({ accessToken: HUBSPOT_TOKEN, dataset: generateHubSpotDataset({ seed: 3, deals: N, contacts: 0 }) });
+    sim = await startHubSpotSimulator({
+      accessToken: HUBSPOT_TOKEN,
+      dataset: generateHubSpotDataset({ seed: 3, deals: N, contacts: 0 }),
+    });
     t = await bootHubspotApp(sim, { HUBSPOT_PAGE_SIZE: '200' });
     h = hubspotRuns(t);
   }, 60_000);
@@ -111,8 +122,12 @@ describe('HubSpot cursor: the 10,000-result search cap', () => {
     expect(keys.size).toBe(N);
     expectAllCurrentVersions(sim, keys);
     expect(sim.count('/search', 400)).toBe(cap400s);
-    const maxModified = Math.max(...[...sim.state.objects.deals.values()].map((d) => Date.parse(d.properties.hs_lastmodifieddate!)));
-    expect((await h.cursor('deals')) as { lastModified: string }).toMatchObject({ lastModified: new Date(maxModified).toISOString() });
+    const maxModified = Math.max(
+      ...[...sim.state.objects.deals.values()].map((d) => Date.parse(d.properties.hs_lastmodifieddate!)),
+    );
+    expect((await h.cursor('deals')) as { lastModified: string }).toMatchObject({
+      lastModified: new Date(maxModified).toISOString(),
+    });
   }, 60_000);
 });
 
@@ -121,8 +136,16 @@ describe('HubSpot search rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
     // The simulator refuses a 6th search within one second, as HubSpot does at ~5/s.
-    sim = await startHubSpotSimulator({ accessToken: HUBSPOT_TOKEN, dataset: generateHubSpotDataset({ seed: 11, deals: 150, contacts: 0 }), searchRateLimitPerS: 5 });
-    t = await bootHubspotApp(sim, { HUBSPOT_PAGE_SIZE: '20', HUBSPOT_SEARCH_RATE_LIMIT_PER_S: '4', HUBSPOT_MAX_RETRIES: '0' });
+    sim = await startHubSpotSimulator({
+      accessToken: HUBSPOT_TOKEN,
+      dataset: generateHubSpotDataset({ seed: 11, deals: 150, contacts: 0 }),
+      searchRateLimitPerS: 5,
+    });
+    t = await bootHubspotApp(sim, {
+      HUBSPOT_PAGE_SIZE: '20',
+      HUBSPOT_SEARCH_RATE_LIMIT_PER_S: '4',
+      HUBSPOT_MAX_RETRIES: '0',
+    });
   });
   afterAll(async () => {
     await t?.close();

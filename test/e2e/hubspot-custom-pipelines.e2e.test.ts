@@ -3,7 +3,12 @@ import request from 'supertest';
 import { TEST_API_KEY, type TestApp } from '../support/app.js';
 import { HUBSPOT_TOKEN, bootHubspotApp, expectedWonCents, hubspotRuns } from '../support/hubspot-kit.js';
 import { HubspotPipelinesService } from '../../src/connectors/hubspot/hubspot-pipelines.service.js';
-import { CUSTOM_STAGE, generateHubSpotDataset, wonStageIds, type SimObject } from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
+import {
+  CUSTOM_STAGE,
+  generateHubSpotDataset,
+  wonStageIds,
+  type SimObject,
+} from '../../scripts/sandbox/hubspot/hubspot-dataset.js';
 import { startHubSpotSimulator, type HubSpotSimulator } from '../../scripts/sandbox/hubspot/hubspot-simulator.js';
 
 const SECRET = 'hubspot-app-client-secret-0008';
@@ -19,7 +24,12 @@ describe('HubSpot revenue from every pipeline: a poll and webhooks give the same
   let sim: HubSpotSimulator;
   let polled: TestApp;
   let hooked: TestApp;
-  const dataset = generateHubSpotDataset({ seed: 23, deals: 180, contacts: 0, to: new Date(Date.now() - 10 * 86_400_000) });
+  const dataset = generateHubSpotDataset({
+    seed: 23,
+    deals: 180,
+    contacts: 0,
+    to: new Date(Date.now() - 10 * 86_400_000),
+  });
   const polledFigures = new Map<string, unknown>();
 
   const get = (t: TestApp, path: string) => request(t.url).get(path).set('x-api-key', TEST_API_KEY);
@@ -40,7 +50,13 @@ describe('HubSpot revenue from every pipeline: a poll and webhooks give the same
   function expectedSummary(deals: SimObject[], currency: string) {
     const won = wonStageIds(sim.state.pipelines);
     const e = expectedWonCents(deals, 'USD', won);
-    const count = deals.filter((d) => !d.archived && won.has(d.properties.dealstage ?? '') && !e.invalid.includes(d.id) && (d.properties.deal_currency_code || 'USD') === currency).length;
+    const count = deals.filter(
+      (d) =>
+        !d.archived &&
+        won.has(d.properties.dealstage ?? '') &&
+        !e.invalid.includes(d.id) &&
+        (d.properties.deal_currency_code || 'USD') === currency,
+    ).length;
     const cents = (e.byCurrency.get(currency) ?? 0n).toString();
     return { grossCents: cents, count, totalRevenueCents: cents };
   }
@@ -61,7 +77,8 @@ describe('HubSpot revenue from every pipeline: a poll and webhooks give the same
 
   beforeAll(async () => {
     sim = await startHubSpotSimulator({ accessToken: HUBSPOT_TOKEN, dataset });
-    for (const d of dataset.deals.filter((x) => x.properties.pipeline !== 'default').slice(0, 3)) sim.archive('deals', d.id, { at: Date.parse(d.properties.hs_lastmodifieddate!) + 1000 });
+    for (const d of dataset.deals.filter((x) => x.properties.pipeline !== 'default').slice(0, 3))
+      sim.archive('deals', d.id, { at: Date.parse(d.properties.hs_lastmodifieddate!) + 1000 });
     [polled, hooked] = await Promise.all([bootHubspotApp(sim), bootHubspotApp(sim, { HUBSPOT_CLIENT_SECRET: SECRET })]);
   });
   afterAll(async () => {
@@ -99,15 +116,23 @@ describe('HubSpot revenue from every pipeline: a poll and webhooks give the same
 
     expect(await unmapped(polled)).toEqual([`hubspot:${CUSTOM_STAGE}`]);
     const ready = await request(polled.url).get('/readyz');
-    expect(ready.body.checks.hubspot).toMatchObject({ ok: true, lastStatus: 'succeeded', pipelinesRefreshedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(ready.body.checks.hubspot).toMatchObject({
+      ok: true,
+      lastStatus: 'succeeded',
+      pipelinesRefreshedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     expect(ready.body.checks.hubspot.pipelinesError).toBeUndefined();
   });
 
   it('through webhooks only: deals in stages not known yet ask for one refresh, and the figures are the same', async () => {
-    expect((await request(hooked.url).get('/readyz')).body.checks.hubspot).toMatchObject({ pipelinesRefreshedAt: null });
+    expect((await request(hooked.url).get('/readyz')).body.checks.hubspot).toMatchObject({
+      pipelinesRefreshedAt: null,
+    });
     const before = pipelineCalls();
     const events = [...sim.state.objects.deals.values()].map((d) =>
-      d.archived ? { subscriptionType: 'deal.deletion', objectId: d.id, occurredAt: Date.parse(d.archivedAt!) } : { subscriptionType: 'deal.creation', objectId: d.id },
+      d.archived
+        ? { subscriptionType: 'deal.deletion', objectId: d.id, occurredAt: Date.parse(d.archivedAt!) }
+        : { subscriptionType: 'deal.creation', objectId: d.id },
     );
     for (let i = 0; i < events.length; i += 100) {
       const res = await sim.sendWebhook(`${hooked.url}/webhooks/hubspot`, events.slice(i, i + 100), SECRET);
@@ -121,18 +146,40 @@ describe('HubSpot revenue from every pipeline: a poll and webhooks give the same
     console.log('deal revenue per pipeline (webhooks):', JSON.stringify(perPipeline));
     expect(perPipeline).toEqual(polledFigures.get('perPipeline'));
     expect(await unmapped(hooked)).toEqual([`hubspot:${CUSTOM_STAGE}`]);
-    expect((await request(hooked.url).get('/readyz')).body.checks.hubspot.pipelinesRefreshedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((await request(hooked.url).get('/readyz')).body.checks.hubspot.pipelinesRefreshedAt).toMatch(
+      /^\d{4}-\d\d-\d\dT/,
+    );
   });
 
   it('a deal moved by webhook into a custom won stage counts once, in both apps, after a poll', async () => {
-    const open = [...sim.state.objects.deals.values()].find((d) => !d.archived && d.properties.dealstage === '1038560001')!;
-    sim.update('deals', open.id, { dealstage: '1038560002', amount: '321.09', deal_currency_code: 'GBP', closedate: new Date().toISOString() });
-    await sim.sendWebhook(`${hooked.url}/webhooks/hubspot`, [{ subscriptionType: 'deal.propertyChange', objectId: open.id, propertyName: 'dealstage', propertyValue: '1038560002' }], SECRET);
+    const open = [...sim.state.objects.deals.values()].find(
+      (d) => !d.archived && d.properties.dealstage === '1038560001',
+    )!;
+    sim.update('deals', open.id, {
+      dealstage: '1038560002',
+      amount: '321.09',
+      deal_currency_code: 'GBP',
+      closedate: new Date().toISOString(),
+    });
+    await sim.sendWebhook(
+      `${hooked.url}/webhooks/hubspot`,
+      [
+        {
+          subscriptionType: 'deal.propertyChange',
+          objectId: open.id,
+          propertyName: 'dealstage',
+          propertyValue: '1038560002',
+        },
+      ],
+      SECRET,
+    );
     await settle(hooked);
     expect((await hubspotRuns(polled).run('deals')).status).toBe('succeeded');
     await settle(polled);
     const want = expectedSummary([...sim.state.objects.deals.values()], 'GBP');
-    expect(BigInt(want.grossCents) - BigInt((polledFigures.get('GBP') as { grossCents: string }).grossCents)).toBe(32_109n);
+    expect(BigInt(want.grossCents) - BigInt((polledFigures.get('GBP') as { grossCents: string }).grossCents)).toBe(
+      32_109n,
+    );
     expect(await summary(hooked, 'GBP')).toEqual(want);
     expect(await summary(polled, 'GBP')).toEqual(want);
   });

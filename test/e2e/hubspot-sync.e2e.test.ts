@@ -25,7 +25,13 @@ describe('HubSpot sync through the SDK against the simulator', () => {
 
   it('first incremental run without a cursor backfills in full (live and archived) and sets a position cursor', async () => {
     const run = await h.run('deals');
-    expect(run).toMatchObject({ status: 'succeeded', mode: 'incremental', entity: 'deals', fullBackfillTriggered: true, error: null });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      mode: 'incremental',
+      entity: 'deals',
+      fullBackfillTriggered: true,
+      error: null,
+    });
     expect(run.counts.recordsFetched).toBe(240);
     expect(run.counts.recordsUpserted).toBe(240);
     expect(run.unmappedStatusesSeen).toContain(CUSTOM_STAGE);
@@ -49,29 +55,46 @@ describe('HubSpot sync through the SDK against the simulator', () => {
     expect(rows.reduce((s, r) => s + Number(r.n), 0)).toBe(expected.count);
     expect(expected.invalid.length).toBeGreaterThan(0);
 
-    const dead = await t.db.query<{ payload: { id: string }; failure_class: string }>(`SELECT payload, failure_class FROM ingest_outbox WHERE kind = 'hubspot.deal' AND status = 'dead'`);
+    const dead = await t.db.query<{ payload: { id: string }; failure_class: string }>(
+      `SELECT payload, failure_class FROM ingest_outbox WHERE kind = 'hubspot.deal' AND status = 'dead'`,
+    );
     expect(dead.map((d) => d.payload.id).sort()).toEqual([...expected.invalid].sort());
     expect(dead.every((d) => d.failure_class === 'invalid_payload')).toBe(true);
-    const [{ n: notDone }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'hubspot.deal' AND status NOT IN ('done', 'dead')`);
+    const [{ n: notDone }] = await t.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'hubspot.deal' AND status NOT IN ('done', 'dead')`,
+    );
     expect(notDone).toBe('0');
 
-    const archived = await t.db.query<{ external_id: string; deleted_at: Date | null }>(`SELECT external_id, deleted_at FROM payments WHERE external_id = ANY($1::text[])`, [
-      [dataset.deals[0].id, dataset.deals[1].id],
-    ]);
+    const archived = await t.db.query<{ external_id: string; deleted_at: Date | null }>(
+      `SELECT external_id, deleted_at FROM payments WHERE external_id = ANY($1::text[])`,
+      [[dataset.deals[0].id, dataset.deals[1].id]],
+    );
     expect(archived).toHaveLength(2);
     expect(archived.every((r) => r.deleted_at !== null)).toBe(true);
-    const [{ n: unknown }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM payments WHERE status = 'UNKNOWN' AND raw_status = $1`, [CUSTOM_STAGE]);
+    const [{ n: unknown }] = await t.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM payments WHERE status = 'UNKNOWN' AND raw_status = $1`,
+      [CUSTOM_STAGE],
+    );
     expect(Number(unknown)).toBeGreaterThan(0);
   });
 
   it('an update to an OLD deal is seen by the next incremental run', async () => {
-    const oldest = [...sim.state.objects.deals.values()].filter((d) => !d.archived).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
-    sim.update('deals', oldest.id, { dealstage: 'closedwon', amount: '777.77', deal_currency_code: 'EUR', closedate: '2026-06-01T00:00:00.000Z' });
+    const oldest = [...sim.state.objects.deals.values()]
+      .filter((d) => !d.archived)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+    sim.update('deals', oldest.id, {
+      dealstage: 'closedwon',
+      amount: '777.77',
+      deal_currency_code: 'EUR',
+      closedate: '2026-06-01T00:00:00.000Z',
+    });
     const run = await h.run('deals');
     expect(run).toMatchObject({ status: 'succeeded', fullBackfillTriggered: false });
     expect(run.counts.recordsUpserted).toBe(1);
     await h.drain();
-    const [p] = await t.db.query<any>(`SELECT amount_cents, currency, status FROM payments WHERE external_id = $1`, [oldest.id]);
+    const [p] = await t.db.query<any>(`SELECT amount_cents, currency, status FROM payments WHERE external_id = $1`, [
+      oldest.id,
+    ]);
     expect(p).toEqual({ amount_cents: '77777', currency: 'EUR', status: 'SUCCEEDED' });
     const cursor = (await h.cursor('deals')) as { lastModified: string; lastId: string };
     expect(cursor.lastId).toBe(oldest.id);
@@ -91,7 +114,12 @@ describe('HubSpot sync through the SDK against the simulator', () => {
     sim.setAccessToken('rotated-token');
     try {
       const run = await h.run('deals');
-      expect(run).toMatchObject({ status: 'failed', errorClass: 'auth', staleCursorDetected: false, fullBackfillTriggered: false });
+      expect(run).toMatchObject({
+        status: 'failed',
+        errorClass: 'auth',
+        staleCursorDetected: false,
+        fullBackfillTriggered: false,
+      });
       expect(run.error).toMatch(/401/);
       expect(await h.cursor('deals')).toEqual(before);
     } finally {
@@ -136,11 +164,15 @@ describe('HubSpot sync through the SDK against the simulator', () => {
       return ms < cms || (ms === cms && BigInt(d.id) <= BigInt(cursor.lastId));
     });
     expect(covered.length).toBeGreaterThan(0);
-    expect(covered.filter((d) => !keys.has(`deal:${d.id}:${d.properties.hs_lastmodifieddate}`)).map((d) => d.id)).toEqual([]);
+    expect(
+      covered.filter((d) => !keys.has(`deal:${d.id}:${d.properties.hs_lastmodifieddate}`)).map((d) => d.id),
+    ).toEqual([]);
     const resumed = await h.run('deals');
     expect(resumed.status).toBe('succeeded');
     const all = new Set(await outboxKeys(t, 'hubspot.deal'));
-    expect(touched.filter((d) => !all.has(`deal:${d.id}:${d.properties.hs_lastmodifieddate}`)).map((d) => d.id)).toEqual([]);
+    expect(
+      touched.filter((d) => !all.has(`deal:${d.id}:${d.properties.hs_lastmodifieddate}`)).map((d) => d.id),
+    ).toEqual([]);
     expect(broken.counts.recordsUpserted + resumed.counts.recordsUpserted).toBe(touched.length);
   });
 
@@ -153,9 +185,14 @@ describe('HubSpot sync through the SDK against the simulator', () => {
     const second = await h.run('contacts');
     expect(second.counts.recordsUpserted).toBe(1);
     await h.drain();
-    const [c] = await t.db.query<any>(`SELECT email, lifecycle_stage, deleted_at FROM contacts WHERE external_id = $1`, [dataset.contacts[3].id]);
+    const [c] = await t.db.query<any>(
+      `SELECT email, lifecycle_stage, deleted_at FROM contacts WHERE external_id = $1`,
+      [dataset.contacts[3].id],
+    );
     expect(c).toEqual({ email: 'new@example.com', lifecycle_stage: 'customer', deleted_at: null });
-    const [gone] = await t.db.query<any>(`SELECT deleted_at FROM contacts WHERE external_id = $1`, [dataset.contacts[0].id]);
+    const [gone] = await t.db.query<any>(`SELECT deleted_at FROM contacts WHERE external_id = $1`, [
+      dataset.contacts[0].id,
+    ]);
     expect(gone.deleted_at).not.toBeNull();
     const [{ n }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM contacts WHERE source = 'hubspot'`);
     expect(n).toBe('60');

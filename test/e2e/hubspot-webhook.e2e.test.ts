@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, type TestApp } from '../support/app.js';
-import { sendHubSpotWebhook, signHubSpotV3, type WebhookEventInput } from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
+import {
+  sendHubSpotWebhook,
+  signHubSpotV3,
+  type WebhookEventInput,
+} from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
 
 const SECRET = 'hubspot-app-client-secret-0001';
 
@@ -9,8 +13,16 @@ describe('POST /webhooks/hubspot', () => {
   let t: TestApp;
   let url: string;
   let eventId = 5_000;
-  const ev = (over: Partial<WebhookEventInput> = {}): WebhookEventInput => ({ eventId: eventId++, subscriptionType: 'deal.propertyChange', objectId: 9_000_000_001, propertyName: 'amount', propertyValue: '10', ...over });
-  const stored = async () => (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'hubspot.webhook'`))[0].n;
+  const ev = (over: Partial<WebhookEventInput> = {}): WebhookEventInput => ({
+    eventId: eventId++,
+    subscriptionType: 'deal.propertyChange',
+    objectId: 9_000_000_001,
+    propertyName: 'amount',
+    propertyValue: '10',
+    ...over,
+  });
+  const stored = async () =>
+    (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE kind = 'hubspot.webhook'`))[0].n;
 
   beforeAll(async () => {
     t = await bootTestApp({ HUBSPOT_CLIENT_SECRET: SECRET });
@@ -19,19 +31,29 @@ describe('POST /webhooks/hubspot', () => {
   afterAll(async () => t?.close());
 
   /** Sends raw bytes with explicit headers, to forge what the sender would never produce. */
-  const post = (body: string, headers: Record<string, string>) => request(t.url).post('/webhooks/hubspot').set('content-type', 'application/json').set(headers).send(body);
+  const post = (body: string, headers: Record<string, string>) =>
+    request(t.url).post('/webhooks/hubspot').set('content-type', 'application/json').set(headers).send(body);
   const signed = (body: string, o: { secret?: string; uri?: string; ts?: number } = {}) => {
     const ts = o.ts ?? Date.now();
-    return { 'x-hubspot-signature-v3': signHubSpotV3(o.secret ?? SECRET, 'POST', o.uri ?? url, body, ts), 'x-hubspot-request-timestamp': String(ts) };
+    return {
+      'x-hubspot-signature-v3': signHubSpotV3(o.secret ?? SECRET, 'POST', o.uri ?? url, body, ts),
+      'x-hubspot-request-timestamp': String(ts),
+    };
   };
 
   it('stores a correctly signed batch and answers 200 with the receipt', async () => {
     const before = Number(await stored());
-    const res = await sendHubSpotWebhook(url, [ev(), ev({ subscriptionType: 'contact.creation', objectId: 42 })], SECRET);
+    const res = await sendHubSpotWebhook(
+      url,
+      [ev(), ev({ subscriptionType: 'contact.creation', objectId: 42 })],
+      SECRET,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: true, type: 'batch', duplicate: false, stored: 2 });
     expect(Number(await stored())).toBe(before + 2);
-    const rows = await t.db.query<any>(`SELECT dedupe_key, event_type, origin, status, vendor_time FROM ingest_outbox WHERE kind = 'hubspot.webhook' ORDER BY id DESC LIMIT 2`);
+    const rows = await t.db.query<any>(
+      `SELECT dedupe_key, event_type, origin, status, vendor_time FROM ingest_outbox WHERE kind = 'hubspot.webhook' ORDER BY id DESC LIMIT 2`,
+    );
     expect(rows.map((r) => r.event_type).sort()).toEqual(['contact.creation', 'deal.propertyChange']);
     expect(rows.every((r) => r.origin === 'webhook' && r.status === 'queued')).toBe(true);
   });
@@ -65,7 +87,10 @@ describe('POST /webhooks/hubspot', () => {
   });
 
   describe('signature vectors', () => {
-    const body = () => JSON.stringify([{ eventId: eventId++, subscriptionType: 'deal.creation', objectId: 1, portalId: 62515, occurredAt: Date.now() }]);
+    const body = () =>
+      JSON.stringify([
+        { eventId: eventId++, subscriptionType: 'deal.creation', objectId: 1, portalId: 62515, occurredAt: Date.now() },
+      ]);
 
     it('valid (raw) → 200', async () => {
       const b = body();
@@ -88,7 +113,10 @@ describe('POST /webhooks/hubspot', () => {
     });
 
     it.each([
-      ['no signature', (h: Record<string, string>) => ({ 'x-hubspot-request-timestamp': h['x-hubspot-request-timestamp'] })],
+      [
+        'no signature',
+        (h: Record<string, string>) => ({ 'x-hubspot-request-timestamp': h['x-hubspot-request-timestamp'] }),
+      ],
       ['no timestamp', (h: Record<string, string>) => ({ 'x-hubspot-signature-v3': h['x-hubspot-signature-v3'] })],
       ['no headers', () => ({})],
     ])('%s → 400 missing_signature', async (_name, strip) => {
@@ -107,7 +135,11 @@ describe('POST /webhooks/hubspot', () => {
     it('honours X-Forwarded-Proto/Host when rebuilding the signed URI', async () => {
       const b = body();
       const publicUri = 'https://hooks.example.com/webhooks/hubspot';
-      const res = await post(b, { ...signed(b, { uri: publicUri }), 'x-forwarded-proto': 'https', 'x-forwarded-host': 'hooks.example.com' });
+      const res = await post(b, {
+        ...signed(b, { uri: publicUri }),
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'hooks.example.com',
+      });
       expect(res.status).toBe(200);
     });
   });
@@ -117,9 +149,28 @@ describe('POST /webhooks/hubspot', () => {
       ['not JSON', '{nope'],
       ['an object, not an array', JSON.stringify({ eventId: 1 })],
       ['an empty array', '[]'],
-      ['more than 100 events', JSON.stringify(Array.from({ length: 101 }, (_, i) => ({ eventId: i, subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: 1 })))],
-      ['an event without eventId', JSON.stringify([{ subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: 1781000000000 }])],
-      ['an event with a string occurredAt', JSON.stringify([{ eventId: 1, subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: 'now' }])],
+      [
+        'more than 100 events',
+        JSON.stringify(
+          Array.from({ length: 101 }, (_, i) => ({
+            eventId: i,
+            subscriptionType: 'deal.creation',
+            objectId: 1,
+            portalId: 1,
+            occurredAt: 1,
+          })),
+        ),
+      ],
+      [
+        'an event without eventId',
+        JSON.stringify([{ subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: 1781000000000 }]),
+      ],
+      [
+        'an event with a string occurredAt',
+        JSON.stringify([
+          { eventId: 1, subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: 'now' },
+        ]),
+      ],
       ['an empty body', ''],
     ])('%s', async (_name, b) => {
       const before = await stored();
@@ -145,13 +196,18 @@ describe('POST /webhooks/hubspot with HUBSPOT_WEBHOOK_URL', () => {
   afterAll(async () => t?.close());
 
   it('verifies against the configured public URL, not the local one', async () => {
-    const b = JSON.stringify([{ eventId: 1, subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: Date.now() }]);
+    const b = JSON.stringify([
+      { eventId: 1, subscriptionType: 'deal.creation', objectId: 1, portalId: 1, occurredAt: Date.now() },
+    ]);
     const ts = Date.now();
     const send = (uri: string) =>
       request(t.url)
         .post('/webhooks/hubspot')
         .set('content-type', 'application/json')
-        .set({ 'x-hubspot-signature-v3': signHubSpotV3(SECRET, 'POST', uri, b, ts), 'x-hubspot-request-timestamp': String(ts) })
+        .set({
+          'x-hubspot-signature-v3': signHubSpotV3(SECRET, 'POST', uri, b, ts),
+          'x-hubspot-request-timestamp': String(ts),
+        })
         .send(b);
     expect((await send(`${t.url}/webhooks/hubspot`)).body.error).toBe('invalid_signature');
     expect((await send(publicUrl)).status).toBe(200);

@@ -22,7 +22,13 @@ describe('npm run job (in-process, full application context)', () => {
 
   beforeAll(async () => {
     // No API keys: a process without HTTP must not need them.
-    const config = loadConfig({ NODE_ENV: 'test', BUFFALO_REQUIRE_KEYS: 'off', STRIPE_API_KEY: 'sk_test_job', STRIPE_API_BASE: 'http://127.0.0.1:9', DATABASE_URL: await createTestDatabase() });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      BUFFALO_REQUIRE_KEYS: 'off',
+      STRIPE_API_KEY: 'sk_test_job',
+      STRIPE_API_BASE: 'http://127.0.0.1:9',
+      DATABASE_URL: await createTestDatabase(),
+    });
     app = await createAppContext(config, JOB_ROLES);
     app.get(SyncDriverRegistry).register(driver);
     db = app.get(Database);
@@ -32,8 +38,13 @@ describe('npm run job (in-process, full application context)', () => {
   it('fetch syncs through the app’s RunsService and stores the page', async () => {
     const res = await runJobInContext(app, { command: 'fetch', source: 'stripe', mode: 'incremental' });
     expect(res.exitCode).toBe(0);
-    expect(res.summary).toMatchObject({ status: 'succeeded', runs: [{ entity: 'charges', trigger: 'job', cursorAfter: { upTo: 4 } }] });
-    const [{ n }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE dedupe_key LIKE 'jobctx-%'`);
+    expect(res.summary).toMatchObject({
+      status: 'succeeded',
+      runs: [{ entity: 'charges', trigger: 'job', cursorAfter: { upTo: 4 } }],
+    });
+    const [{ n }] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ingest_outbox WHERE dedupe_key LIKE 'jobctx-%'`,
+    );
     expect(Number(n)).toBe(4);
   });
 
@@ -44,9 +55,15 @@ describe('npm run job (in-process, full application context)', () => {
     // Rows from the fetch above may be processed by real handlers too; only count ours.
     const res = await runJobInContext(app, { command: 'process' });
     expect(res.exitCode).toBe(0);
-    expect(res.summary).toMatchObject({ command: 'process', processed: expect.any(Number), failed: expect.any(Number) });
+    expect(res.summary).toMatchObject({
+      command: 'process',
+      processed: expect.any(Number),
+      failed: expect.any(Number),
+    });
     expect((res.summary.processed as number) + (res.summary.failed as number)).toBeGreaterThanOrEqual(3);
-    const rows = await db.query<{ status: string; failure_class: string }>(`SELECT status, failure_class FROM ingest_outbox WHERE dedupe_key LIKE 'nohandler-%'`);
+    const rows = await db.query<{ status: string; failure_class: string }>(
+      `SELECT status, failure_class FROM ingest_outbox WHERE dedupe_key LIKE 'nohandler-%'`,
+    );
     expect(rows).toHaveLength(3);
     expect(rows.every((r) => r.status === 'dead' && r.failure_class === 'unsupported')).toBe(true);
     const claimable = await db.query(`SELECT 1 FROM ingest_outbox WHERE status = 'queued' AND available_at <= now()`);

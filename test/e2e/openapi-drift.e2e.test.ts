@@ -25,7 +25,8 @@ describe('the committed OpenAPI document and Postman collection', () => {
     expect(Object.keys(generated).length).toBeGreaterThan(0);
     for (const [path, text] of Object.entries(generated)) {
       const committed = readFileSync(path, 'utf8');
-      if (committed !== text) expect.fail(`${path} is stale; run npm run docs:export and commit it (${firstDifference(committed, text)})`);
+      if (committed !== text)
+        expect.fail(`${path} is stale; run npm run docs:export and commit it (${firstDifference(committed, text)})`);
     }
   });
 
@@ -42,7 +43,10 @@ describe('the committed OpenAPI document and Postman collection', () => {
           if (Number(status) < 400) continue;
           const media = response.content['application/json'];
           const where = `${method.toUpperCase()} ${path} ${status}`;
-          const examples = media.example !== undefined ? [media.example] : Object.values<any>(media.examples ?? {}).map((e) => e.value);
+          const examples =
+            media.example !== undefined
+              ? [media.example]
+              : Object.values<any>(media.examples ?? {}).map((e) => e.value);
           expect(examples.length, where).toBeGreaterThan(0);
           for (const example of examples) {
             expect(ErrorBody.safeParse(example).success, `${where}: ${JSON.stringify(example)}`).toBe(true);

@@ -4,7 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { TEST_ADMIN_KEY, TEST_API_KEY, bootTestApp, type TestApp } from '../support/app.js';
 import { insertOutbox, paymentInsert, type TestPayment } from '../support/outbox-test-kit.js';
 
-const charge = (i: number): TestPayment => ({ id: `ch_e${i}`, kind: 'charge', amount: 900, currency: 'usd', created: 1_780_000_000 + i, status: 'succeeded', version: 1 });
+const charge = (i: number): TestPayment => ({
+  id: `ch_e${i}`,
+  kind: 'charge',
+  amount: 900,
+  currency: 'usd',
+  created: 1_780_000_000 + i,
+  status: 'succeeded',
+  version: 1,
+});
 
 describe('pipeline operations over HTTP', () => {
   let t: TestApp;
@@ -24,7 +32,10 @@ describe('pipeline operations over HTTP', () => {
   };
   async function seed(n: number, status: string, receivedAgo = '0 seconds'): Promise<string[]> {
     const before = (await t.db.query<{ m: string | null }>('SELECT max(id) AS m FROM ingest_outbox'))[0].m ?? '0';
-    await insertOutbox(t.db, Array.from({ length: n }, (_, i) => paymentInsert(charge(Number(before) + i + 1))));
+    await insertOutbox(
+      t.db,
+      Array.from({ length: n }, (_, i) => paymentInsert(charge(Number(before) + i + 1))),
+    );
     const rows = await t.db.query<{ id: string }>(
       `UPDATE ingest_outbox SET status = $2, received_at = now() - $3::interval, attempts = 3,
               failure_class = CASE WHEN $2 = 'dead' THEN 'invalid_payload' END, last_error = CASE WHEN $2 = 'dead' THEN 'amount is not a number' END,
@@ -34,7 +45,8 @@ describe('pipeline operations over HTTP', () => {
     );
     return rows.map((r) => String(r.id)).sort((a, b) => Number(a) - Number(b));
   }
-  const statusOf = async (id: string) => (await t.db.query<{ status: string }>('SELECT status FROM ingest_outbox WHERE id = $1', [id]))[0]?.status;
+  const statusOf = async (id: string) =>
+    (await t.db.query<{ status: string }>('SELECT status FROM ingest_outbox WHERE id = $1', [id]))[0]?.status;
 
   describe('auth', () => {
     it.each([
@@ -46,7 +58,11 @@ describe('pipeline operations over HTTP', () => {
       for (const headers of [{}, { 'X-Api-Key': TEST_API_KEY }, { 'X-Admin-Api-Key': 'wrong-admin-key-0123456789' }]) {
         const res = await request(t.url)[method](path).set(headers).set('Idempotency-Key', 'k-auth');
         expect(res.status).toBe(401);
-        expect(res.body).toMatchObject({ error: 'unauthorized', code: 'invalid_admin_key', requestId: expect.any(String) });
+        expect(res.body).toMatchObject({
+          error: 'unauthorized',
+          code: 'invalid_admin_key',
+          requestId: expect.any(String),
+        });
       }
     });
   });
@@ -56,7 +72,9 @@ describe('pipeline operations over HTTP', () => {
       await seed(2, 'done');
       await seed(1, 'dead');
       await seed(3, 'queued');
-      await t.db.query(`INSERT INTO payment_orphans (source, external_id, kind, parent_external_id, first_seen_at) VALUES ('stripe','re_o','refund','ch_o', now() - interval '5 minutes')`);
+      await t.db.query(
+        `INSERT INTO payment_orphans (source, external_id, kind, parent_external_id, first_seen_at) VALUES ('stripe','re_o','refund','ch_o', now() - interval '5 minutes')`,
+      );
       const res = await request(t.url).get('/outbox/stats').set(admin());
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
@@ -114,7 +132,10 @@ describe('pipeline operations over HTTP', () => {
     ])('rejects %s', async (qs, field) => {
       const res = await request(t.url).get(`/outbox/dead?${qs}`).set(admin());
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'validation_failed', issues: [expect.objectContaining({ in: 'query', field })] });
+      expect(res.body).toMatchObject({
+        error: 'validation_failed',
+        issues: [expect.objectContaining({ in: 'query', field })],
+      });
     });
   });
 
@@ -125,7 +146,9 @@ describe('pipeline operations over HTTP', () => {
       const res = await post(`/outbox/dead/${id}/redrive`, undefined, key);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ id, status: 'queued', requeued: 1 });
-      const [row] = await t.db.query<any>('SELECT status, attempts, failure_class FROM ingest_outbox WHERE id = $1', [id]);
+      const [row] = await t.db.query<any>('SELECT status, attempts, failure_class FROM ingest_outbox WHERE id = $1', [
+        id,
+      ]);
       expect(row).toEqual({ status: 'queued', attempts: 0, failure_class: null });
 
       const again = await post(`/outbox/dead/${id}/redrive`, undefined, key);
@@ -160,12 +183,19 @@ describe('pipeline operations over HTTP', () => {
     it.each(['abc', '0', '-3', '1.5', '99999999999999999999'])('rejects id %s', async (id) => {
       const res = await post(`/outbox/dead/${id}/redrive`);
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'validation_failed', issues: [{ in: 'params', field: 'id', message: expect.any(String) }] });
+      expect(res.body).toMatchObject({
+        error: 'validation_failed',
+        issues: [{ in: 'params', field: 'id', message: expect.any(String) }],
+      });
     });
   });
 
   describe('POST /outbox/replay', () => {
-    const window = () => ({ source: 'stripe', since: new Date(Date.now() - 3 * 3_600_000).toISOString(), until: new Date(Date.now() - 3_600_000).toISOString() });
+    const window = () => ({
+      source: 'stripe',
+      since: new Date(Date.now() - 3 * 3_600_000).toISOString(),
+      until: new Date(Date.now() - 3_600_000).toISOString(),
+    });
 
     it('requeues finished events in the window and reports how many', async () => {
       await seed(2, 'done', '2 hours');
@@ -175,8 +205,16 @@ describe('pipeline operations over HTTP', () => {
       const key = randomUUID();
       const res = await post('/outbox/replay', body, key);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ source: 'stripe', since: body.since, until: body.until, requeued: 3, byStatus: { done: 2, dead: 1, ignored: 0 } });
-      const [{ n }] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox WHERE status = 'queued'`);
+      expect(res.body).toEqual({
+        source: 'stripe',
+        since: body.since,
+        until: body.until,
+        requeued: 3,
+        byStatus: { done: 2, dead: 1, ignored: 0 },
+      });
+      const [{ n }] = await t.db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ingest_outbox WHERE status = 'queued'`,
+      );
       expect(Number(n)).toBe(3);
 
       const replayed = await post('/outbox/replay', body, key);
@@ -189,7 +227,10 @@ describe('pipeline operations over HTTP', () => {
 
     it('defaults until to now', async () => {
       await seed(2, 'ignored', '1 minute');
-      const res = await post('/outbox/replay', { source: 'stripe', since: new Date(Date.now() - 3_600_000).toISOString() });
+      const res = await post('/outbox/replay', {
+        source: 'stripe',
+        since: new Date(Date.now() - 3_600_000).toISOString(),
+      });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ requeued: 2, byStatus: { done: 0, dead: 0, ignored: 2 } });
     });
@@ -223,12 +264,26 @@ describe('pipeline operations over HTTP', () => {
       const arr = await post('/outbox/replay', ['stripe']);
       expect(arr.status).toBe(400);
       expect(arr.body.error).toBe('validation_failed');
-      const broken = await request(t.url).post('/outbox/replay').set(admin()).set('Idempotency-Key', randomUUID()).set('Content-Type', 'application/json').send('{"source":');
+      const broken = await request(t.url)
+        .post('/outbox/replay')
+        .set(admin())
+        .set('Idempotency-Key', randomUUID())
+        .set('Content-Type', 'application/json')
+        .send('{"source":');
       expect(broken.status).toBe(400);
       expect(broken.body.error).toBe('validation_failed');
-      const text = await request(t.url).post('/outbox/replay').set(admin()).set('Idempotency-Key', randomUUID()).set('Content-Type', 'text/plain').send('source=stripe');
+      const text = await request(t.url)
+        .post('/outbox/replay')
+        .set(admin())
+        .set('Idempotency-Key', randomUUID())
+        .set('Content-Type', 'text/plain')
+        .send('source=stripe');
       expect(text.status).toBe(415);
-      const huge = await post('/outbox/replay', { source: 'stripe', since: '2026-06-01T00:00:00Z', pad: 'x'.repeat(200_000) });
+      const huge = await post('/outbox/replay', {
+        source: 'stripe',
+        since: '2026-06-01T00:00:00Z',
+        pad: 'x'.repeat(200_000),
+      });
       expect(huge.status).toBe(413);
       expect(huge.body.error).toBe('payload_too_large');
     });
@@ -237,8 +292,12 @@ describe('pipeline operations over HTTP', () => {
   it('documents every pipeline route in the OpenAPI spec', async () => {
     const res = await request(t.url).get('/docs/openapi.json');
     const paths = res.body.paths;
-    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/outbox/stats', '/outbox/dead', '/outbox/dead/{id}/redrive', '/outbox/replay']));
-    expect(paths['/outbox/replay'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/outbox/stats', '/outbox/dead', '/outbox/dead/{id}/redrive', '/outbox/replay']),
+    );
+    expect(paths['/outbox/replay'].post.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]),
+    );
     expect(paths['/outbox/dead/{id}/redrive'].post.responses['404']).toBeDefined();
   });
 });

@@ -29,10 +29,13 @@ describe.runIf(process.env.REVENUE_BENCH === '1')('revenue latency (REVENUE_BENC
       const cents = 100 + ((i * 104_729) % 250_000);
       const kind = i % 20;
       const r =
-        kind < 14 ? charge({ at, cents, currency })
-        : kind < 17 ? wonDeal({ at, cents, currency })
-        : kind < 19 ? refund({ at, cents: Math.floor(cents / 3), currency })
-        : notCounted({ at, cents, currency, status: 'FAILED', rawStatus: 'failed' });
+        kind < 14
+          ? charge({ at, cents, currency })
+          : kind < 17
+            ? wonDeal({ at, cents, currency })
+            : kind < 19
+              ? refund({ at, cents: Math.floor(cents / 3), currency })
+              : notCounted({ at, cents, currency, status: 'FAILED', rawStatus: 'failed' });
       records.push(r);
       if (currency === 'USD' && r.effect === 'gross') expectedNet += r.amountCents;
       if (currency === 'USD' && r.effect === 'refund') expectedNet -= r.amountCents;
@@ -56,7 +59,9 @@ describe.runIf(process.env.REVENUE_BENCH === '1')('revenue latency (REVENUE_BENC
     }
     times.sort((a, b) => a - b);
     const pct = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))].toFixed(1);
-    console.log(`${path}: p50 ${pct(50)} ms, p95 ${pct(95)} ms, max ${times[times.length - 1].toFixed(1)} ms over ${RUNS} requests`);
+    console.log(
+      `${path}: p50 ${pct(50)} ms, p95 ${pct(95)} ms, max ${times[times.length - 1].toFixed(1)} ms over ${RUNS} requests`,
+    );
     return last;
   };
 

@@ -9,7 +9,12 @@ let t: TestApp;
 
 const RANGE = ['/metrics/revenue/summary', '/metrics/revenue/daily', '/metrics/revenue/weekly'];
 const V1 = '/metrics/revenue?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z';
-const ALL = [...RANGE, V1, '/metrics/revenue/breakdown?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z', '/metrics/unmapped-statuses'];
+const ALL = [
+  ...RANGE,
+  V1,
+  '/metrics/revenue/breakdown?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z',
+  '/metrics/unmapped-statuses',
+];
 
 const get = (path: string, key: string | null = TEST_API_KEY) => {
   const r = request(t.url).get(path).set('x-request-id', 'rev-e2e-1');
@@ -32,7 +37,13 @@ async function expectValidation(path: string, field: string) {
 async function expectTooLarge(path: string, maxDays: number) {
   const res = await get(path);
   expect(res.status, path).toBe(400);
-  expect(res.body).toEqual({ error: 'date_range_too_large', message: expect.stringContaining(`at most ${maxDays}`), requestId: 'rev-e2e-1', maxDays, days: expect.any(Number) });
+  expect(res.body).toEqual({
+    error: 'date_range_too_large',
+    message: expect.stringContaining(`at most ${maxDays}`),
+    requestId: 'rev-e2e-1',
+    maxDays,
+    days: expect.any(Number),
+  });
 }
 
 beforeAll(async () => {
@@ -43,7 +54,13 @@ beforeAll(async () => {
     refund({ at: '2026-06-17T10:00:00Z', cents: 900 }),
     wonDeal({ at: '2026-06-17T12:00:00Z', cents: 18_000 }),
     charge({ at: '2026-06-15T10:00:00Z', cents: 10_000, currency: 'EUR' }),
-    notCounted({ at: '2026-06-15T10:00:00Z', cents: 1, status: 'UNKNOWN', rawStatus: 'requires_action', externalId: 'ch_unk' }),
+    notCounted({
+      at: '2026-06-15T10:00:00Z',
+      cents: 1,
+      status: 'UNKNOWN',
+      rawStatus: 'requires_action',
+      externalId: 'ch_unk',
+    }),
   ]);
 });
 afterAll(async () => t?.close());
@@ -53,7 +70,12 @@ describe('auth', () => {
     for (const key of [null, 'wrong-key-0123456789']) {
       const res = await get(path, key);
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: 'unauthorized', code: 'invalid_api_key', message: expect.any(String), requestId: 'rev-e2e-1' });
+      expect(res.body).toEqual({
+        error: 'unauthorized',
+        code: 'invalid_api_key',
+        message: expect.any(String),
+        requestId: 'rev-e2e-1',
+      });
     }
   });
 
@@ -81,15 +103,32 @@ describe('summary, daily, weekly: validation', () => {
     await expectValidation(`${path}?source=paypal`, 'source');
     await expectValidation(`${path}?source=gcal`, 'source');
     for (const c of ['XYZ', 'US', 'USDD', '12$', 'usd%00']) await expectValidation(`${path}?currency=${c}`, 'currency');
-    for (const z of ['Mars/Olympus', 'Local', 'UTC%2B3', 'Factory', 'posixrules', 'localtime', "Europe/Paris'%3B--", 'x'.repeat(65)]) {
+    for (const z of [
+      'Mars/Olympus',
+      'Local',
+      'UTC%2B3',
+      'Factory',
+      'posixrules',
+      'localtime',
+      "Europe/Paris'%3B--",
+      'x'.repeat(65),
+    ]) {
       await expectValidation(`${path}?tz=${z}`, 'tz');
     }
     await expectValidation(`${path}?start_date=2026-06-01`, 'start_date');
   });
 
   it('collects every bad field into one 400', async () => {
-    const body = await expectValidation('/metrics/revenue/daily?startDate=2026-02-30&source=x&currency=ABC&tz=Nowhere', 'startDate');
-    expect(body.issues.map((i: { field: string }) => i.field).sort()).toEqual(['currency', 'source', 'startDate', 'tz']);
+    const body = await expectValidation(
+      '/metrics/revenue/daily?startDate=2026-02-30&source=x&currency=ABC&tz=Nowhere',
+      'startDate',
+    );
+    expect(body.issues.map((i: { field: string }) => i.field).sort()).toEqual([
+      'currency',
+      'source',
+      'startDate',
+      'tz',
+    ]);
     expect(body.message).toBe('4 request fields are invalid.');
   });
 
@@ -100,13 +139,16 @@ describe('summary, daily, weekly: validation', () => {
   });
 
   it('accepts lower-case currency and zone names, answering in canonical spelling', async () => {
-    const res = await get('/metrics/revenue/summary?startDate=2026-06-15&endDate=2026-06-15&currency=eur&tz=europe/berlin');
+    const res = await get(
+      '/metrics/revenue/summary?startDate=2026-06-15&endDate=2026-06-15&currency=eur&tz=europe/berlin',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ currency: 'EUR', tz: 'Europe/Berlin', grossCents: '10000' });
   });
 
   it('accepts zones Postgres knows even when they are links or legacy names', async () => {
-    for (const z of ['US/Eastern', 'Etc/GMT%2B3', 'Asia/Calcutta', 'Asia/Kolkata']) expect((await get(`/metrics/revenue/summary?tz=${z}`)).status).toBe(200);
+    for (const z of ['US/Eastern', 'Etc/GMT%2B3', 'Asia/Calcutta', 'Asia/Kolkata'])
+      expect((await get(`/metrics/revenue/summary?tz=${z}`)).status).toBe(200);
   });
 });
 
@@ -139,7 +181,14 @@ describe('summary, daily, weekly: shapes', () => {
       breakdown: [
         { date: '2026-06-15', amountCents: '54900', grossCents: '54900', refundsCents: '0', count: 1, refundCount: 0 },
         { date: '2026-06-16', amountCents: '9900', grossCents: '9900', refundsCents: '0', count: 1, refundCount: 0 },
-        { date: '2026-06-17', amountCents: '17100', grossCents: '18000', refundsCents: '900', count: 1, refundCount: 1 },
+        {
+          date: '2026-06-17',
+          amountCents: '17100',
+          grossCents: '18000',
+          refundsCents: '900',
+          count: 1,
+          refundCount: 1,
+        },
       ],
     });
   });
@@ -148,13 +197,28 @@ describe('summary, daily, weekly: shapes', () => {
     const res = await get(`/metrics/revenue/weekly${qs}`);
     expect(res.body).toEqual({
       ...totals,
-      breakdown: [{ weekStartDate: '2026-06-15', amountCents: '81900', grossCents: '82800', refundsCents: '900', count: 3, refundCount: 1 }],
+      breakdown: [
+        {
+          weekStartDate: '2026-06-15',
+          amountCents: '81900',
+          grossCents: '82800',
+          refundsCents: '900',
+          count: 3,
+          refundCount: 1,
+        },
+      ],
     });
   });
 
   it('source filter is echoed; without dates the range comes from the data', async () => {
     const res = await get('/metrics/revenue/daily?source=hubspot');
-    expect(res.body).toMatchObject({ source: 'hubspot', startDate: '2026-06-17', endDate: '2026-06-17', grossCents: '18000', currencies: ['USD'] });
+    expect(res.body).toMatchObject({
+      source: 'hubspot',
+      startDate: '2026-06-17',
+      endDate: '2026-06-17',
+      grossCents: '18000',
+      currencies: ['USD'],
+    });
     const none = await get('/metrics/revenue/weekly?currency=JPY');
     expect(none.body).toMatchObject({ startDate: null, endDate: null, totalRevenueCents: '0', breakdown: [] });
   });
@@ -174,7 +238,13 @@ describe('edges that must not 500', () => {
   it('empty parameters count as absent', async () => {
     const res = await get('/metrics/revenue/summary?startDate=&endDate=&tz=&currency=&source=');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ tz: 'UTC', currency: 'USD', source: null, startDate: '2026-06-15', endDate: '2026-06-17' });
+    expect(res.body).toMatchObject({
+      tz: 'UTC',
+      currency: 'USD',
+      source: null,
+      startDate: '2026-06-15',
+      endDate: '2026-06-17',
+    });
   });
 });
 
@@ -187,11 +257,19 @@ describe('metric_drift over HTTP', () => {
       return { ...f, grossCents: f.grossCents + 1n };
     };
     try {
-      const paths = [...RANGE.map((p) => `${p}?startDate=2026-06-15&endDate=2026-06-17`), '/metrics/revenue/breakdown?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z'];
+      const paths = [
+        ...RANGE.map((p) => `${p}?startDate=2026-06-15&endDate=2026-06-17`),
+        '/metrics/revenue/breakdown?from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z',
+      ];
       for (const path of paths) {
         const res = await get(path);
         expect(res.status, path).toBe(500);
-        expect(res.body).toEqual({ error: 'metric_drift', message: expect.any(String), requestId: 'rev-e2e-1', errorId: expect.any(String) });
+        expect(res.body).toEqual({
+          error: 'metric_drift',
+          message: expect.any(String),
+          requestId: 'rev-e2e-1',
+          errorId: expect.any(String),
+        });
       }
     } finally {
       repo.totals = original;
@@ -204,13 +282,31 @@ describe('v1 endpoints', () => {
   it('GET /metrics/revenue shape', async () => {
     const res = await get(V1);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ totalCollectedCents: '81900', txnCount: 3, from: '2026-06-01T00:00:00.000Z', to: '2026-07-01T00:00:00.000Z', source: null, currency: 'USD' });
-    const offset = await get('/metrics/revenue?from=2026-06-15T12:00:00%2B02:00&to=2026-06-16T12:00:00%2B02:00&source=stripe');
-    expect(offset.body).toEqual({ totalCollectedCents: '54900', txnCount: 1, from: '2026-06-15T10:00:00.000Z', to: '2026-06-16T10:00:00.000Z', source: 'stripe', currency: 'USD' });
+    expect(res.body).toEqual({
+      totalCollectedCents: '81900',
+      txnCount: 3,
+      from: '2026-06-01T00:00:00.000Z',
+      to: '2026-07-01T00:00:00.000Z',
+      source: null,
+      currency: 'USD',
+    });
+    const offset = await get(
+      '/metrics/revenue?from=2026-06-15T12:00:00%2B02:00&to=2026-06-16T12:00:00%2B02:00&source=stripe',
+    );
+    expect(offset.body).toEqual({
+      totalCollectedCents: '54900',
+      txnCount: 1,
+      from: '2026-06-15T10:00:00.000Z',
+      to: '2026-06-16T10:00:00.000Z',
+      source: 'stripe',
+      currency: 'USD',
+    });
   });
 
   it('GET /metrics/revenue/breakdown shape', async () => {
-    const res = await get('/metrics/revenue/breakdown?granularity=week&from=2026-06-10T00:00:00Z&to=2026-06-22T00:00:00Z');
+    const res = await get(
+      '/metrics/revenue/breakdown?granularity=week&from=2026-06-10T00:00:00Z&to=2026-06-22T00:00:00Z',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       granularity: 'week',
@@ -242,7 +338,10 @@ describe('v1 endpoints', () => {
   });
 
   it('breakdown refuses an unknown granularity', async () => {
-    await expectValidation('/metrics/revenue/breakdown?granularity=year&from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z', 'granularity');
+    await expectValidation(
+      '/metrics/revenue/breakdown?granularity=year&from=2026-06-01T00:00:00Z&to=2026-07-01T00:00:00Z',
+      'granularity',
+    );
   });
 });
 
@@ -250,8 +349,12 @@ describe('unmapped statuses', () => {
   it('shape, default limit and bounds', async () => {
     const res = await get('/metrics/unmapped-statuses');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ count: 1, statuses: [{ source: 'stripe', rawStatus: 'requires_action', count: 1, sample: 'ch_unk' }] });
-    for (const l of ['0', '501', 'abc', '1.5', '-1']) await expectValidation(`/metrics/unmapped-statuses?limit=${l}`, 'limit');
+    expect(res.body).toEqual({
+      count: 1,
+      statuses: [{ source: 'stripe', rawStatus: 'requires_action', count: 1, sample: 'ch_unk' }],
+    });
+    for (const l of ['0', '501', 'abc', '1.5', '-1'])
+      await expectValidation(`/metrics/unmapped-statuses?limit=${l}`, 'limit');
     expect((await get('/metrics/unmapped-statuses?limit=500')).status).toBe(200);
   });
 });
@@ -259,7 +362,14 @@ describe('unmapped statuses', () => {
 describe('OpenAPI', () => {
   it('documents all six routes with success and error examples', async () => {
     const doc = (await request(t.url).get('/docs/openapi.json')).body;
-    for (const p of ['/metrics/revenue/summary', '/metrics/revenue/daily', '/metrics/revenue/weekly', '/metrics/revenue', '/metrics/revenue/breakdown', '/metrics/unmapped-statuses']) {
+    for (const p of [
+      '/metrics/revenue/summary',
+      '/metrics/revenue/daily',
+      '/metrics/revenue/weekly',
+      '/metrics/revenue',
+      '/metrics/revenue/breakdown',
+      '/metrics/unmapped-statuses',
+    ]) {
       const op = doc.paths[p]?.get;
       expect(op, p).toBeDefined();
       expect(Object.keys(op.responses), p).toEqual(expect.arrayContaining(['200', '400', '401']));
@@ -268,7 +378,9 @@ describe('OpenAPI', () => {
       const bad = op.responses['400'].content['application/json'];
       expect(bad.examples ?? bad.example, p).toBeDefined();
     }
-    expect(doc.paths['/metrics/revenue/daily'].get.responses['500'].content['application/json'].example.error).toBe('metric_drift');
+    expect(doc.paths['/metrics/revenue/daily'].get.responses['500'].content['application/json'].example.error).toBe(
+      'metric_drift',
+    );
     expect(doc.paths['/metrics/revenue/daily'].get.description).toContain('plain sum across Stripe and HubSpot');
   });
 });

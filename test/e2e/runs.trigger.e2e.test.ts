@@ -59,12 +59,23 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       try {
         const res = await trigger('/trigger/stripe/incremental');
         // Read straight from Postgres before letting the driver go on.
-        const rows = await t.db.query<{ id: string; status: string; entity: string; finished_at: string | null; trigger: string }>(
-          `SELECT id, status, entity, finished_at, trigger FROM sync_runs WHERE id = ANY($1::bigint[]) ORDER BY id`,
-          [res.body.runIds ?? []],
-        );
+        const rows = await t.db.query<{
+          id: string;
+          status: string;
+          entity: string;
+          finished_at: string | null;
+          trigger: string;
+        }>(`SELECT id, status, entity, finished_at, trigger FROM sync_runs WHERE id = ANY($1::bigint[]) ORDER BY id`, [
+          res.body.runIds ?? [],
+        ]);
         expect(res.status).toBe(202);
-        expect(res.body).toEqual({ runId: expect.stringMatching(/^\d+$/), source: 'stripe', mode: 'incremental', status: 'accepted', runIds: [res.body.runId, expect.stringMatching(/^\d+$/)] });
+        expect(res.body).toEqual({
+          runId: expect.stringMatching(/^\d+$/),
+          source: 'stripe',
+          mode: 'incremental',
+          status: 'accepted',
+          runIds: [res.body.runId, expect.stringMatching(/^\d+$/)],
+        });
         expect(rows.map((r) => r.entity)).toEqual(['charges', 'refunds']);
         for (const r of rows) {
           expect(['queued', 'running']).toContain(r.status);
@@ -117,7 +128,10 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
     it('two concurrent requests with one key queue the runs once', async () => {
       const k = key();
       const before = await runCount();
-      const [a, b] = await Promise.all([trigger('/trigger/stripe/incremental', k), trigger('/trigger/stripe/incremental', k)]);
+      const [a, b] = await Promise.all([
+        trigger('/trigger/stripe/incremental', k),
+        trigger('/trigger/stripe/incremental', k),
+      ]);
       expect([a.status, b.status]).toEqual([202, 202]);
       expect(a.body).toEqual(b.body);
       expect([a.headers['idempotent-replayed'], b.headers['idempotent-replayed']].filter(Boolean)).toEqual(['true']);
@@ -151,7 +165,11 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       for (const source of ['hubspot', 'gcal']) {
         const res = await trigger(`/trigger/${source}/incremental`);
         expect(res.status).toBe(400);
-        expect(res.body).toMatchObject({ error: 'source_not_enabled', source, message: expect.stringContaining(source) });
+        expect(res.body).toMatchObject({
+          error: 'source_not_enabled',
+          source,
+          message: expect.stringContaining(source),
+        });
       }
     });
 
@@ -169,7 +187,12 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       expect(unknownEntity.body).toMatchObject({ error: 'unknown_entity', entities: ['charges', 'refunds'] });
       const array = await trigger('/trigger/stripe/incremental', key(), [1, 2]);
       expect(array.status).toBe(400);
-      const text = await request(t.url).post('/trigger/stripe/incremental').set('X-Admin-Api-Key', TEST_ADMIN_KEY).set('Idempotency-Key', key()).set('Content-Type', 'text/plain').send('go');
+      const text = await request(t.url)
+        .post('/trigger/stripe/incremental')
+        .set('X-Admin-Api-Key', TEST_ADMIN_KEY)
+        .set('Idempotency-Key', key())
+        .set('Content-Type', 'text/plain')
+        .send('go');
       expect(text.status).toBe(415);
     });
 
@@ -177,7 +200,10 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       const none = await request(t.url).post('/trigger/stripe/incremental').set('Idempotency-Key', key());
       expect(none.status).toBe(401);
       expect(none.body).toMatchObject({ error: 'unauthorized', code: 'invalid_admin_key' });
-      const readKey = await request(t.url).post('/trigger/stripe/incremental').set('X-Api-Key', TEST_API_KEY).set('Idempotency-Key', key());
+      const readKey = await request(t.url)
+        .post('/trigger/stripe/incremental')
+        .set('X-Api-Key', TEST_API_KEY)
+        .set('Idempotency-Key', key());
       expect(readKey.status).toBe(401);
       expect(readKey.body.code).toBe('invalid_admin_key');
     });
@@ -205,7 +231,8 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
         counts: { pagesFetched: 1, recordsFetched: 2, recordsUpserted: 2, recordsDeduped: 0, recordsFailed: 0 },
         unmappedStatusesSeen: [],
       });
-      for (const f of ['createdAt', 'startedAt', 'finishedAt']) expect(new Date(res.body[f]).toISOString()).toBe(res.body[f]);
+      for (const f of ['createdAt', 'startedAt', 'finishedAt'])
+        expect(new Date(res.body[f]).toISOString()).toBe(res.body[f]);
     });
 
     it('lists newest first with filters and keyset pagination', async () => {
@@ -219,7 +246,9 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       const all: string[] = [];
       let before: string | null = null;
       do {
-        const page: request.Response = await request(t.url).get(`/runs?limit=2${before ? `&before=${before}` : ''}`).set('X-Api-Key', TEST_API_KEY);
+        const page: request.Response = await request(t.url)
+          .get(`/runs?limit=2${before ? `&before=${before}` : ''}`)
+          .set('X-Api-Key', TEST_API_KEY);
         expect(page.status).toBe(200);
         all.push(...page.body.runs.map((r: { runId: string }) => r.runId));
         before = page.body.nextBefore;
@@ -228,7 +257,9 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       expect(all).toHaveLength(total);
       expect(new Set(all).size).toBe(total);
 
-      const succeeded = await request(t.url).get('/runs?status=succeeded&limit=100').set('X-Admin-Api-Key', TEST_ADMIN_KEY);
+      const succeeded = await request(t.url)
+        .get('/runs?status=succeeded&limit=100')
+        .set('X-Admin-Api-Key', TEST_ADMIN_KEY);
       expect(succeeded.status).toBe(200);
       expect(succeeded.body.runs.length).toBeGreaterThan(0);
       expect(succeeded.body.runs.every((r: { status: string }) => r.status === 'succeeded')).toBe(true);
@@ -265,10 +296,22 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       const missing = await request(t.url).get('/runs/987654321').set('X-Api-Key', TEST_API_KEY);
       expect(missing.status).toBe(404);
       expect(missing.body).toMatchObject({ error: 'run_not_found', runId: '987654321', requestId: expect.any(String) });
-      for (const other of ['abc', '0', '-1', '1.5', '99999999999999999999', '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f', '%20']) {
+      for (const other of [
+        'abc',
+        '0',
+        '-1',
+        '1.5',
+        '99999999999999999999',
+        '6f1d2c9e-1b1a-4c55-9d5e-3a2b1c0d9e8f',
+        '%20',
+      ]) {
         const res = await request(t.url).get(`/runs/${other}`).set('X-Api-Key', TEST_API_KEY);
         expect(res.status, other).toBe(404);
-        expect(res.body, other).toMatchObject({ error: 'run_not_found', runId: decodeURIComponent(other), requestId: expect.any(String) });
+        expect(res.body, other).toMatchObject({
+          error: 'run_not_found',
+          runId: decodeURIComponent(other),
+          requestId: expect.any(String),
+        });
       }
     });
 
@@ -292,7 +335,9 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
       expect(post.responses['409']).toBeDefined();
       expect(post.responses['401']).toBeDefined();
       expect(doc.paths['/runs'].get.responses['200'].content['application/json'].example.runs[0].runId).toBe('42');
-      expect(doc.paths['/runs/{runId}'].get.responses['404'].content['application/json'].examples.run_not_found).toBeDefined();
+      expect(
+        doc.paths['/runs/{runId}'].get.responses['404'].content['application/json'].examples.run_not_found,
+      ).toBeDefined();
     });
   });
 });

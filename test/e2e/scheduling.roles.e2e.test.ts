@@ -6,7 +6,13 @@ import { createAppContext } from '../../src/app.process-entry.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import { PERIODIC_JOBS } from '../../src/scheduling/jobs.catalog.js';
-import { apiRoles, JOB_ROLES, PROCESS_ROLES, WORKER_ROLES, type ProcessRole } from '../../src/scheduling/process.roles.js';
+import {
+  apiRoles,
+  JOB_ROLES,
+  PROCESS_ROLES,
+  WORKER_ROLES,
+  type ProcessRole,
+} from '../../src/scheduling/process.roles.js';
 import { createTestDatabase } from '../support/db.js';
 
 /**
@@ -17,11 +23,24 @@ import { createTestDatabase } from '../support/db.js';
 const EXPECTED: Record<ProcessRole, string[]> = {
   api: [],
   worker: ['outbox:lease-sweep', 'outbox:retention', 'reconciler:orphans'],
-  scheduler: ['gcal:channel-renewal', 'hubspot:pipelines-refresh', 'idempotency:purge', 'sync:abandoned-sweep', 'sync:gcal', 'sync:hubspot', 'sync:stripe'],
+  scheduler: [
+    'gcal:channel-renewal',
+    'hubspot:pipelines-refresh',
+    'idempotency:purge',
+    'sync:abandoned-sweep',
+    'sync:gcal',
+    'sync:hubspot',
+    'sync:stripe',
+  ],
   job: [],
 };
 /** One-shot first runs sooner than the interval. */
-const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = { api: [], worker: ['outbox:retention'], scheduler: ['hubspot:pipelines-refresh'], job: [] };
+const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = {
+  api: [],
+  worker: ['outbox:retention'],
+  scheduler: ['hubspot:pipelines-refresh'],
+  job: [],
+};
 
 const unused = 'http://127.0.0.1:9';
 
@@ -57,7 +76,11 @@ describe('periodic jobs are registered with SchedulerRegistry per process role',
   it('the expectation covers every catalogued job, and every catalogued job belongs to a role', () => {
     const expected = new Set(Object.values(EXPECTED).flat());
     expect(PERIODIC_JOBS.map((j) => j.name).sort()).toEqual([...expected].sort());
-    for (const job of PERIODIC_JOBS) expect(job.roles.every((r) => PROCESS_ROLES.includes(r)), job.name).toBe(true);
+    for (const job of PERIODIC_JOBS)
+      expect(
+        job.roles.every((r) => PROCESS_ROLES.includes(r)),
+        job.name,
+      ).toBe(true);
   });
 
   const cases: [string, readonly ProcessRole[]][] = [

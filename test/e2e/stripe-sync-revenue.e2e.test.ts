@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { generateStripeDataset, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
+import {
+  generateStripeDataset,
+  startStripeSimulator,
+  type StripeDataset,
+  type StripeSimulator,
+} from '../../scripts/sandbox/stripe/index.js';
 
 const KEY = 'sk_test_e2e_revenue_0123456789';
 const END = 1_790_000_000;
@@ -29,15 +34,15 @@ function expected(d: StripeDataset, currency: string): { total: Figures; byDay: 
   const cur = currency.toLowerCase();
   for (const c of d.charges) {
     if (c.currency !== cur || c.status !== 'succeeded' || !c.captured) continue;
-    for (const f of [at(c.created), total]) (f.gross += BigInt(c.amount_captured), f.count++);
+    for (const f of [at(c.created), total]) ((f.gross += BigInt(c.amount_captured)), f.count++);
   }
   for (const r of d.refunds) {
     if (r.currency !== cur || r.status !== 'succeeded') continue;
-    for (const f of [at(r.created), total]) (f.refunds += BigInt(r.amount), f.refundCount++);
+    for (const f of [at(r.created), total]) ((f.refunds += BigInt(r.amount)), f.refundCount++);
   }
   for (const x of d.disputes) {
     if (x.currency !== cur || x.status !== 'lost') continue;
-    for (const f of [at(x.created), total]) (f.refunds += BigInt(x.amount), f.refundCount++);
+    for (const f of [at(x.created), total]) ((f.refunds += BigInt(x.amount)), f.refundCount++);
   }
   return { total, byDay };
 }
@@ -50,7 +55,13 @@ describe('stripe end to end: simulator → SDK sync → outbox → worker → re
   beforeAll(async () => {
     dataset = generateStripeDataset({ seed: 21, charges: 1500, end: END });
     sim = await startStripeSimulator({ apiKey: KEY, dataset, clock: () => END + 3600 });
-    t = await bootTestApp({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: sim.url, STRIPE_RATE_LIMIT_PER_S: '100', WORKER: 'on', WORKER_POLL_MS: '50' });
+    t = await bootTestApp({
+      STRIPE_API_KEY: KEY,
+      STRIPE_API_BASE: sim.url,
+      STRIPE_RATE_LIMIT_PER_S: '100',
+      WORKER: 'on',
+      WORKER_POLL_MS: '50',
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -58,7 +69,10 @@ describe('stripe end to end: simulator → SDK sync → outbox → worker → re
   });
 
   it('a full sync triggered over HTTP yields exactly the revenue computed from the dataset', async () => {
-    const trig = await request(t.url).post('/trigger/stripe/full').set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', 'e2e-stripe-full-1');
+    const trig = await request(t.url)
+      .post('/trigger/stripe/full')
+      .set('x-admin-api-key', TEST_ADMIN_KEY)
+      .set('idempotency-key', 'e2e-stripe-full-1');
     expect(trig.status).toBe(202);
     const runIds: string[] = trig.body.runIds ?? [trig.body.runId];
     expect(runIds).toHaveLength(3);
@@ -66,7 +80,9 @@ describe('stripe end to end: simulator → SDK sync → outbox → worker → re
     const deadline = Date.now() + 15_000;
     let runs: any[] = [];
     for (;;) {
-      runs = await Promise.all(runIds.map(async (id) => (await request(t.url).get(`/runs/${id}`).set('x-api-key', TEST_API_KEY)).body));
+      runs = await Promise.all(
+        runIds.map(async (id) => (await request(t.url).get(`/runs/${id}`).set('x-api-key', TEST_API_KEY)).body),
+      );
       if (runs.every((r) => ['succeeded', 'partial', 'failed'].includes(r.status)) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -104,7 +120,12 @@ describe('stripe end to end: simulator → SDK sync → outbox → worker → re
       const daily = (await request(t.url).get(`/metrics/revenue/daily?${q}`).set('x-api-key', TEST_API_KEY)).body;
       for (const b of daily.breakdown) {
         const w = want.byDay.get(b.date) ?? { gross: 0n, refunds: 0n, count: 0, refundCount: 0 };
-        expect(b, `${currency} ${b.date}`).toMatchObject({ grossCents: w.gross.toString(), refundsCents: w.refunds.toString(), count: w.count, refundCount: w.refundCount });
+        expect(b, `${currency} ${b.date}`).toMatchObject({
+          grossCents: w.gross.toString(),
+          refundsCents: w.refunds.toString(),
+          count: w.count,
+          refundCount: w.refundCount,
+        });
       }
     }
   });

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import request from 'supertest';
 import pg from 'pg';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { sendStripeWebhook, signStripePayload, StripeSimState, type StripeEvent } from '../../scripts/sandbox/stripe/index.js';
+import {
+  sendStripeWebhook,
+  signStripePayload,
+  StripeSimState,
+  type StripeEvent,
+} from '../../scripts/sandbox/stripe/index.js';
 
 const SECRET = 'whsec_e2e_current_secret';
 const OLD_SECRET = 'whsec_e2e_previous_secret';
@@ -21,9 +26,14 @@ describe('POST /webhooks/stripe', () => {
   let t: TestApp;
   let url: string;
   const events = makeEvents();
-  const rowsFor = (id: string) => t.db.query<any>(`SELECT kind, dedupe_key, origin, event_type, payload, vendor_time, status FROM ingest_outbox WHERE source = 'stripe' AND dedupe_key = $1`, [id]);
+  const rowsFor = (id: string) =>
+    t.db.query<any>(
+      `SELECT kind, dedupe_key, origin, event_type, payload, vendor_time, status FROM ingest_outbox WHERE source = 'stripe' AND dedupe_key = $1`,
+      [id],
+    );
   const count = async () => Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox`))[0].n);
-  const post = (body: string, headers: Record<string, string>) => request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set(headers).send(body);
+  const post = (body: string, headers: Record<string, string>) =>
+    request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set(headers).send(body);
 
   beforeAll(async () => {
     // Only the webhook secret (two, mid-rotation): no STRIPE_API_KEY.
@@ -38,7 +48,12 @@ describe('POST /webhooks/stripe', () => {
     expect(res).toEqual({ status: 200, body: { received: true, type: 'charge.succeeded', duplicate: false } });
     const rows = await rowsFor(e.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ kind: 'stripe.event', origin: 'webhook', event_type: 'charge.succeeded', status: 'queued' });
+    expect(rows[0]).toMatchObject({
+      kind: 'stripe.event',
+      origin: 'webhook',
+      event_type: 'charge.succeeded',
+      status: 'queued',
+    });
     expect(new Date(rows[0].vendor_time).getTime()).toBe(e.created * 1000);
     expect(rows[0].payload).toEqual(e);
   });
@@ -47,7 +62,12 @@ describe('POST /webhooks/stripe', () => {
     const e = events[1];
     await sendStripeWebhook({ url, secret: SECRET, event: e });
     const before = await count();
-    const again = await sendStripeWebhook({ url, secret: SECRET, event: e, timestampS: Math.floor(Date.now() / 1000) - 5 });
+    const again = await sendStripeWebhook({
+      url,
+      secret: SECRET,
+      event: e,
+      timestampS: Math.floor(Date.now() / 1000) - 5,
+    });
     expect(again).toEqual({ status: 200, body: { received: true, type: e.type, duplicate: true } });
     expect(await count()).toBe(before);
     expect(await rowsFor(e.id)).toHaveLength(1);
@@ -62,7 +82,11 @@ describe('POST /webhooks/stripe', () => {
     const before = await count();
     const res = await post(JSON.stringify(events[3]), {});
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'missing_signature', message: expect.any(String), requestId: expect.any(String) });
+    expect(res.body).toEqual({
+      error: 'missing_signature',
+      message: expect.any(String),
+      requestId: expect.any(String),
+    });
     expect(await count()).toBe(before);
   });
 
@@ -133,7 +157,10 @@ describe('POST /webhooks/stripe', () => {
   });
 
   it('works without STRIPE_API_KEY: webhooks are on, polling is not', async () => {
-    const res = await request(t.url).post('/trigger/stripe/incremental').set('x-admin-api-key', TEST_ADMIN_KEY).set('idempotency-key', 'stripe-no-key-1');
+    const res = await request(t.url)
+      .post('/trigger/stripe/incremental')
+      .set('x-admin-api-key', TEST_ADMIN_KEY)
+      .set('idempotency-key', 'stripe-no-key-1');
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('source_not_enabled');
   });
@@ -159,7 +186,11 @@ describe('POST /webhooks/stripe without STRIPE_WEBHOOK_SECRET', () => {
 
   it('is 404 stripe_disabled, signature or not', async () => {
     const body = JSON.stringify(makeEvents()[0]);
-    const res = await request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signStripePayload(body, 'whsec_x')).send(body);
+    const res = await request(t.url)
+      .post('/webhooks/stripe')
+      .set('content-type', 'application/json')
+      .set('stripe-signature', signStripePayload(body, 'whsec_x'))
+      .send(body);
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ error: 'stripe_disabled', requestId: expect.any(String) });
   });
@@ -178,14 +209,25 @@ describe('stripe webhook to revenue, and 503 when it cannot be stored', () => {
     state.refundCharge(c.id, { amount: 700 });
     const day = new Date(c.created * 1000).toISOString().slice(0, 10);
     const t0 = Date.now();
-    for (const e of state.snapshot().events) expect((await sendStripeWebhook({ url: `${t.url}/webhooks/stripe`, secret: SECRET, event: e })).status).toBe(200);
+    for (const e of state.snapshot().events)
+      expect((await sendStripeWebhook({ url: `${t.url}/webhooks/stripe`, secret: SECRET, event: e })).status).toBe(200);
     let body: any;
     for (;;) {
-      body = (await request(t.url).get(`/metrics/revenue/summary?startDate=${day}&endDate=${day}&source=stripe&currency=USD`).set('x-api-key', TEST_API_KEY)).body;
+      body = (
+        await request(t.url)
+          .get(`/metrics/revenue/summary?startDate=${day}&endDate=${day}&source=stripe&currency=USD`)
+          .set('x-api-key', TEST_API_KEY)
+      ).body;
       if (body.refundsCents === '700' || Date.now() - t0 > 5000) break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    expect(body).toMatchObject({ grossCents: '7700', refundsCents: '700', totalRevenueCents: '7000', count: 1, refundCount: 1 });
+    expect(body).toMatchObject({
+      grossCents: '7700',
+      refundsCents: '700',
+      totalRevenueCents: '7000',
+      count: 1,
+      refundCount: 1,
+    });
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
@@ -195,18 +237,32 @@ describe('stripe webhook to revenue, and 503 when it cannot be stored', () => {
     await admin.connect();
     try {
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [dbName]);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [dbName],
+      );
       const body = JSON.stringify({ ...makeEvents()[0], id: 'evt_during_outage' });
-      const res = await request(t.url).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signStripePayload(body, SECRET)).send(body);
+      const res = await request(t.url)
+        .post('/webhooks/stripe')
+        .set('content-type', 'application/json')
+        .set('stripe-signature', signStripePayload(body, SECRET))
+        .send(body);
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
-      expect(res.body).toMatchObject({ error: expect.stringMatching(/^(database_unavailable|storage_failed)$/), requestId: expect.any(String) });
+      expect(res.body).toMatchObject({
+        error: expect.stringMatching(/^(database_unavailable|storage_failed)$/),
+        requestId: expect.any(String),
+      });
     } finally {
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
       await admin.end();
     }
     const e = makeEvents()[0];
-    const retry = await sendStripeWebhook({ url: `${t.url}/webhooks/stripe`, secret: SECRET, event: { ...e, id: 'evt_during_outage' } });
+    const retry = await sendStripeWebhook({
+      url: `${t.url}/webhooks/stripe`,
+      secret: SECRET,
+      event: { ...e, id: 'evt_during_outage' },
+    });
     expect(retry.status).toBe(200);
   });
 });

@@ -38,7 +38,13 @@ export async function createTestDatabase(): Promise<string> {
 }
 
 /** DB-backed tier: a Database + PgLocks (on the same ORM pool) on a fresh database, without the HTTP app. */
-export async function openTestDb(): Promise<{ url: string; orm: MikroORM; db: Database; locks: PgLocks; close(): Promise<void> }> {
+export async function openTestDb(): Promise<{
+  url: string;
+  orm: MikroORM;
+  db: Database;
+  locks: PgLocks;
+  close(): Promise<void>;
+}> {
   const url = await createTestDatabase();
   const orm = await createOrm(url, 10);
   const db = new Database(orm);

@@ -8,7 +8,11 @@ import type { GcalSimulator } from '../../scripts/sandbox/gcal/gcal-simulator.js
 import type { SimEvent } from '../../scripts/sandbox/gcal/gcal-store.js';
 
 /** The whole app pointed at a Google Calendar simulator: its service account, its root URL, no retries. */
-export function bootGcalApp(sim: GcalSimulator, calendars: string[], env: Record<string, string> = {}): Promise<TestApp> {
+export function bootGcalApp(
+  sim: GcalSimulator,
+  calendars: string[],
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   return bootTestApp({
     GCAL_SERVICE_ACCOUNT_JSON: sim.serviceAccountJson,
     GCAL_CALENDAR_IDS: calendars.join(','),
@@ -29,7 +33,8 @@ export function gcalRuns(t: TestApp) {
       await runs.waitForIdle();
       return (await repo.get(runIds[0]))!;
     },
-    cursor: (calendarId: string) => repo.loadCursor('gcal', `calendar:${calendarId}`) as Promise<{ v: number; syncToken: string } | null>,
+    cursor: (calendarId: string) =>
+      repo.loadCursor('gcal', `calendar:${calendarId}`) as Promise<{ v: number; syncToken: string } | null>,
     drain: () => t.app.get(OutboxWorker).drain(),
     waitForIdle: () => runs.waitForIdle(),
   };
@@ -47,7 +52,8 @@ export interface ExpectedEventRow {
   recurrence: string[] | null;
 }
 
-const instantOf = (t: SimEvent['start']) => (t.dateTime !== undefined ? new Date(Date.parse(t.dateTime)).toISOString() : null);
+const instantOf = (t: SimEvent['start']) =>
+  t.dateTime !== undefined ? new Date(Date.parse(t.dateTime)).toISOString() : null;
 
 /**
  * What the events table must hold for a calendar, computed straight from the simulator's state:
@@ -55,13 +61,18 @@ const instantOf = (t: SimEvent['start']) => (t.dateTime !== undefined ? new Date
  * lists ids that were synced while live: a later deletion keeps their data; an event we only
  * ever saw deleted has none.
  */
-export function expectedRows(sim: GcalSimulator, calendarId: string, seenLive: ReadonlySet<string>, before: ReadonlyMap<string, SimEvent> = new Map()): ExpectedEventRow[] {
+export function expectedRows(
+  sim: GcalSimulator,
+  calendarId: string,
+  seenLive: ReadonlySet<string>,
+  before: ReadonlyMap<string, SimEvent> = new Map(),
+): ExpectedEventRow[] {
   const cal = sim.state.calendar(calendarId)!;
   return [...cal.events.values()]
     .map(({ event: e }) => {
       const cancelled = e.status === 'cancelled';
       // For a deletion, the data is that of the last live state we synced (if any).
-      const data = cancelled ? (seenLive.has(e.id) ? before.get(e.id) ?? null : null) : e;
+      const data = cancelled ? (seenLive.has(e.id) ? (before.get(e.id) ?? null) : null) : e;
       return {
         event_id: e.id,
         status: e.status,
@@ -84,15 +95,17 @@ export async function storedRows(t: TestApp, calendarId: string): Promise<Expect
     [calendarId],
   );
   // Sorted here, not by the database collation, to compare with expectedRows' code-point order.
-  return rows.map((r) => ({
-    event_id: r.event_id,
-    status: r.status,
-    summary: r.summary,
-    start_at: r.start_at ? new Date(r.start_at).toISOString() : null,
-    start_date: r.start_date,
-    end_at: r.end_at ? new Date(r.end_at).toISOString() : null,
-    end_date: r.end_date,
-    recurring_event_id: r.recurring_event_id,
-    recurrence: r.recurrence,
-  })).sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
+  return rows
+    .map((r) => ({
+      event_id: r.event_id,
+      status: r.status,
+      summary: r.summary,
+      start_at: r.start_at ? new Date(r.start_at).toISOString() : null,
+      start_date: r.start_date,
+      end_at: r.end_at ? new Date(r.end_at).toISOString() : null,
+      end_date: r.end_date,
+      recurring_event_id: r.recurring_event_id,
+      recurrence: r.recurrence,
+    }))
+    .sort((a, b) => (a.event_id < b.event_id ? -1 : 1));
 }

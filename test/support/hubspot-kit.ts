@@ -45,7 +45,9 @@ export function hubspotRuns(t: TestApp) {
 }
 
 export async function outboxKeys(t: TestApp, kind: string): Promise<string[]> {
-  return (await t.db.query<{ dedupe_key: string }>('SELECT dedupe_key FROM ingest_outbox WHERE kind = $1 ORDER BY id', [kind])).map((r) => r.dedupe_key);
+  return (
+    await t.db.query<{ dedupe_key: string }>('SELECT dedupe_key FROM ingest_outbox WHERE kind = $1 ORDER BY id', [kind])
+  ).map((r) => r.dedupe_key);
 }
 
 /**
@@ -74,7 +76,9 @@ export function expectedWonCents(
     const frac = m[2] ?? '';
     let cents: bigint;
     if (currency === 'JPY') cents = BigInt(m[1]) + (frac !== '' && Number(frac[0]) >= 5 ? 1n : 0n);
-    else cents = BigInt(m[1]) * 100n + BigInt((frac + '00').slice(0, 2)) + (frac.length > 2 && Number(frac[2]) >= 5 ? 1n : 0n);
+    else
+      cents =
+        BigInt(m[1]) * 100n + BigInt((frac + '00').slice(0, 2)) + (frac.length > 2 && Number(frac[2]) >= 5 ? 1n : 0n);
     byCurrency.set(currency, (byCurrency.get(currency) ?? 0n) + cents);
     count++;
   }

@@ -104,10 +104,22 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
   return loadConfig({ NODE_ENV: 'test', WORKER: 'on', ...env });
 }
 
-export function buildWorker(t: { db: Database; locks: PgLocks }, handlers: OutboxHandler[], env: Record<string, string> = {}): OutboxWorker {
+export function buildWorker(
+  t: { db: Database; locks: PgLocks },
+  handlers: OutboxHandler[],
+  env: Record<string, string> = {},
+): OutboxWorker {
   const registry = new OutboxHandlerRegistry();
   for (const h of handlers) registry.register(h);
-  return new OutboxWorker(new OutboxRepository(t.db), new OrphansRepository(t.db, new PaymentLinksRepository()), registry, t.db, t.locks, new HttpMetrics(), testConfig(env));
+  return new OutboxWorker(
+    new OutboxRepository(t.db),
+    new OrphansRepository(t.db, new PaymentLinksRepository()),
+    registry,
+    t.db,
+    t.locks,
+    new HttpMetrics(),
+    testConfig(env),
+  );
 }
 
 export async function insertOutbox(db: Database, rows: OutboxInsert[]): Promise<void> {
@@ -115,7 +127,19 @@ export async function insertOutbox(db: Database, rows: OutboxInsert[]): Promise<
   await db.tx((sql) => repo.insertMany(sql, rows));
 }
 
-export async function outboxRows(db: Database): Promise<{ id: string; status: string; attempts: number; failure_class: string | null; last_error: string | null; locked_by: string | null; delay_s: number }[]> {
+export async function outboxRows(
+  db: Database,
+): Promise<
+  {
+    id: string;
+    status: string;
+    attempts: number;
+    failure_class: string | null;
+    last_error: string | null;
+    locked_by: string | null;
+    delay_s: number;
+  }[]
+> {
   const rows = await db.query<any>(
     `SELECT id, status, attempts, failure_class, last_error, locked_by, extract(epoch FROM available_at - now()) AS delay_s FROM ingest_outbox ORDER BY id`,
   );
@@ -148,7 +172,13 @@ export function paymentStream(n: number, seed: number): TestPayment[] {
   const rand = rng(seed);
   const out: TestPayment[] = [];
   for (let i = 0; i < n; i++) {
-    const base = { id: `ch_${seed}_${i}`, kind: 'charge' as const, amount: 100 + Math.floor(rand() * 100_000), currency: rand() < 0.8 ? 'usd' : 'eur', created: 1_780_000_000 + i * 60 };
+    const base = {
+      id: `ch_${seed}_${i}`,
+      kind: 'charge' as const,
+      amount: 100 + Math.floor(rand() * 100_000),
+      currency: rand() < 0.8 ? 'usd' : 'eur',
+      created: 1_780_000_000 + i * 60,
+    };
     if (rand() < 0.3) {
       out.push({ ...base, status: 'pending', version: 1 });
       out.push({ ...base, status: 'succeeded', version: 2 });
@@ -165,7 +195,11 @@ export function paymentStream(n: number, seed: number): TestPayment[] {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number, stepMs = 5): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  stepMs = 5,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

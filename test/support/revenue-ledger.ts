@@ -43,7 +43,8 @@ export const wonDeal = (o: Opts): PaymentRecord =>
   base({ source: 'hubspot', kind: 'deal', rawStatus: 'closedwon', externalId: `${9_000_000 + seq + 1}`, ...o });
 
 /** A row the mappers decided counts nowhere (failed, uncaptured, open deal…). */
-export const notCounted = (o: Opts & { status: PaymentRecord['status']; rawStatus: string }): PaymentRecord => base({ effect: 'none', ...o });
+export const notCounted = (o: Opts & { status: PaymentRecord['status']; rawStatus: string }): PaymentRecord =>
+  base({ effect: 'none', ...o });
 
 export async function seedLedger(sql: Sql, records: readonly PaymentRecord[]): Promise<void> {
   const repo = new PaymentsRepository();

@@ -74,7 +74,12 @@ export function pageRows(source: Source, prefix: string, n: number): OutboxInser
 
 /** Config in which stripe and hubspot can be polled (the test drivers stand in for the SDKs). */
 export function pollableTestConfig(env: Record<string, string> = {}) {
-  return loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: 'sk_test_runs', HUBSPOT_ACCESS_TOKEN: 'pat-test-runs', ...env });
+  return loadConfig({
+    NODE_ENV: 'test',
+    STRIPE_API_KEY: 'sk_test_runs',
+    HUBSPOT_ACCESS_TOKEN: 'pat-test-runs',
+    ...env,
+  });
 }
 
 /** A RunsService as one process would build it, over a given Database/PgLocks pair. */
@@ -87,12 +92,18 @@ export function runsServiceFor(db: Database, locks: PgLocks, drivers: SyncDriver
 }
 
 /** Polls until the run reaches one of the statuses (runs execute in the background). */
-export async function waitForStatus(repo: RunsRepository, runId: string, statuses: RunStatus[], timeoutMs = 10_000): Promise<SyncRun> {
+export async function waitForStatus(
+  repo: RunsRepository,
+  runId: string,
+  statuses: RunStatus[],
+  timeoutMs = 10_000,
+): Promise<SyncRun> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await repo.get(runId);
     if (run && statuses.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} is ${run?.status ?? 'missing'}, expected ${statuses.join('|')}`);
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} is ${run?.status ?? 'missing'}, expected ${statuses.join('|')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

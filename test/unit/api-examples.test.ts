@@ -10,11 +10,23 @@ import { RUN_EXAMPLE } from '../../src/runs/runs.schemas.js';
 async function schemaModules(): Promise<Array<[string, Record<string, unknown>]>> {
   const root = resolve('src');
   const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.schemas.ts'));
-  return Promise.all(files.map(async (f) => [f, (await import(pathToFileURL(join(root, f)).href)) as Record<string, unknown>] as [string, Record<string, unknown>]));
+  return Promise.all(
+    files.map(
+      async (f) =>
+        [f, (await import(pathToFileURL(join(root, f)).href)) as Record<string, unknown>] as [
+          string,
+          Record<string, unknown>,
+        ],
+    ),
+  );
 }
 
 const schemaOf = (v: unknown): z.ZodType | undefined =>
-  v instanceof z.ZodType ? v : typeof v === 'function' && (v as { isZodDto?: boolean }).isZodDto ? (v as unknown as { schema: z.ZodType }).schema : undefined;
+  v instanceof z.ZodType
+    ? v
+    : typeof v === 'function' && (v as { isZodDto?: boolean }).isZodDto
+      ? (v as unknown as { schema: z.ZodType }).schema
+      : undefined;
 
 describe('OpenAPI examples are real values of their shapes', () => {
   it('every example declared on a schema parses with that schema', async () => {

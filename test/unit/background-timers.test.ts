@@ -9,20 +9,27 @@ import { join, relative } from 'node:path';
  */
 const ALLOWED: Record<string, string> = {
   'src/scheduling/job.scheduler.ts': 'the one registrar: hands each catalog job to SchedulerRegistry',
-  'src/outbox/outbox.worker.ts': "the claim loop's poll fallback (between start and stop) and a batch's lease heartbeat",
+  'src/outbox/outbox.worker.ts':
+    "the claim loop's poll fallback (between start and stop) and a batch's lease heartbeat",
   'src/runs/runs.service.ts': "a running sync's heartbeat",
   'src/worker.ts': 'keeps the worker process up until a signal',
 };
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('background work has one entry point', () => {
   it('no repeating timer or schedule decorator outside the allowed places', () => {
     const root = process.cwd();
     const offenders = sources(join(root, 'src'))
-      .filter((f) => /\bsetInterval\s*\(|@(Interval|Cron|Timeout)\s*\(|\baddInterval\s*\(|\baddCronJob\s*\(/.test(readFileSync(f, 'utf8')))
+      .filter((f) =>
+        /\bsetInterval\s*\(|@(Interval|Cron|Timeout)\s*\(|\baddInterval\s*\(|\baddCronJob\s*\(/.test(
+          readFileSync(f, 'utf8'),
+        ),
+      )
       .map((f) => relative(root, f).split('\\').join('/'))
       .filter((f) => !(f in ALLOWED));
     expect(offenders).toEqual([]);

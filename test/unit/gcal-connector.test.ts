@@ -57,7 +57,12 @@ const cancelledOccurrence = {
   recurringEventId: 'weekly01',
   originalStartTime: { dateTime: '2026-03-30T10:00:00Z', timeZone: 'UTC' },
 };
-const deleted = { kind: 'calendar#event', etag: '"3437829419000000"', id: '1ui91amo8re5kg6r24v6fgjfl5', status: 'cancelled' };
+const deleted = {
+  kind: 'calendar#event',
+  etag: '"3437829419000000"',
+  id: '1ui91amo8re5kg6r24v6fgjfl5',
+  status: 'cancelled',
+};
 
 describe('mapGcalEvent', () => {
   it('maps a timed event: instants, zone, organizer, version = updated', () => {
@@ -85,21 +90,46 @@ describe('mapGcalEvent', () => {
 
   it('maps an all-day series master with its rule, and a moved occurrence with its series and original start', () => {
     const m = mapGcalEvent({ calendarId: CAL, event: allDayMaster }, received);
-    expect(m).toMatchObject({ startAt: null, startDate: '2026-04-01', endDate: '2026-04-02', recurrence: ['RRULE:FREQ=DAILY;COUNT=5'] });
+    expect(m).toMatchObject({
+      startAt: null,
+      startDate: '2026-04-01',
+      endDate: '2026-04-02',
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'],
+    });
     const o = mapGcalEvent({ calendarId: CAL, event: movedOccurrence }, received);
-    expect(o).toMatchObject({ recurringEventId: 'weekly01', originalStartTime: '2026-03-16T10:00:00Z', recurrence: null });
+    expect(o).toMatchObject({
+      recurringEventId: 'weekly01',
+      originalStartTime: '2026-03-16T10:00:00Z',
+      recurrence: null,
+    });
     expect(o.startAt!.toISOString()).toBe('2026-03-16T11:00:00.000Z');
   });
 
   it('a deletion maps missing fields to null (unknown, not empty) and is versioned by its fetch time', () => {
     const r = mapGcalEvent({ calendarId: CAL, event: deleted, fetchedAt: '2026-03-05T12:00:00.000Z' }, received);
-    expect(r).toMatchObject({ status: 'cancelled', summary: null, startAt: null, startDate: null, endAt: null, organizerEmail: null, htmlLink: null });
+    expect(r).toMatchObject({
+      status: 'cancelled',
+      summary: null,
+      startAt: null,
+      startDate: null,
+      endAt: null,
+      organizerEmail: null,
+      htmlLink: null,
+    });
     expect(r.deletedAt!.toISOString()).toBe('2026-03-05T12:00:00.000Z');
     expect(r.version).toEqual({ at: new Date('2026-03-05T12:00:00.000Z'), rank: 1, tiebreak: deleted.etag });
     // Without fetchedAt the row's receipt time stands in.
     expect(mapGcalEvent({ calendarId: CAL, event: deleted }, received).version.at).toEqual(received);
-    const occ = mapGcalEvent({ calendarId: CAL, event: cancelledOccurrence, fetchedAt: '2026-03-05T12:00:00Z' }, received);
-    expect(occ).toMatchObject({ status: 'cancelled', recurringEventId: 'weekly01', originalStartTime: '2026-03-30T10:00:00Z', summary: null });
+    const occ = mapGcalEvent(
+      { calendarId: CAL, event: cancelledOccurrence, fetchedAt: '2026-03-05T12:00:00Z' },
+      received,
+    );
+    expect(occ).toMatchObject({
+      status: 'cancelled',
+      recurringEventId: 'weekly01',
+      originalStartTime: '2026-03-30T10:00:00Z',
+      summary: null,
+    });
   });
 
   it('a deletion with `updated` outranks a live version of the same instant', () => {
@@ -128,14 +158,22 @@ describe('mapGcalEvent', () => {
   it('dedupe keys: same version is the same key; a change or a deletion without `updated` is new', () => {
     expect(gcalEventDedupeKey(CAL, timed)).toBe(`${CAL}:${timed.id}:${timed.updated}:confirmed`);
     expect(gcalEventDedupeKey(CAL, { ...timed })).toBe(gcalEventDedupeKey(CAL, timed));
-    expect(gcalEventDedupeKey(CAL, { ...timed, updated: '2026-02-03T00:00:00Z' })).not.toBe(gcalEventDedupeKey(CAL, timed));
+    expect(gcalEventDedupeKey(CAL, { ...timed, updated: '2026-02-03T00:00:00Z' })).not.toBe(
+      gcalEventDedupeKey(CAL, timed),
+    );
     expect(gcalEventDedupeKey(CAL, deleted)).toBe(`${CAL}:${deleted.id}:etag:${deleted.etag}:cancelled`);
   });
 });
 
 /** A GaxiosError-like value as the client surfaces it. */
-const httpError = (status: number, data: unknown, headers: Record<string, string> = {}) => ({ message: `HTTP ${status}`, status, response: { status, data, headers: new Headers(headers) } });
-const apiError = (code: number, reason: string) => ({ error: { code, message: reason, errors: [{ domain: 'global', reason, message: reason }] } });
+const httpError = (status: number, data: unknown, headers: Record<string, string> = {}) => ({
+  message: `HTTP ${status}`,
+  status,
+  response: { status, data, headers: new Headers(headers) },
+});
+const apiError = (code: number, reason: string) => ({
+  error: { code, message: reason, errors: [{ domain: 'global', reason, message: reason }] },
+});
 
 describe('classifyGcalError', () => {
   it('410 fullSyncRequired is a stale cursor', () => {
@@ -144,7 +182,10 @@ describe('classifyGcalError', () => {
   it('401, permission 403 and refused grants are auth (never a stale cursor)', () => {
     expect(classifyGcalError(httpError(401, apiError(401, 'authError'))).errorClass).toBe('auth');
     expect(classifyGcalError(httpError(403, apiError(403, 'forbidden'))).errorClass).toBe('auth');
-    expect(classifyGcalError(httpError(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' })).errorClass).toBe('auth');
+    expect(
+      classifyGcalError(httpError(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }))
+        .errorClass,
+    ).toBe('auth');
     expect(classifyGcalError(new Error('error:1E08010C:DECODER routines::unsupported')).errorClass).toBe('auth');
   });
   it('403 usage limits, 429, 5xx and network failures are transient, with Retry-After', () => {
@@ -152,7 +193,10 @@ describe('classifyGcalError', () => {
     expect([throttled.errorClass, throttled.retryAfterMs]).toEqual(['transient', 7000]);
     expect(classifyGcalError(httpError(429, apiError(429, 'rateLimitExceeded'))).errorClass).toBe('transient');
     expect(classifyGcalError(httpError(503, apiError(503, 'backendError'))).errorClass).toBe('transient');
-    expect(classifyGcalError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })).errorClass).toBe('transient');
+    expect(
+      classifyGcalError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))
+        .errorClass,
+    ).toBe('transient');
   });
   it('anything else is permanent', () => {
     expect(classifyGcalError(httpError(404, apiError(404, 'notFound'))).errorClass).toBe('permanent');
@@ -170,10 +214,20 @@ describe('classifyGcalError', () => {
 describe('gcal configuration and helpers', () => {
   it('parses a service-account key and keeps its token_uri; malformed values name the variable', () => {
     const sa = generateServiceAccount({ tokenUri: 'http://127.0.0.1:4444/token' });
-    expect(parseServiceAccount(JSON.stringify(sa))).toMatchObject({ clientEmail: sa.client_email, tokenUri: 'http://127.0.0.1:4444/token', privateKeyId: sa.private_key_id });
+    expect(parseServiceAccount(JSON.stringify(sa))).toMatchObject({
+      clientEmail: sa.client_email,
+      tokenUri: 'http://127.0.0.1:4444/token',
+      privateKeyId: sa.private_key_id,
+    });
     const { token_uri: _t, ...noUri } = sa;
     expect(parseServiceAccount(JSON.stringify(noUri)).tokenUri).toBe(GOOGLE_TOKEN_URL);
-    for (const bad of ['not json', '{}', JSON.stringify({ ...sa, type: 'authorized_user' }), JSON.stringify({ ...sa, private_key: 'x' }), JSON.stringify({ ...sa, token_uri: 'ftp://x' })]) {
+    for (const bad of [
+      'not json',
+      '{}',
+      JSON.stringify({ ...sa, type: 'authorized_user' }),
+      JSON.stringify({ ...sa, private_key: 'x' }),
+      JSON.stringify({ ...sa, token_uri: 'ftp://x' }),
+    ]) {
       expect(() => parseServiceAccount(bad)).toThrow(ConfigError);
       expect(() => parseServiceAccount(bad)).toThrow(/GCAL_SERVICE_ACCOUNT_JSON/);
     }
@@ -182,7 +236,9 @@ describe('gcal configuration and helpers', () => {
   it('a malformed GCAL_SERVICE_ACCOUNT_JSON stops the boot configuration with a sentence naming it', () => {
     for (const bad of ['{oops', JSON.stringify({ type: 'authorized_user', client_id: 'x' })]) {
       expect(() => loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: bad })).toThrow(ConfigError);
-      expect(() => loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: bad })).toThrow(/^GCAL_SERVICE_ACCOUNT_JSON must/);
+      expect(() => loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: bad })).toThrow(
+        /^GCAL_SERVICE_ACCOUNT_JSON must/,
+      );
     }
     const sa = JSON.stringify(generateServiceAccount({ tokenUri: 'http://127.0.0.1:1/token' }));
     expect(loadConfig({ NODE_ENV: 'test', GCAL_SERVICE_ACCOUNT_JSON: sa }).gcal.serviceAccountJson).toBe(sa);
@@ -214,7 +270,21 @@ describe('gcal configuration and helpers', () => {
   });
 
   it('notifications dedupe on channel + message number', () => {
-    const row = notificationInsert({ channelId: 'c1', calendarId: CAL, resourceState: 'exists', messageNumber: '7', resourceId: null, resourceUri: null, channelExpiration: null });
-    expect(row).toMatchObject({ source: 'gcal', kind: 'gcal.notification', dedupeKey: 'c1:7', origin: 'webhook', eventType: 'notification.exists' });
+    const row = notificationInsert({
+      channelId: 'c1',
+      calendarId: CAL,
+      resourceState: 'exists',
+      messageNumber: '7',
+      resourceId: null,
+      resourceUri: null,
+      channelExpiration: null,
+    });
+    expect(row).toMatchObject({
+      source: 'gcal',
+      kind: 'gcal.notification',
+      dedupeKey: 'c1:7',
+      origin: 'webhook',
+      eventType: 'notification.exists',
+    });
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decide, forwardQuery, parseCursor, tieQuery, toCursor, type Position } from '../../src/connectors/hubspot/hubspot.cursor.js';
+import {
+  decide,
+  forwardQuery,
+  parseCursor,
+  tieQuery,
+  toCursor,
+  type Position,
+} from '../../src/connectors/hubspot/hubspot.cursor.js';
 import { ENTITY_SPECS } from '../../src/connectors/hubspot/hubspot.types.js';
 import type { HubspotObject } from '../../src/connectors/hubspot/hubspot.types.js';
 
@@ -28,13 +35,22 @@ describe('HubSpot incremental cursor', () => {
   it('queries (modified = T AND id > I) OR modified > T, one sort, no offset', () => {
     const q = forwardQuery(spec, pos(1000, 7), 200);
     expect(q.filterGroups).toEqual([
-      { filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'EQ', value: '1000' }, { propertyName: 'hs_object_id', operator: 'GT', value: '7' }] },
+      {
+        filters: [
+          { propertyName: 'hs_lastmodifieddate', operator: 'EQ', value: '1000' },
+          { propertyName: 'hs_object_id', operator: 'GT', value: '7' },
+        ],
+      },
       { filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GT', value: '1000' }] },
     ]);
     expect(q.sorts).toEqual([{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }]);
     expect(q.after).toBeUndefined();
-    expect(tieQuery(ENTITY_SPECS.contacts, pos(1000, 7), 50).sorts).toEqual([{ propertyName: 'hs_object_id', direction: 'ASCENDING' }]);
-    expect(tieQuery(ENTITY_SPECS.contacts, pos(1000, 7), 50).filterGroups[0].filters[0].propertyName).toBe('lastmodifieddate');
+    expect(tieQuery(ENTITY_SPECS.contacts, pos(1000, 7), 50).sorts).toEqual([
+      { propertyName: 'hs_object_id', direction: 'ASCENDING' },
+    ]);
+    expect(tieQuery(ENTITY_SPECS.contacts, pos(1000, 7), 50).filterGroups[0].filters[0].propertyName).toBe(
+      'lastmodifieddate',
+    );
   });
 
   it('a short forward page is complete: emit all, stop at the last (time, max id)', () => {
@@ -52,7 +68,11 @@ describe('HubSpot incremental cursor', () => {
   });
 
   it('a full page entirely at one later millisecond switches to id-ordered tie paging there', () => {
-    expect(decide('forward', pos(1000, 0), [obj(9, 1003), obj(2, 1003)], 2, spec)).toEqual({ emit: [], next: pos(1003, 0), then: 'ties' });
+    expect(decide('forward', pos(1000, 0), [obj(9, 1003), obj(2, 1003)], 2, spec)).toEqual({
+      emit: [],
+      next: pos(1003, 0),
+      then: 'ties',
+    });
   });
 
   it('a full page entirely at the cursor millisecond continues the ties from the cursor id', () => {
@@ -63,8 +83,14 @@ describe('HubSpot incremental cursor', () => {
   });
 
   it('tie pages advance by id and return to forward when short', () => {
-    expect(decide('ties', pos(1000, 5), [obj(6, 1000), obj(7, 1000)], 2, spec)).toMatchObject({ next: pos(1000, 7), then: 'ties' });
-    expect(decide('ties', pos(1000, 7), [obj(8, 1000)], 2, spec)).toMatchObject({ next: pos(1000, 8), then: 'forward' });
+    expect(decide('ties', pos(1000, 5), [obj(6, 1000), obj(7, 1000)], 2, spec)).toMatchObject({
+      next: pos(1000, 7),
+      then: 'ties',
+    });
+    expect(decide('ties', pos(1000, 7), [obj(8, 1000)], 2, spec)).toMatchObject({
+      next: pos(1000, 8),
+      then: 'forward',
+    });
     expect(decide('ties', pos(1000, 8), [], 2, spec)).toMatchObject({ next: pos(1000, 8), then: 'forward' });
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AmountParseError, currencyExponent, parseDecimalToMinor } from '../../src/connectors/hubspot/hubspot.amount.js';
+import {
+  AmountParseError,
+  currencyExponent,
+  parseDecimalToMinor,
+} from '../../src/connectors/hubspot/hubspot.amount.js';
 
 describe('parseDecimalToMinor (exact, half away from zero)', () => {
   const cases: [string, number, bigint][] = [
@@ -39,12 +43,25 @@ describe('parseDecimalToMinor (exact, half away from zero)', () => {
     expect(total).toBe(10n + 20n + 123457n + 1999n);
   });
 
-  it.each(['', '   ', 'abc', '1,234.56', '12.3.4', 'NaN', 'Infinity', '-', '.', '1e', '0x10', '1 000', '$12', '1e99999', '99999999999999999999.99'])(
-    'refuses %j',
-    (raw) => {
-      expect(() => parseDecimalToMinor(raw, 2)).toThrow(AmountParseError);
-    },
-  );
+  it.each([
+    '',
+    '   ',
+    'abc',
+    '1,234.56',
+    '12.3.4',
+    'NaN',
+    'Infinity',
+    '-',
+    '.',
+    '1e',
+    '0x10',
+    '1 000',
+    '$12',
+    '1e99999',
+    '99999999999999999999.99',
+  ])('refuses %j', (raw) => {
+    expect(() => parseDecimalToMinor(raw, 2)).toThrow(AmountParseError);
+  });
 
   it('knows the ISO minor units that are not 2', () => {
     expect(currencyExponent('USD')).toBe(2);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { mapDealStage } from '../../src/connectors/hubspot/deal-stage.map.js';
-import { HubspotInvalidPayload, classifyHubspotError, parseRetryAfter } from '../../src/connectors/hubspot/hubspot.errors.js';
+import {
+  HubspotInvalidPayload,
+  classifyHubspotError,
+  parseRetryAfter,
+} from '../../src/connectors/hubspot/hubspot.errors.js';
 import { mapContact, mapDeal, snapshotInsert, toHubspotObject } from '../../src/connectors/hubspot/hubspot.mappers.js';
 import { planEvent } from '../../src/connectors/hubspot/hubspot-webhook.handler.js';
 import { validateWebhookBatch } from '../../src/connectors/hubspot/hubspot-webhook.event.js';
@@ -69,8 +73,14 @@ describe('mapDeal', () => {
   });
 
   it('falls back to the portal currency and uses its exponent', () => {
-    expect(mapDeal(wireDeal({ deal_currency_code: null, amount: '1500.5' }), 'JPY')).toMatchObject({ currency: 'JPY', amountCents: 1501n });
-    expect(mapDeal(wireDeal({ deal_currency_code: '', amount: '10' }), 'GBP')).toMatchObject({ currency: 'GBP', amountCents: 1000n });
+    expect(mapDeal(wireDeal({ deal_currency_code: null, amount: '1500.5' }), 'JPY')).toMatchObject({
+      currency: 'JPY',
+      amountCents: 1501n,
+    });
+    expect(mapDeal(wireDeal({ deal_currency_code: '', amount: '10' }), 'GBP')).toMatchObject({
+      currency: 'GBP',
+      amountCents: 1000n,
+    });
     expect(mapDeal(wireDeal({ deal_currency_code: 'usd', amount: '10' }), 'GBP').currency).toBe('USD');
   });
 
@@ -84,9 +94,19 @@ describe('mapDeal', () => {
   });
 
   it('deals that do not count tolerate bad amounts (stored as 0, never summed)', () => {
-    expect(mapDeal(wireDeal({ dealstage: 'closedlost', amount: 'abc' }), 'USD')).toMatchObject({ status: 'LOST', effect: 'none', amountCents: 0n });
-    expect(mapDeal(wireDeal({ dealstage: '98765432', amount: '' }), 'USD')).toMatchObject({ status: 'UNKNOWN', effect: 'none', rawStatus: '98765432' });
-    expect(mapDeal(wireDeal({ dealstage: 'contractsent', closedate: null }), 'USD').occurredAt.toISOString()).toBe('2026-06-01T09:00:00.000Z');
+    expect(mapDeal(wireDeal({ dealstage: 'closedlost', amount: 'abc' }), 'USD')).toMatchObject({
+      status: 'LOST',
+      effect: 'none',
+      amountCents: 0n,
+    });
+    expect(mapDeal(wireDeal({ dealstage: '98765432', amount: '' }), 'USD')).toMatchObject({
+      status: 'UNKNOWN',
+      effect: 'none',
+      rawStatus: '98765432',
+    });
+    expect(mapDeal(wireDeal({ dealstage: 'contractsent', closedate: null }), 'USD').occurredAt.toISOString()).toBe(
+      '2026-06-01T09:00:00.000Z',
+    );
   });
 
   it('an archived deal is a deletion versioned after its last live state, whatever its amount', () => {
@@ -98,7 +118,9 @@ describe('mapDeal', () => {
   it('accepts epoch-millisecond datetimes and refuses a deal without any version time', () => {
     const r = mapDeal(wireDeal({ closedate: '1781000000000' }), 'USD');
     expect(r.occurredAt.getTime()).toBe(1781000000000);
-    expect(() => mapDeal(toHubspotObject({ id: '1', properties: { dealstage: 'closedwon', amount: '1' } }), 'USD')).toThrow(/hs_lastmodifieddate/);
+    expect(() =>
+      mapDeal(toHubspotObject({ id: '1', properties: { dealstage: 'closedwon', amount: '1' } }), 'USD'),
+    ).toThrow(/hs_lastmodifieddate/);
   });
 });
 
@@ -107,7 +129,15 @@ describe('mapContact', () => {
     const c = mapContact(
       toHubspotObject({
         id: '501',
-        properties: { email: 'Ada@Example.com ', phone: '', firstname: 'Ada', lastname: 'Lovelace', lifecyclestage: 'customer', lastmodifieddate: '2026-05-05T05:05:05.005Z', hs_object_id: '501' },
+        properties: {
+          email: 'Ada@Example.com ',
+          phone: '',
+          firstname: 'Ada',
+          lastname: 'Lovelace',
+          lifecyclestage: 'customer',
+          lastmodifieddate: '2026-05-05T05:05:05.005Z',
+          hs_object_id: '501',
+        },
         createdAt: new Date('2026-01-01T00:00:00Z'),
         updatedAt: new Date('2026-05-05T05:05:05.005Z'),
         archived: false,
@@ -130,18 +160,31 @@ describe('mapContact', () => {
 describe('snapshot dedupe keys', () => {
   it('are entity + id + vendor version, with archived snapshots distinct', () => {
     expect(snapshotInsert('deals', wireDeal(), 'poll').dedupeKey).toBe('deal:9000000123:2026-06-16T08:00:00.123Z');
-    const archived = snapshotInsert('deals', wireDeal({}, { archived: true, archivedAt: '2026-07-01T00:00:00Z' }), 'poll');
+    const archived = snapshotInsert(
+      'deals',
+      wireDeal({}, { archived: true, archivedAt: '2026-07-01T00:00:00Z' }),
+      'poll',
+    );
     expect(archived.dedupeKey).toBe('deal:9000000123:2026-06-16T08:00:00.123Z:archived:2026-07-01T00:00:00.000Z');
-    expect(archived).toMatchObject({ source: 'hubspot', kind: 'hubspot.deal', eventType: 'deal.snapshot', origin: 'poll' });
+    expect(archived).toMatchObject({
+      source: 'hubspot',
+      kind: 'hubspot.deal',
+      eventType: 'deal.snapshot',
+      origin: 'poll',
+    });
   });
 });
 
 describe('error classes', () => {
-  const apiError = (code: number, headers: Record<string, string> = {}) => Object.assign(new Error('x'), { code, body: { status: 'error', message: 'nope' }, headers });
+  const apiError = (code: number, headers: Record<string, string> = {}) =>
+    Object.assign(new Error('x'), { code, body: { status: 'error', message: 'nope' }, headers });
   it('401/403 are auth (never a stale cursor), 429/5xx transient, other 4xx permanent', () => {
     expect(classifyHubspotError(apiError(401)).errorClass).toBe('auth');
     expect(classifyHubspotError(apiError(403)).errorClass).toBe('auth');
-    expect(classifyHubspotError(apiError(429, { 'retry-after': '3' }))).toMatchObject({ errorClass: 'transient', retryAfterMs: 3000 });
+    expect(classifyHubspotError(apiError(429, { 'retry-after': '3' }))).toMatchObject({
+      errorClass: 'transient',
+      retryAfterMs: 3000,
+    });
     expect(classifyHubspotError(apiError(429)).retryAfterMs).toBeUndefined();
     expect(classifyHubspotError(apiError(502)).errorClass).toBe('transient');
     expect(classifyHubspotError(apiError(400)).errorClass).toBe('permanent');
@@ -159,7 +202,14 @@ describe('error classes', () => {
 });
 
 describe('webhook events', () => {
-  const ev = (e: Record<string, unknown>) => ({ eventId: 1, portalId: 62515, occurredAt: 1781000000000, objectId: 77, subscriptionType: 'deal.propertyChange', ...e });
+  const ev = (e: Record<string, unknown>) => ({
+    eventId: 1,
+    portalId: 62515,
+    occurredAt: 1781000000000,
+    objectId: 77,
+    subscriptionType: 'deal.propertyChange',
+    ...e,
+  });
   it('plans fetches, erasures and ignores from the subscription type', () => {
     expect(planEvent(ev({}))).toMatchObject({ action: 'fetch', objectId: '77', deletion: false });
     expect(planEvent(ev({ subscriptionType: 'deal.deletion' }))).toMatchObject({ action: 'fetch', deletion: true });
@@ -174,7 +224,9 @@ describe('webhook events', () => {
     expect(validateWebhookBatch([ev({})]).issues).toEqual([]);
     expect(validateWebhookBatch({}).issues[0].message).toMatch(/array/);
     expect(validateWebhookBatch([]).issues[0].message).toMatch(/1 to 100/);
-    expect(validateWebhookBatch(Array.from({ length: 101 }, (_, i) => ev({ eventId: i }))).issues[0].message).toMatch(/1 to 100/);
+    expect(validateWebhookBatch(Array.from({ length: 101 }, (_, i) => ev({ eventId: i }))).issues[0].message).toMatch(
+      /1 to 100/,
+    );
     expect(validateWebhookBatch([ev({ eventId: 'x' }), 7]).issues.map((i) => i.field)).toEqual(['[0].eventId', '[1]']);
     expect(validateWebhookBatch([ev({ occurredAt: '2026' })]).issues.map((i) => i.field)).toEqual(['[0].occurredAt']);
   });

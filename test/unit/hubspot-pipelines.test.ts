@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ObjectSerializer } from '@hubspot/api-client/lib/codegen/crm/pipelines/models/ObjectSerializer.js';
 import { ConfigError, loadConfig } from '../../src/config/app.config.js';
-import { changedStages, effectiveClasses, mapDealStage, StageClassifier } from '../../src/connectors/hubspot/deal-stage.map.js';
+import {
+  changedStages,
+  effectiveClasses,
+  mapDealStage,
+  StageClassifier,
+} from '../../src/connectors/hubspot/deal-stage.map.js';
 import { HubspotInvalidPayload } from '../../src/connectors/hubspot/hubspot.errors.js';
 import { mapDeal, toHubspotObject } from '../../src/connectors/hubspot/hubspot.mappers.js';
 import { classifyStage, mapPipelines } from '../../src/connectors/hubspot/hubspot-pipelines.mapper.js';
@@ -17,10 +22,46 @@ const WIRE = {
       displayOrder: 0,
       id: 'default',
       stages: [
-        { label: 'Appointment Scheduled', displayOrder: 0, metadata: { isClosed: 'false', probability: '0.2' }, id: 'appointmentscheduled', createdAt: '1970-01-01T00:00:00Z', updatedAt: '1970-01-01T00:00:00Z', archived: false, writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT' },
-        { label: 'Contract Sent', displayOrder: 4, metadata: { isClosed: 'false', probability: '0.9' }, id: 'contractsent', createdAt: '1970-01-01T00:00:00Z', updatedAt: '1970-01-01T00:00:00Z', archived: false, writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT' },
-        { label: 'Closed Won', displayOrder: 5, metadata: { isClosed: 'true', probability: '1.0' }, id: 'closedwon', createdAt: '1970-01-01T00:00:00Z', updatedAt: '1970-01-01T00:00:00Z', archived: false, writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT' },
-        { label: 'Closed Lost', displayOrder: 6, metadata: { isClosed: 'true', probability: '0.0' }, id: 'closedlost', createdAt: '1970-01-01T00:00:00Z', updatedAt: '1970-01-01T00:00:00Z', archived: false, writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT' },
+        {
+          label: 'Appointment Scheduled',
+          displayOrder: 0,
+          metadata: { isClosed: 'false', probability: '0.2' },
+          id: 'appointmentscheduled',
+          createdAt: '1970-01-01T00:00:00Z',
+          updatedAt: '1970-01-01T00:00:00Z',
+          archived: false,
+          writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+        },
+        {
+          label: 'Contract Sent',
+          displayOrder: 4,
+          metadata: { isClosed: 'false', probability: '0.9' },
+          id: 'contractsent',
+          createdAt: '1970-01-01T00:00:00Z',
+          updatedAt: '1970-01-01T00:00:00Z',
+          archived: false,
+          writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+        },
+        {
+          label: 'Closed Won',
+          displayOrder: 5,
+          metadata: { isClosed: 'true', probability: '1.0' },
+          id: 'closedwon',
+          createdAt: '1970-01-01T00:00:00Z',
+          updatedAt: '1970-01-01T00:00:00Z',
+          archived: false,
+          writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+        },
+        {
+          label: 'Closed Lost',
+          displayOrder: 6,
+          metadata: { isClosed: 'true', probability: '0.0' },
+          id: 'closedlost',
+          createdAt: '1970-01-01T00:00:00Z',
+          updatedAt: '1970-01-01T00:00:00Z',
+          archived: false,
+          writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+        },
       ],
       createdAt: '1970-01-01T00:00:00Z',
       updatedAt: '1970-01-01T00:00:00Z',
@@ -31,10 +72,42 @@ const WIRE = {
       displayOrder: 1,
       id: '705209413',
       stages: [
-        { label: 'Renewal due', displayOrder: 0, metadata: { isClosed: 'false', probability: '0.5' }, id: '1038553757', createdAt: '2024-03-04T10:15:00.123Z', updatedAt: '2024-03-04T10:15:00.123Z', archived: false },
-        { label: 'Renewed', displayOrder: 1, metadata: { isClosed: 'true', probability: '1.0' }, id: '1038553758', createdAt: '2024-03-04T10:15:00.123Z', updatedAt: '2024-03-04T10:15:00.123Z', archived: false },
-        { label: 'Signed, awaiting payment', displayOrder: 2, metadata: { isClosed: 'true', probability: '0.9' }, id: '1038553760', createdAt: '2024-03-04T10:15:00.123Z', updatedAt: '2024-03-04T10:15:00.123Z', archived: false },
-        { label: 'Not renewed', displayOrder: 3, metadata: { isClosed: 'true', probability: '0.0' }, id: '1038553759', createdAt: '2024-03-04T10:15:00.123Z', updatedAt: '2024-03-04T10:15:00.123Z', archived: false },
+        {
+          label: 'Renewal due',
+          displayOrder: 0,
+          metadata: { isClosed: 'false', probability: '0.5' },
+          id: '1038553757',
+          createdAt: '2024-03-04T10:15:00.123Z',
+          updatedAt: '2024-03-04T10:15:00.123Z',
+          archived: false,
+        },
+        {
+          label: 'Renewed',
+          displayOrder: 1,
+          metadata: { isClosed: 'true', probability: '1.0' },
+          id: '1038553758',
+          createdAt: '2024-03-04T10:15:00.123Z',
+          updatedAt: '2024-03-04T10:15:00.123Z',
+          archived: false,
+        },
+        {
+          label: 'Signed, awaiting payment',
+          displayOrder: 2,
+          metadata: { isClosed: 'true', probability: '0.9' },
+          id: '1038553760',
+          createdAt: '2024-03-04T10:15:00.123Z',
+          updatedAt: '2024-03-04T10:15:00.123Z',
+          archived: false,
+        },
+        {
+          label: 'Not renewed',
+          displayOrder: 3,
+          metadata: { isClosed: 'true', probability: '0.0' },
+          id: '1038553759',
+          createdAt: '2024-03-04T10:15:00.123Z',
+          updatedAt: '2024-03-04T10:15:00.123Z',
+          archived: false,
+        },
         {
           label: 'Won (legacy)',
           displayOrder: 4,
@@ -103,7 +176,10 @@ describe('mapPipelines', () => {
   it('accepts the boolean/number metadata older surfaces sent', () => {
     const answer = structuredClone(WIRE) as any;
     answer.results[1].stages[1].metadata = { isClosed: true, probability: 1 };
-    expect(mapPipelines(answer).stages.find((s: { stageId: string }) => s.stageId === '1038553758')).toMatchObject({ metadataClass: 'won', probability: '1' });
+    expect(mapPipelines(answer).stages.find((s: { stageId: string }) => s.stageId === '1038553758')).toMatchObject({
+      metadataClass: 'won',
+      probability: '1',
+    });
   });
 
   it('skips a malformed stage with its reason and keeps every other one', () => {
@@ -112,7 +188,12 @@ describe('mapPipelines', () => {
     stages.push(
       { label: 'no id', displayOrder: 9, metadata: { isClosed: 'true', probability: '1.0' } },
       { id: '1038553770', label: 'no metadata', displayOrder: 10 },
-      { id: '1038553771', label: 'closed maybe', displayOrder: 11, metadata: { isClosed: 'maybe', probability: '1.0' } },
+      {
+        id: '1038553771',
+        label: 'closed maybe',
+        displayOrder: 11,
+        metadata: { isClosed: 'maybe', probability: '1.0' },
+      },
       { id: '1038553772', label: 'percent', displayOrder: 12, metadata: { isClosed: 'true', probability: '100' } },
       { id: '1038553773', label: 'words', displayOrder: 13, metadata: { isClosed: 'false', probability: 'high' } },
       { id: 'closedwon', label: 'duplicate id', displayOrder: 14, metadata: { isClosed: 'true', probability: '0.0' } },
@@ -139,7 +220,10 @@ describe('mapPipelines', () => {
   });
 
   it('an answer without results is reported, not read as "no pipelines"', () => {
-    expect(mapPipelines({})).toEqual({ stages: [], skipped: [{ pipelineId: null, stageId: null, reason: 'the answer has no results array' }] });
+    expect(mapPipelines({})).toEqual({
+      stages: [],
+      skipped: [{ pipelineId: null, stageId: null, reason: 'the answer has no results array' }],
+    });
   });
 });
 
@@ -148,15 +232,27 @@ describe('stage classifier', () => {
 
   it('knows the default pipeline before HubSpot has answered, and nothing else', () => {
     const c = StageClassifier.builtin;
-    expect(['closedwon', 'closedlost', 'contractsent', '1038553758', 'toString', '', 'ClosedWon'].map((s) => c.classOf(s))).toEqual(['won', 'lost', 'open', 'unknown', 'unknown', 'unknown', 'unknown']);
+    expect(
+      ['closedwon', 'closedlost', 'contractsent', '1038553758', 'toString', '', 'ClosedWon'].map((s) => c.classOf(s)),
+    ).toEqual(['won', 'lost', 'open', 'unknown', 'unknown', 'unknown', 'unknown']);
     expect(mapDealStage('1038553758')).toEqual({ status: 'UNKNOWN', effect: 'none' });
   });
 
   it('metadata wins over the built-in default pipeline, HUBSPOT_STAGE_MAP wins over both', () => {
     const edited = stages.map((s) => (s.stageId === 'contractsent' ? { ...s, metadataClass: 'won' as const } : s));
-    const c = new StageClassifier(3, effectiveClasses(edited, { '1038553760': 'won', closedwon: 'open', '555': 'lost' }));
+    const c = new StageClassifier(
+      3,
+      effectiveClasses(edited, { '1038553760': 'won', closedwon: 'open', '555': 'lost' }),
+    );
     expect(c.rev).toBe(3);
-    expect(['contractsent', '1038553760', 'closedwon', '555', '1038560004', '999'].map((s) => c.classOf(s))).toEqual(['won', 'won', 'open', 'lost', 'won', 'unknown']);
+    expect(['contractsent', '1038553760', 'closedwon', '555', '1038560004', '999'].map((s) => c.classOf(s))).toEqual([
+      'won',
+      'won',
+      'open',
+      'lost',
+      'won',
+      'unknown',
+    ]);
     expect(c.mapping('1038553760')).toEqual({ status: 'SUCCEEDED', effect: 'gross' });
     expect(c.mapping('555')).toEqual({ status: 'LOST', effect: 'none' });
     expect(c.mapping('999')).toEqual({ status: 'UNKNOWN', effect: 'none' });
@@ -165,7 +261,14 @@ describe('stage classifier', () => {
   it('changedStages lists exactly the ids whose class moved (unknown counts as a class)', () => {
     const before = effectiveClasses([], {});
     const after = effectiveClasses(stages, { closedlost: 'lost', '42': 'open' });
-    expect(changedStages(before, after)).toEqual(['1038553757', '1038553758', '1038553759', '1038553760', '1038560004', '42']);
+    expect(changedStages(before, after)).toEqual([
+      '1038553757',
+      '1038553758',
+      '1038553759',
+      '1038553760',
+      '1038560004',
+      '42',
+    ]);
     expect(changedStages(after, after)).toEqual([]);
     expect(changedStages(after, effectiveClasses(stages, {}))).toEqual(['42']);
   });
@@ -175,14 +278,32 @@ describe('stage classifier', () => {
     const deal = (props: Record<string, string | null>) =>
       toHubspotObject({
         id: '9000000555',
-        properties: { amount: '2500.10', closedate: '2026-06-15T13:45:00.000Z', createdate: '2026-06-01T09:00:00.000Z', dealstage: '1038553758', pipeline: '705209413', deal_currency_code: 'EUR', hs_lastmodifieddate: '2026-06-16T08:00:00.000Z', ...props },
+        properties: {
+          amount: '2500.10',
+          closedate: '2026-06-15T13:45:00.000Z',
+          createdate: '2026-06-01T09:00:00.000Z',
+          dealstage: '1038553758',
+          pipeline: '705209413',
+          deal_currency_code: 'EUR',
+          hs_lastmodifieddate: '2026-06-16T08:00:00.000Z',
+          ...props,
+        },
         createdAt: '2026-06-01T09:00:00.000Z',
         updatedAt: '2026-06-16T08:00:00.000Z',
         archived: false,
       });
-    expect(mapDeal(deal({}), 'USD', c)).toMatchObject({ status: 'SUCCEEDED', effect: 'gross', amountCents: 250010n, currency: 'EUR', rawStatus: '1038553758' });
+    expect(mapDeal(deal({}), 'USD', c)).toMatchObject({
+      status: 'SUCCEEDED',
+      effect: 'gross',
+      amountCents: 250010n,
+      currency: 'EUR',
+      rawStatus: '1038553758',
+    });
     expect(mapDeal(deal({}), 'USD', c).occurredAt.toISOString()).toBe('2026-06-15T13:45:00.000Z');
-    expect(mapDeal(deal({ dealstage: '1038560004' }), 'USD', c)).toMatchObject({ status: 'SUCCEEDED', effect: 'gross' });
+    expect(mapDeal(deal({ dealstage: '1038560004' }), 'USD', c)).toMatchObject({
+      status: 'SUCCEEDED',
+      effect: 'gross',
+    });
     expect(mapDeal(deal({ dealstage: '1038553760' }), 'USD', c)).toMatchObject({ status: 'OPEN', effect: 'none' });
     expect(() => mapDeal(deal({ amount: 'abc' }), 'USD', c)).toThrow(HubspotInvalidPayload);
     // The same deal without the pipelines: counts nowhere, surfaces as unmapped.
@@ -195,7 +316,11 @@ describe('HUBSPOT_STAGE_MAP', () => {
 
   it('is a JSON map from stage id to won|lost|open (case-insensitive), empty when unset', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).hubspot.stageMap).toEqual({});
-    expect(load('{"1038553758":"won","closedlost":"LOST","contract_sent-2":" open "}')).toEqual({ '1038553758': 'won', closedlost: 'lost', 'contract_sent-2': 'open' });
+    expect(load('{"1038553758":"won","closedlost":"LOST","contract_sent-2":" open "}')).toEqual({
+      '1038553758': 'won',
+      closedlost: 'lost',
+      'contract_sent-2': 'open',
+    });
     expect(load('{}')).toEqual({});
   });
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
-import { hubspotSignatureV3, normalizeSignedUri, verifyHubspotSignatureV3 } from '../../src/connectors/hubspot/hubspot.signature.js';
+import {
+  hubspotSignatureV3,
+  normalizeSignedUri,
+  verifyHubspotSignatureV3,
+} from '../../src/connectors/hubspot/hubspot.signature.js';
 import { signHubSpotV3 } from '../../scripts/sandbox/hubspot/hubspot-webhook-sender.js';
 
 const secret = 'hubspot-client-secret-123';
@@ -10,7 +14,16 @@ const now = 1_781_000_000_000;
 const ts = String(now - 1000);
 
 const verify = (over: Partial<Parameters<typeof verifyHubspotSignatureV3>[0]>) =>
-  verifyHubspotSignatureV3({ clientSecret: secret, method: 'POST', uri, rawBody: Buffer.from(body), signature: signHubSpotV3(secret, 'POST', uri, body, ts), timestamp: ts, now, ...over });
+  verifyHubspotSignatureV3({
+    clientSecret: secret,
+    method: 'POST',
+    uri,
+    rawBody: Buffer.from(body),
+    signature: signHubSpotV3(secret, 'POST', uri, body, ts),
+    timestamp: ts,
+    now,
+    ...over,
+  });
 
 describe('HubSpot v3 signature', () => {
   it('matches an independently computed HMAC (known vector)', () => {
@@ -24,11 +37,15 @@ describe('HubSpot v3 signature', () => {
   });
 
   it('accepts a valid signature', () => expect(verify({})).toBe('ok'));
-  it('refuses a signature made with another secret', () => expect(verify({ signature: signHubSpotV3('other-secret', 'POST', uri, body, ts) })).toBe('mismatch'));
-  it('refuses a tampered body', () => expect(verify({ rawBody: Buffer.from(body.replace('"objectId":5', '"objectId":6')) })).toBe('mismatch'));
-  it('refuses a signature for another URI', () => expect(verify({ uri: 'https://evil.example.com/webhooks/hubspot' })).toBe('mismatch'));
+  it('refuses a signature made with another secret', () =>
+    expect(verify({ signature: signHubSpotV3('other-secret', 'POST', uri, body, ts) })).toBe('mismatch'));
+  it('refuses a tampered body', () =>
+    expect(verify({ rawBody: Buffer.from(body.replace('"objectId":5', '"objectId":6')) })).toBe('mismatch'));
+  it('refuses a signature for another URI', () =>
+    expect(verify({ uri: 'https://evil.example.com/webhooks/hubspot' })).toBe('mismatch'));
   it('refuses another method', () => expect(verify({ method: 'PUT' })).toBe('mismatch'));
-  it('refuses a timestamp other than the signed one', () => expect(verify({ timestamp: String(now - 2000) })).toBe('mismatch'));
+  it('refuses a timestamp other than the signed one', () =>
+    expect(verify({ timestamp: String(now - 2000) })).toBe('mismatch'));
   it('refuses a timestamp older than 5 minutes even when correctly signed', () => {
     const old = String(now - 5 * 60_000 - 1);
     expect(verify({ timestamp: old, signature: signHubSpotV3(secret, 'POST', uri, body, old) })).toBe('stale');
@@ -41,13 +58,16 @@ describe('HubSpot v3 signature', () => {
     const future = String(now + 5 * 60_000);
     expect(verify({ timestamp: future, signature: signHubSpotV3(secret, 'POST', uri, body, future) })).toBe('future');
   });
-  it('refuses a non-numeric timestamp', () => expect(verify({ timestamp: '2026-01-01T00:00:00Z' })).toBe('bad_timestamp'));
+  it('refuses a non-numeric timestamp', () =>
+    expect(verify({ timestamp: '2026-01-01T00:00:00Z' })).toBe('bad_timestamp'));
   it('refuses garbage signatures of any length', () => {
     expect(verify({ signature: '' })).toBe('mismatch');
     expect(verify({ signature: 'x'.repeat(500) })).toBe('mismatch');
   });
 
   it('decodes the escapes HubSpot decodes before signing, and only those', () => {
-    expect(normalizeSignedUri('https://x.example/webhooks/hubspot?a=1%3A2%2F3%40x%20y')).toBe('https://x.example/webhooks/hubspot?a=1:2/3@x%20y');
+    expect(normalizeSignedUri('https://x.example/webhooks/hubspot?a=1%3A2%2F3%40x%20y')).toBe(
+      'https://x.example/webhooks/hubspot?a=1:2/3@x%20y',
+    );
   });
 });

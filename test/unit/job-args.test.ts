@@ -6,7 +6,11 @@ describe('job CLI arguments', () => {
   it('parses fetch with a default incremental mode, and process', () => {
     expect(parseJobArgs(['fetch', 'stripe'])).toEqual({ command: 'fetch', source: 'stripe', mode: 'incremental' });
     expect(parseJobArgs(['fetch', 'hubspot', 'full'])).toEqual({ command: 'fetch', source: 'hubspot', mode: 'full' });
-    expect(parseJobArgs(['fetch', 'gcal', 'incremental'])).toEqual({ command: 'fetch', source: 'gcal', mode: 'incremental' });
+    expect(parseJobArgs(['fetch', 'gcal', 'incremental'])).toEqual({
+      command: 'fetch',
+      source: 'gcal',
+      mode: 'incremental',
+    });
     expect(parseJobArgs(['process'])).toEqual({ command: 'process' });
   });
 

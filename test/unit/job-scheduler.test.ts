@@ -13,7 +13,11 @@ function fakeOwners() {
     calls.push(name);
   };
   const owners = {
-    syncs: { canPoll: (s: string) => s !== 'gcal', tick: async (s: string) => void calls.push(`tick:${s}`), sweepAbandoned: call('sweepAbandoned') },
+    syncs: {
+      canPoll: (s: string) => s !== 'gcal',
+      tick: async (s: string) => void calls.push(`tick:${s}`),
+      sweepAbandoned: call('sweepAbandoned'),
+    },
     outbox: {
       start: call('start'),
       stop: call('stop'),
@@ -44,7 +48,12 @@ describe('JobScheduler', () => {
     vi.useRealTimers();
   });
 
-  const config = loadConfig({ NODE_ENV: 'test', STRIPE_SYNC_INTERVAL_S: '60', HUBSPOT_SYNC_INTERVAL_S: '0', WORKER_LEASE_MS: '60000' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    STRIPE_SYNC_INTERVAL_S: '60',
+    HUBSPOT_SYNC_INTERVAL_S: '0',
+    WORKER_LEASE_MS: '60000',
+  });
   const boot = async (roles: ProcessRole[]) => {
     const registry = new SchedulerRegistry();
     const fake = fakeOwners();

@@ -70,14 +70,21 @@ describe('dense day buckets', () => {
   });
 
   it('treats a day reported twice as drift', () => {
-    expect(() => denseDays('2026-03-01', '2026-03-02', [day('2026-03-01', 1n), day('2026-03-01', 2n)])).toThrow(MetricDrift);
+    expect(() => denseDays('2026-03-01', '2026-03-02', [day('2026-03-01', 1n), day('2026-03-01', 2n)])).toThrow(
+      MetricDrift,
+    );
   });
 });
 
 describe('weekly roll-up', () => {
   it('groups into Monday weeks across a year boundary and clips to the range', () => {
     // 2026-12-30 is a Wednesday; 2027-01-10 a Sunday.
-    const rows = [day('2026-12-30', 100n), day('2027-01-03', 200n, 50n, 1, 1), day('2027-01-04', 400n), day('2027-01-10', 800n)];
+    const rows = [
+      day('2026-12-30', 100n),
+      day('2027-01-03', 200n, 50n, 1, 1),
+      day('2027-01-04', 400n),
+      day('2027-01-10', 800n),
+    ];
     const weeks = rollupWeeks(denseDays('2026-12-30', '2027-01-10', rows));
     expect(weeks).toEqual([
       { weekStartDate: '2026-12-28', grossCents: 300n, refundsCents: 50n, count: 2, refundCount: 1 },
@@ -128,7 +135,10 @@ describe('BigInt sums and drift detection', () => {
 
 describe('dense buckets by key (v1 breakdown)', () => {
   it('places rows on the listed keys and zero-fills the rest', () => {
-    const out = denseByKey(['2026-05-01', '2026-06-01', '2026-07-01'], [{ key: '2026-06-01', grossCents: 5n, refundsCents: 1n, count: 1, refundCount: 1 }]);
+    const out = denseByKey(
+      ['2026-05-01', '2026-06-01', '2026-07-01'],
+      [{ key: '2026-06-01', grossCents: 5n, refundsCents: 1n, count: 1, refundCount: 1 }],
+    );
     expect(out.map((b) => [b.key, netCents(b)])).toEqual([
       ['2026-05-01', 0n],
       ['2026-06-01', 4n],
@@ -139,6 +149,14 @@ describe('dense buckets by key (v1 breakdown)', () => {
   it('an unlisted or repeated key is drift', () => {
     const f = { grossCents: 1n, refundsCents: 0n, count: 1, refundCount: 0 };
     expect(() => denseByKey(['2026-05-01'], [{ key: '2026-04-01', ...f }])).toThrow(MetricDrift);
-    expect(() => denseByKey(['2026-05-01'], [{ key: '2026-05-01', ...f }, { key: '2026-05-01', ...f }])).toThrow(MetricDrift);
+    expect(() =>
+      denseByKey(
+        ['2026-05-01'],
+        [
+          { key: '2026-05-01', ...f },
+          { key: '2026-05-01', ...f },
+        ],
+      ),
+    ).toThrow(MetricDrift);
   });
 });

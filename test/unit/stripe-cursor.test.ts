@@ -20,15 +20,32 @@ describe('stripe cursor', () => {
     const c: StripeCursor = { v: 1, watermark: NOW - 60, plan: incrementalPlan('charges', NOW - 60, 5, NOW) };
     expect(parseCursor(JSON.parse(JSON.stringify(c)))).toEqual(c);
     expect(parseCursor(null)).toBeNull();
-    for (const bad of ['x', 42, [], { v: 2 }, { v: 1, watermark: 'yesterday' }, { v: 1, watermark: 1, plan: { target: 1, passes: [] } },
-      { v: 1, watermark: 1, plan: { target: 1, passes: [{ list: 'invoices', gte: null, lte: 1, startingAfter: null }] } },
-      { v: 1, watermark: 1, plan: { target: 1, passes: [{ list: 'charges', gte: null, lte: 1, startingAfter: "ch_1' OR 1=1" }] } }]) {
+    for (const bad of [
+      'x',
+      42,
+      [],
+      { v: 2 },
+      { v: 1, watermark: 'yesterday' },
+      { v: 1, watermark: 1, plan: { target: 1, passes: [] } },
+      {
+        v: 1,
+        watermark: 1,
+        plan: { target: 1, passes: [{ list: 'invoices', gte: null, lte: 1, startingAfter: null }] },
+      },
+      {
+        v: 1,
+        watermark: 1,
+        plan: { target: 1, passes: [{ list: 'charges', gte: null, lte: 1, startingAfter: "ch_1' OR 1=1" }] },
+      },
+    ]) {
       expect(parseCursor(bad)).toBe('invalid');
     }
   });
 
   it('the incremental window starts an overlap before the watermark and ends at now', () => {
-    expect(incrementalPlan('refunds', NOW - 100, 5, NOW).passes).toEqual([{ list: 'refunds', gte: NOW - 105, lte: NOW, startingAfter: null }]);
+    expect(incrementalPlan('refunds', NOW - 100, 5, NOW).passes).toEqual([
+      { list: 'refunds', gte: NOW - 105, lte: NOW, startingAfter: null },
+    ]);
     expect(fullPlan('charges', NOW).passes[0].gte).toBeNull();
   });
 
@@ -60,7 +77,11 @@ describe('stripe cursor', () => {
     const old: StripeCursor = { v: 1, watermark: NOW - EVENT_RETENTION_S - 10, plan: null };
     expect(eventsCursorIsStale(fresh, 5, NOW)).toBe(false);
     expect(eventsCursorIsStale(old, 5, NOW)).toBe(true);
-    const oldWindow: StripeCursor = { v: 1, watermark: NOW - 40 * 86_400, plan: incrementalPlan('events', NOW - 40 * 86_400, 5, NOW - 39 * 86_400) };
+    const oldWindow: StripeCursor = {
+      v: 1,
+      watermark: NOW - 40 * 86_400,
+      plan: incrementalPlan('events', NOW - 40 * 86_400, 5, NOW - 39 * 86_400),
+    };
     expect(eventsCursorIsStale(oldWindow, 5, NOW)).toBe(true);
     const resync: StripeCursor = { v: 1, watermark: null, plan: resyncPlan(NOW - 40 * 86_400) };
     expect(eventsCursorIsStale(resync, 5, NOW)).toBe(false);
@@ -68,7 +89,8 @@ describe('stripe cursor', () => {
 });
 
 describe('stripe error classes', () => {
-  const stripeErr = (type: string, statusCode: number | undefined, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${type} happened`), { type, statusCode, ...extra });
+  const stripeErr = (type: string, statusCode: number | undefined, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(`${type} happened`), { type, statusCode, ...extra });
 
   it('401 and 403 are auth, never stale cursors', () => {
     expect(classifyStripeError(stripeErr('StripeAuthenticationError', 401)).errorClass).toBe('auth');
@@ -80,12 +102,21 @@ describe('stripe error classes', () => {
     expect(rl).toMatchObject({ errorClass: 'transient', retryAfterMs: 7000 });
     expect(classifyStripeError(stripeErr('StripeAPIError', 500)).errorClass).toBe('transient');
     expect(classifyStripeError(stripeErr('StripeConnectionError', undefined)).errorClass).toBe('transient');
-    expect(classifyStripeError(Object.assign(new Error('socket'), { code: 'ECONNRESET' })).errorClass).toBe('transient');
+    expect(classifyStripeError(Object.assign(new Error('socket'), { code: 'ECONNRESET' })).errorClass).toBe(
+      'transient',
+    );
   });
 
   it('a vanished pagination anchor is a stale cursor; other 4xx are permanent', () => {
-    expect(classifyStripeError(stripeErr('StripeInvalidRequestError', 400, { code: 'resource_missing', param: 'starting_after' })).errorClass).toBe('stale_cursor');
-    expect(classifyStripeError(stripeErr('StripeInvalidRequestError', 400, { code: 'parameter_unknown', param: 'foo' })).errorClass).toBe('permanent');
+    expect(
+      classifyStripeError(
+        stripeErr('StripeInvalidRequestError', 400, { code: 'resource_missing', param: 'starting_after' }),
+      ).errorClass,
+    ).toBe('stale_cursor');
+    expect(
+      classifyStripeError(stripeErr('StripeInvalidRequestError', 400, { code: 'parameter_unknown', param: 'foo' }))
+        .errorClass,
+    ).toBe('permanent');
     expect(classifyStripeError(new TypeError('bug')).errorClass).toBe('permanent');
     const same = new SyncError('auth', 'x');
     expect(classifyStripeError(same)).toBe(same);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { chargeStatus, disputeStatus, refundStatus } from '../../src/connectors/stripe/stripe.status-map.js';
-import { chargeRecord, disputeRecord, eventRecords, refundRecord, LEDGER_EVENT_TYPES } from '../../src/connectors/stripe/stripe.mappers.js';
+import {
+  chargeRecord,
+  disputeRecord,
+  eventRecords,
+  refundRecord,
+  LEDGER_EVENT_TYPES,
+} from '../../src/connectors/stripe/stripe.mappers.js';
 import { StripePayloadError } from '../../src/connectors/stripe/stripe.payload.js';
 import { recordsForRow } from '../../src/connectors/stripe/stripe-outbox.handler.js';
 import { snapshotKey, snapshotRow, unmappedStatus } from '../../src/connectors/stripe/stripe.outbox-rows.js';
@@ -81,7 +87,14 @@ describe('stripe charge mapper', () => {
 
   it('failed and pending charges count nothing', () => {
     const failed = chargeRecord(
-      withFields(CHARGE, { status: 'failed', captured: false, amount_captured: 0, paid: false, failure_code: 'card_declined', failure_message: 'Your card was declined.' }),
+      withFields(CHARGE, {
+        status: 'failed',
+        captured: false,
+        amount_captured: 0,
+        paid: false,
+        failure_code: 'card_declined',
+        failure_message: 'Your card was declined.',
+      }),
       V,
     );
     expect(failed).toMatchObject({ status: 'FAILED', effect: 'none' });
@@ -138,14 +151,29 @@ describe('stripe refund and dispute mappers', () => {
   });
 
   it('pending, failed, canceled and null-status refunds subtract nothing', () => {
-    expect(refundRecord(withFields(REFUND, { status: 'pending' }), V)).toMatchObject({ status: 'PENDING', effect: 'none' });
-    expect(refundRecord(withFields(REFUND, { status: 'failed', failure_reason: 'expired_or_canceled_card' }), V)).toMatchObject({ status: 'FAILED', effect: 'none' });
-    expect(refundRecord(withFields(REFUND, { status: 'canceled' }), V)).toMatchObject({ status: 'CANCELED', effect: 'none' });
-    expect(refundRecord(withFields(REFUND, { status: null }), V)).toMatchObject({ status: 'UNKNOWN', rawStatus: 'null', effect: 'none' });
+    expect(refundRecord(withFields(REFUND, { status: 'pending' }), V)).toMatchObject({
+      status: 'PENDING',
+      effect: 'none',
+    });
+    expect(
+      refundRecord(withFields(REFUND, { status: 'failed', failure_reason: 'expired_or_canceled_card' }), V),
+    ).toMatchObject({ status: 'FAILED', effect: 'none' });
+    expect(refundRecord(withFields(REFUND, { status: 'canceled' }), V)).toMatchObject({
+      status: 'CANCELED',
+      effect: 'none',
+    });
+    expect(refundRecord(withFields(REFUND, { status: null }), V)).toMatchObject({
+      status: 'UNKNOWN',
+      rawStatus: 'null',
+      effect: 'none',
+    });
   });
 
   it('refund pending → succeeded: the later version wins in the version order', () => {
-    const pending = refundRecord(withFields(REFUND, { status: 'pending' }), { at: new Date(1_000_000), tiebreak: 'evt_b' });
+    const pending = refundRecord(withFields(REFUND, { status: 'pending' }), {
+      at: new Date(1_000_000),
+      tiebreak: 'evt_b',
+    });
     const succeeded = refundRecord(REFUND, { at: new Date(1_000_000), tiebreak: 'evt_a' });
     expect(compareVersions(succeeded.version, pending.version)).toBeGreaterThan(0);
   });
@@ -160,8 +188,14 @@ describe('stripe refund and dispute mappers', () => {
       amountCents: 1000n,
     });
     expect(disputeRecord(DISPUTE, V)).toMatchObject({ status: 'OPEN', effect: 'none' });
-    expect(disputeRecord(withFields(DISPUTE, { status: 'won' }), V)).toMatchObject({ status: 'CANCELED', effect: 'none' });
-    expect(disputeRecord(withFields(DISPUTE, { status: 'mystery' }), V)).toMatchObject({ status: 'UNKNOWN', effect: 'none' });
+    expect(disputeRecord(withFields(DISPUTE, { status: 'won' }), V)).toMatchObject({
+      status: 'CANCELED',
+      effect: 'none',
+    });
+    expect(disputeRecord(withFields(DISPUTE, { status: 'mystery' }), V)).toMatchObject({
+      status: 'UNKNOWN',
+      effect: 'none',
+    });
   });
 });
 
@@ -172,10 +206,23 @@ describe('stripe event mapper', () => {
     expect(m.handled).toBe(true);
     if (!m.handled) return;
     expect(m.records).toHaveLength(1);
-    expect(m.records[0].version).toEqual({ at: new Date(1700000000 * 1000), rank: chargeStatus('succeeded', true).rank, tiebreak: 'evt_cap' });
-    expect(eventRecords(event('charge.refund.updated', REFUND))).toMatchObject({ handled: true, records: [{ kind: 'refund' }] });
-    expect(eventRecords(event('refund.created', REFUND))).toMatchObject({ handled: true, records: [{ kind: 'refund' }] });
-    expect(eventRecords(event('charge.dispute.closed', withFields(DISPUTE, { status: 'lost' })))).toMatchObject({ handled: true, records: [{ kind: 'dispute', effect: 'refund' }] });
+    expect(m.records[0].version).toEqual({
+      at: new Date(1700000000 * 1000),
+      rank: chargeStatus('succeeded', true).rank,
+      tiebreak: 'evt_cap',
+    });
+    expect(eventRecords(event('charge.refund.updated', REFUND))).toMatchObject({
+      handled: true,
+      records: [{ kind: 'refund' }],
+    });
+    expect(eventRecords(event('refund.created', REFUND))).toMatchObject({
+      handled: true,
+      records: [{ kind: 'refund' }],
+    });
+    expect(eventRecords(event('charge.dispute.closed', withFields(DISPUTE, { status: 'lost' })))).toMatchObject({
+      handled: true,
+      records: [{ kind: 'dispute', effect: 'refund' }],
+    });
   });
 
   it('ignores event types that do not touch money', () => {
@@ -201,7 +248,13 @@ describe('stripe polled snapshots', () => {
     const base = snapshotKey(CHARGE);
     expect(snapshotKey(structuredClone(CHARGE))).toBe(base);
     expect(snapshotKey(withFields(CHARGE, { description: 'changed text' }))).toBe(base);
-    for (const change of [{ captured: false }, { amount_captured: 500 }, { amount_refunded: 100 }, { disputed: true }, { status: 'failed' }]) {
+    for (const change of [
+      { captured: false },
+      { amount_captured: 500 },
+      { amount_refunded: 100 },
+      { disputed: true },
+      { status: 'failed' },
+    ]) {
       expect(snapshotKey(withFields(CHARGE, change))).not.toBe(base);
     }
     expect(snapshotKey(withFields(REFUND, { status: 'pending' }))).not.toBe(snapshotKey(REFUND));
@@ -210,10 +263,33 @@ describe('stripe polled snapshots', () => {
   it('a snapshot row is versioned by fetch time and maps through the handler’s pure path', () => {
     const fetchedAt = new Date('2026-07-01T12:00:00.123Z');
     const row = snapshotRow(REFUND, fetchedAt);
-    expect(row).toMatchObject({ source: 'stripe', kind: 'stripe.refund', origin: 'poll', vendorTime: fetchedAt, dedupeKey: 'refund:re_1Nispe2eZvKYlo2Cd31jOCgZ:succeeded:1000' });
-    const m = recordsForRow({ kind: row.kind, payload: row.payload, vendorTime: fetchedAt, receivedAt: new Date(), dedupeKey: row.dedupeKey });
-    expect(m).toMatchObject({ handled: true, records: [{ kind: 'refund', version: { at: fetchedAt, tiebreak: row.dedupeKey } }] });
-    expect(() => recordsForRow({ kind: 'stripe.charge', payload: REFUND, vendorTime: fetchedAt, receivedAt: new Date(), dedupeKey: 'k' })).toThrow(/must hold a charge/);
+    expect(row).toMatchObject({
+      source: 'stripe',
+      kind: 'stripe.refund',
+      origin: 'poll',
+      vendorTime: fetchedAt,
+      dedupeKey: 'refund:re_1Nispe2eZvKYlo2Cd31jOCgZ:succeeded:1000',
+    });
+    const m = recordsForRow({
+      kind: row.kind,
+      payload: row.payload,
+      vendorTime: fetchedAt,
+      receivedAt: new Date(),
+      dedupeKey: row.dedupeKey,
+    });
+    expect(m).toMatchObject({
+      handled: true,
+      records: [{ kind: 'refund', version: { at: fetchedAt, tiebreak: row.dedupeKey } }],
+    });
+    expect(() =>
+      recordsForRow({
+        kind: 'stripe.charge',
+        payload: REFUND,
+        vendorTime: fetchedAt,
+        receivedAt: new Date(),
+        dedupeKey: 'k',
+      }),
+    ).toThrow(/must hold a charge/);
   });
 
   it('reports unmapped statuses for the run', () => {
@@ -226,7 +302,11 @@ describe('charge events from older API versions (embedded refunds)', () => {
   const refunded = withFields(CHARGE, {
     amount_refunded: 1000,
     refunded: false,
-    refunds: { object: 'list', has_more: false, data: [withFields(REFUND, { charge: CHARGE.id, status: 'succeeded' })] },
+    refunds: {
+      object: 'list',
+      has_more: false,
+      data: [withFields(REFUND, { charge: CHARGE.id, status: 'succeeded' })],
+    },
   });
 
   it('charge.refunded with refunds.data yields the charge and each refund as its own row', () => {

@@ -4,14 +4,30 @@ import { loadConfig } from '../../src/config/app.config.js';
 import { StripeGateway } from '../../src/connectors/stripe/stripe.gateway.js';
 import { STRIPE_API_VERSION, stripeClientOptions } from '../../src/connectors/stripe/stripe.client.js';
 import { SyncError } from '../../src/runs/sync.drivers.js';
-import { generateStripeDataset, sendStripeWebhook, signStripePayload, startStripeSimulator, type StripeDataset, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
+import {
+  generateStripeDataset,
+  sendStripeWebhook,
+  signStripePayload,
+  startStripeSimulator,
+  type StripeDataset,
+  type StripeSimulator,
+} from '../../scripts/sandbox/stripe/index.js';
 
 const KEY = 'sk_test_simulator_0123456789';
 const END = 1_790_000_000;
 const DAY = 86_400;
 
 function gatewayFor(sim: StripeSimulator, env: Record<string, string> = {}) {
-  return new StripeGateway(loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: KEY, STRIPE_API_BASE: sim.url, STRIPE_MAX_RETRIES: '2', STRIPE_RATE_LIMIT_PER_S: '100', ...env }));
+  return new StripeGateway(
+    loadConfig({
+      NODE_ENV: 'test',
+      STRIPE_API_KEY: KEY,
+      STRIPE_API_BASE: sim.url,
+      STRIPE_MAX_RETRIES: '2',
+      STRIPE_RATE_LIMIT_PER_S: '100',
+      ...env,
+    }),
+  );
 }
 
 describe('stripe dataset generator', () => {
@@ -34,7 +50,9 @@ describe('stripe dataset generator', () => {
     const span = Math.max(...a.charges.map((c) => c.created)) - Math.min(...a.charges.map((c) => c.created));
     expect(span).toBeGreaterThan(120 * DAY);
     // Every object was born with an event carrying it.
-    const born = new Set(a.events.filter((e) => /^charge\.(succeeded|failed|pending)$/.test(e.type)).map((e) => e.data.object.id));
+    const born = new Set(
+      a.events.filter((e) => /^charge\.(succeeded|failed|pending)$/.test(e.type)).map((e) => e.data.object.id),
+    );
     for (const c of a.charges) expect(born.has(c.id)).toBe(true);
   });
 });
@@ -47,7 +65,12 @@ describe('stripe simulator through the official SDK', () => {
   beforeAll(async () => {
     data = generateStripeDataset({ seed: 5, charges: 1200, end: END });
     sim = await startStripeSimulator({ apiKey: KEY, dataset: data, clock: () => END });
-    stripe = new Stripe(KEY, stripeClientOptions(loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: KEY, STRIPE_API_BASE: sim.url, STRIPE_MAX_RETRIES: '0' })));
+    stripe = new Stripe(
+      KEY,
+      stripeClientOptions(
+        loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: KEY, STRIPE_API_BASE: sim.url, STRIPE_MAX_RETRIES: '0' }),
+      ),
+    );
   });
   afterAll(async () => sim?.stop());
 
@@ -79,7 +102,9 @@ describe('stripe simulator through the official SDK', () => {
       for await (const _ of stripe.charges.list({ limit: 100, created })) n++;
       return n;
     };
-    expect(await count({ gte: lo, lte: hi })).toBe(data.charges.filter((c) => c.created >= lo && c.created <= hi).length);
+    expect(await count({ gte: lo, lte: hi })).toBe(
+      data.charges.filter((c) => c.created >= lo && c.created <= hi).length,
+    );
     expect(await count({ gt: lo, lt: hi })).toBe(data.charges.filter((c) => c.created > lo && c.created < hi).length);
     const refunds = await stripe.refunds.list({ limit: 100, created: { gte: lo } });
     expect(refunds.data.every((r) => r.created >= lo)).toBe(true);
@@ -92,7 +117,11 @@ describe('stripe simulator through the official SDK', () => {
       expect(e.created).toBeGreaterThanOrEqual(END - 30 * DAY);
       n++;
     }
-    expect(n).toBe(data.events.filter((e) => e.created >= END - 30 * DAY && ['refund.created', 'charge.dispute.closed'].includes(e.type)).length);
+    expect(n).toBe(
+      data.events.filter(
+        (e) => e.created >= END - 30 * DAY && ['refund.created', 'charge.dispute.closed'].includes(e.type),
+      ).length,
+    );
     const old = data.events.find((e) => e.created < END - 31 * DAY)!;
     await expect(stripe.events.retrieve(old.id)).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
   });
@@ -100,10 +129,19 @@ describe('stripe simulator through the official SDK', () => {
   it('answers Stripe-shaped errors: 401 for bad keys, 400 for unknown params and lost anchors', async () => {
     const bad = await fetch(`${sim.url}/v1/charges`, { headers: { authorization: 'Bearer sk_test_wrong' } });
     expect(bad.status).toBe(401);
-    expect(await bad.json()).toEqual({ error: expect.objectContaining({ type: 'invalid_request_error', message: expect.stringContaining('Invalid API Key') }) });
+    expect(await bad.json()).toEqual({
+      error: expect.objectContaining({
+        type: 'invalid_request_error',
+        message: expect.stringContaining('Invalid API Key'),
+      }),
+    });
     const none = await fetch(`${sim.url}/v1/charges`);
     expect(none.status).toBe(401);
-    await expect(stripe.charges.list({ limit: 5, starting_after: 'ch_doesnotexist' })).rejects.toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'starting_after' });
+    await expect(stripe.charges.list({ limit: 5, starting_after: 'ch_doesnotexist' })).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'resource_missing',
+      param: 'starting_after',
+    });
     const unknown = await fetch(`${sim.url}/v1/charges?colour=red`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as any).error.param).toBe('colour');
@@ -120,8 +158,19 @@ describe('stripe simulator through the official SDK', () => {
     sim.state.captureCharge(ch.id, 4000);
     const re = sim.state.refundCharge(ch.id, { amount: 1000, status: 'pending' });
     sim.state.updateRefund(re.id, 'succeeded');
-    const types = sim.state.list<any>('events').slice(0, sim.state.count('events') - before).map((e) => e.type).reverse();
-    expect(types).toEqual(['charge.succeeded', 'charge.captured', 'charge.refunded', 'refund.created', 'charge.refund.updated', 'refund.updated']);
+    const types = sim.state
+      .list<any>('events')
+      .slice(0, sim.state.count('events') - before)
+      .map((e) => e.type)
+      .reverse();
+    expect(types).toEqual([
+      'charge.succeeded',
+      'charge.captured',
+      'charge.refunded',
+      'refund.created',
+      'charge.refund.updated',
+      'refund.updated',
+    ]);
     const fetched = await stripe.charges.retrieve(ch.id);
     expect(fetched).toMatchObject({ captured: true, amount_captured: 4000, amount_refunded: 2000 });
   });
@@ -130,7 +179,11 @@ describe('stripe simulator through the official SDK', () => {
 describe('stripe gateway: limiter, 429 and error classes', () => {
   let sim: StripeSimulator;
   beforeAll(async () => {
-    sim = await startStripeSimulator({ apiKey: KEY, dataset: generateStripeDataset({ seed: 9, charges: 50, end: END }), clock: () => END });
+    sim = await startStripeSimulator({
+      apiKey: KEY,
+      dataset: generateStripeDataset({ seed: 9, charges: 50, end: END }),
+      clock: () => END,
+    });
   });
   afterAll(async () => sim?.stop());
   const pass = { list: 'charges' as const, gte: null, lte: END, startingAfter: null };
@@ -192,12 +245,24 @@ describe('stripe gateway: limiter, 429 and error classes', () => {
     await expect(gw.listPage(pass, 3)).rejects.toMatchObject({ errorClass: 'auth' });
     sim.failNext(1, 403);
     await expect(gw.listPage(pass, 3)).rejects.toMatchObject({ errorClass: 'auth' });
-    const wrongKey = new StripeGateway(loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: 'sk_test_wrong_key_000', STRIPE_API_BASE: sim.url }));
-    await expect(wrongKey.listPage(pass, 3)).rejects.toMatchObject({ errorClass: 'auth', message: expect.stringContaining('STRIPE_API_KEY') });
+    const wrongKey = new StripeGateway(
+      loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: 'sk_test_wrong_key_000', STRIPE_API_BASE: sim.url }),
+    );
+    await expect(wrongKey.listPage(pass, 3)).rejects.toMatchObject({
+      errorClass: 'auth',
+      message: expect.stringContaining('STRIPE_API_KEY'),
+    });
   });
 
   it('an unreachable Stripe is transient', async () => {
-    const gw = new StripeGateway(loadConfig({ NODE_ENV: 'test', STRIPE_API_KEY: KEY, STRIPE_API_BASE: 'http://127.0.0.1:9', STRIPE_MAX_RETRIES: '0' }));
+    const gw = new StripeGateway(
+      loadConfig({
+        NODE_ENV: 'test',
+        STRIPE_API_KEY: KEY,
+        STRIPE_API_BASE: 'http://127.0.0.1:9',
+        STRIPE_MAX_RETRIES: '0',
+      }),
+    );
     await expect(gw.listPage(pass, 3)).rejects.toMatchObject({ errorClass: 'transient' });
   });
 
@@ -213,7 +278,11 @@ describe('stripe simulator rate limit', () => {
   it('answers 429 once a client goes faster than rateLimitPerS', async () => {
     const sim = await startStripeSimulator({ apiKey: KEY, rateLimitPerS: 5 });
     try {
-      const statuses = await Promise.all(Array.from({ length: 12 }, () => fetch(`${sim.url}/v1/charges`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          fetch(`${sim.url}/v1/charges`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.status),
+        ),
+      );
       expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(6);
       expect(statuses).toContain(429);
     } finally {
@@ -228,8 +297,12 @@ describe('stripe webhook sender', () => {
     const payload = JSON.stringify({ id: 'evt_1', object: 'event', type: 'charge.succeeded' });
     const header = signStripePayload(payload, secret, 1_790_000_000);
     expect(header).toMatch(/^t=1790000000,v1=[0-9a-f]{64}$/);
-    expect(() => Stripe.webhooks.signature!.verifyHeader(payload, header, secret, 300, undefined, 1_790_000_000_000)).not.toThrow();
-    expect(() => Stripe.webhooks.signature!.verifyHeader(payload, header, 'whsec_other', 300, undefined, 1_790_000_000_000)).toThrow();
+    expect(() =>
+      Stripe.webhooks.signature!.verifyHeader(payload, header, secret, 300, undefined, 1_790_000_000_000),
+    ).not.toThrow();
+    expect(() =>
+      Stripe.webhooks.signature!.verifyHeader(payload, header, 'whsec_other', 300, undefined, 1_790_000_000_000),
+    ).toThrow();
 
     const { createServer } = await import('node:http');
     const got: Array<{ sig: string | undefined; body: string }> = [];

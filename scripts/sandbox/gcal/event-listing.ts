@@ -63,8 +63,12 @@ export class EventLister {
   constructor(private readonly store: GcalStore) {}
 
   list(cal: SimCalendar, q: ListQuery): ListResult {
-    const bad = (message: string): ListResult => ({ status: 400, body: googleError(400, 'invalid', message, 'INVALID_ARGUMENT') });
-    if (q.maxResults !== undefined && (!Number.isInteger(q.maxResults) || q.maxResults < 1)) return bad('Invalid value for: maxResults');
+    const bad = (message: string): ListResult => ({
+      status: 400,
+      body: googleError(400, 'invalid', message, 'INVALID_ARGUMENT'),
+    });
+    if (q.maxResults !== undefined && (!Number.isInteger(q.maxResults) || q.maxResults < 1))
+      return bad('Invalid value for: maxResults');
     const pageSize = Math.min(q.maxResults ?? DEFAULT_PAGE, MAX_PAGE);
     let state: PageState;
     if (q.pageToken !== undefined) {
@@ -75,7 +79,12 @@ export class EventLister {
     } else {
       let sinceSeq: number | null = null;
       if (q.syncToken !== undefined) {
-        const forbidden = [...(q.otherFilters ?? []), ...(q.updatedMin ? ['updatedMin'] : []), ...(q.timeMin ? ['timeMin'] : []), ...(q.timeMax ? ['timeMax'] : [])];
+        const forbidden = [
+          ...(q.otherFilters ?? []),
+          ...(q.updatedMin ? ['updatedMin'] : []),
+          ...(q.timeMin ? ['timeMin'] : []),
+          ...(q.timeMax ? ['timeMax'] : []),
+        ];
         if (forbidden.length) return bad(`The syncToken parameter cannot be combined with: ${forbidden.join(', ')}.`);
         const t = this.syncTokens.get(q.syncToken);
         if (!t || t.calendarId !== cal.id) return bad('Invalid sync token value.');
@@ -90,7 +99,8 @@ export class EventLister {
       const updatedMinMs = ms(q.updatedMin);
       const timeMinMs = ms(q.timeMin);
       const timeMaxMs = ms(q.timeMax);
-      if (updatedMinMs === 'bad' || timeMinMs === 'bad' || timeMaxMs === 'bad') return bad('Bad Request: timestamps must be RFC3339 with an offset.');
+      if (updatedMinMs === 'bad' || timeMinMs === 'bad' || timeMaxMs === 'bad')
+        return bad('Bad Request: timestamps must be RFC3339 with an offset.');
       state = {
         calendarId: cal.id,
         afterId: '',
@@ -157,7 +167,11 @@ export class EventLister {
     let endMs = timeMs(e.end);
     if (e.recurrence) {
       const occ = expandSeries(e.start, e.recurrence);
-      endMs = timeMs(occ[occ.length - 1].allDay ? { date: occ[occ.length - 1].start } : { dateTime: occ[occ.length - 1].start }) + (timeMs(e.end) - timeMs(e.start));
+      endMs =
+        timeMs(
+          occ[occ.length - 1].allDay ? { date: occ[occ.length - 1].start } : { dateTime: occ[occ.length - 1].start },
+        ) +
+        (timeMs(e.end) - timeMs(e.start));
     }
     return {
       id: e.id,
@@ -181,7 +195,9 @@ export class EventLister {
       const id = instanceId(series.id, original);
       if (cal.events.has(id)) continue;
       const startMs = timeMs(original);
-      const end = occ.allDay ? { date: new Date(startMs + durMs).toISOString().slice(0, 10) } : { dateTime: new Date(startMs + durMs).toISOString().replace('.000Z', 'Z'), timeZone: series.end.timeZone };
+      const end = occ.allDay
+        ? { date: new Date(startMs + durMs).toISOString().slice(0, 10) }
+        : { dateTime: new Date(startMs + durMs).toISOString().replace('.000Z', 'Z'), timeZone: series.end.timeZone };
       const cancelled = series.status === 'cancelled';
       const { recurrence: _r, ...rest } = series;
       out.push({
@@ -194,8 +210,19 @@ export class EventLister {
         endMs: startMs + durMs,
         render: () =>
           cancelled
-            ? { kind: 'calendar#event', etag: stored.etag, id, status: 'cancelled', recurringEventId: series.id, originalStartTime: original }
-            : renderFull(cal, { ...rest, id, start: original, end, recurringEventId: series.id, originalStartTime: original }, stored.etag),
+            ? {
+                kind: 'calendar#event',
+                etag: stored.etag,
+                id,
+                status: 'cancelled',
+                recurringEventId: series.id,
+                originalStartTime: original,
+              }
+            : renderFull(
+                cal,
+                { ...rest, id, start: original, end, recurringEventId: series.id, originalStartTime: original },
+                stored.etag,
+              ),
       });
     }
     return out;

@@ -1,7 +1,6 @@
 import type { EventTime, GcalStore, SimEvent } from './gcal-store.js';
 import { prng } from '../prng.js';
 
-
 export interface GcalDatasetOptions {
   seed?: number;
   /** Single (non-recurring) events per calendar, before the two recurring series. */
@@ -26,7 +25,18 @@ export interface GcalDatasetSummary {
   series: SeededSeries[];
 }
 
-const TOPICS = ['Pipeline review', 'Customer call', 'Onboarding', 'Quarterly planning', 'Invoice follow-up', 'Demo', 'Renewal check-in', '1:1', 'Board prep', 'Support escalation'];
+const TOPICS = [
+  'Pipeline review',
+  'Customer call',
+  'Onboarding',
+  'Quarterly planning',
+  'Invoice follow-up',
+  'Demo',
+  'Renewal check-in',
+  '1:1',
+  'Board prep',
+  'Support escalation',
+];
 const PLACES = ['Room Bison', 'Zoom', 'Google Meet', 'HQ 3rd floor', 'Client office', undefined, undefined];
 /** Zones without daylight saving, so an offset in dateTime is exact for every date. */
 const ZONES: Array<{ tz: string; offset: string; minutes: number }> = [
@@ -56,7 +66,8 @@ function localDateTime(utcMs: number, zone: (typeof ZONES)[number]): string {
 export function seedGcalDataset(store: GcalStore, opts: GcalDatasetOptions = {}): GcalDatasetSummary {
   const rnd = prng(opts.seed ?? 42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const idOf = () => Array.from({ length: 26 }, () => '0123456789abcdefghijklmnopqrstuv'[Math.floor(rnd() * 32)]).join('');
+  const idOf = () =>
+    Array.from({ length: 26 }, () => '0123456789abcdefghijklmnopqrstuv'[Math.floor(rnd() * 32)]).join('');
   const fromMs = Date.parse(`${opts.from ?? '2026-03-02'}T00:00:00Z`);
   const days = opts.days ?? 120;
   const stampBase = Date.parse('2026-02-01T08:00:00Z');
@@ -130,8 +141,14 @@ export function seedGcalDataset(store: GcalStore, opts: GcalDatasetOptions = {})
       third,
       {
         summary: 'Weekly revenue sync (moved)',
-        start: { dateTime: new Date(weeklyStart + 14 * DAY + 3_600_000).toISOString().replace('.000Z', 'Z'), timeZone: 'UTC' },
-        end: { dateTime: new Date(weeklyStart + 14 * DAY + 7_200_000).toISOString().replace('.000Z', 'Z'), timeZone: 'UTC' },
+        start: {
+          dateTime: new Date(weeklyStart + 14 * DAY + 3_600_000).toISOString().replace('.000Z', 'Z'),
+          timeZone: 'UTC',
+        },
+        end: {
+          dateTime: new Date(weeklyStart + 14 * DAY + 7_200_000).toISOString().replace('.000Z', 'Z'),
+          timeZone: 'UTC',
+        },
       },
       { updated: nextStamp(), notify: false },
     );

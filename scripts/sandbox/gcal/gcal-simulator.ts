@@ -6,7 +6,14 @@ import { GcalStore, type EventInput, type EventTime, type SimEvent } from './gca
 import { canonicalError, googleError, rateLimited403, type GoogleErrorBody } from './google-errors.js';
 import { EventLister } from './event-listing.js';
 import { PushSender, type Delivery, type ResourceState, type SimChannel } from './push-sender.js';
-import { generateServiceAccount, newOpaqueToken, peekJwt, publicKeyOf, verifyJwtRs256, type ServiceAccountJson } from './service-account.js';
+import {
+  generateServiceAccount,
+  newOpaqueToken,
+  peekJwt,
+  publicKeyOf,
+  verifyJwtRs256,
+  type ServiceAccountJson,
+} from './service-account.js';
 
 export interface GcalSimulatorOptions {
   calendars: Array<string | { id: string; summary?: string; timeZone?: string }>;
@@ -59,7 +66,11 @@ export interface GcalSimulator {
     modifyInstance(calendarId: string, seriesId: string, originalStart: EventTime, patch: Partial<SimEvent>): SimEvent;
     cancelInstance(calendarId: string, seriesId: string, originalStart: EventTime): SimEvent;
   };
-  notify(channelId: string, state: ResourceState, opts?: { messageNumber?: number; token?: string | null }): Promise<Delivery>;
+  notify(
+    channelId: string,
+    state: ResourceState,
+    opts?: { messageNumber?: number; token?: string | null },
+  ): Promise<Delivery>;
   flushNotifications(): Promise<void>;
   channel(channelId: string): SimChannel | undefined;
   stop(): Promise<void>;
@@ -105,7 +116,13 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
       return;
     }
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(text), ...headers }).end(text);
+    res
+      .writeHead(status, {
+        'Content-Type': 'application/json; charset=UTF-8',
+        'Content-Length': Buffer.byteLength(text),
+        ...headers,
+      })
+      .end(text);
   };
 
   const readBody = (req: IncomingMessage) =>
@@ -118,19 +135,35 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
 
   const tokenEndpoint = (form: URLSearchParams): { status: number; body: unknown } => {
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + (form.get('grant_type') ?? '') } };
+      return {
+        status: 400,
+        body: {
+          error: 'unsupported_grant_type',
+          error_description: 'Invalid grant_type: ' + (form.get('grant_type') ?? ''),
+        },
+      };
     }
     const assertion = form.get('assertion') ?? '';
     const claims = peekJwt(assertion);
-    if (!claims || claims.iss !== account.client_email) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid grant: account not found' } };
+    if (!claims || claims.iss !== account.client_email)
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid grant: account not found' } };
     if (revoked) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
     const check = verifyJwtRs256(assertion, publicKey);
     if (!check.ok) return { status: 400, body: { error: 'invalid_grant', error_description: check.reason } };
     if (check.claims.aud !== GOOGLE_TOKEN_URL && check.claims.aud !== account.token_uri) {
-      return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT: audience is not the token endpoint.' } };
+      return {
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'Invalid JWT: audience is not the token endpoint.' },
+      };
     }
-    const scopes = String(check.claims.scope ?? '').split(' ').filter(Boolean);
-    if (!scopes.some((s) => CALENDAR_SCOPES.has(s))) return { status: 400, body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' } };
+    const scopes = String(check.claims.scope ?? '')
+      .split(' ')
+      .filter(Boolean);
+    if (!scopes.some((s) => CALENDAR_SCOPES.has(s)))
+      return {
+        status: 400,
+        body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope or ID token audience provided.' },
+      };
     const token = newOpaqueToken('ya29.sim-');
     accessTokens.set(token, Date.now() + 3600_000);
     grants++;
@@ -151,13 +184,25 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
       return null;
     }
     const f = failures.shift()!;
-    const headers: Record<string, string> = f.opts.retryAfterS !== undefined ? { 'Retry-After': String(f.opts.retryAfterS) } : {};
-    return { status: f.status, body: f.status === 403 && f.opts.rateLimit ? rateLimited403() : canonicalError(f.status), headers };
+    const headers: Record<string, string> =
+      f.opts.retryAfterS !== undefined ? { 'Retry-After': String(f.opts.retryAfterS) } : {};
+    return {
+      status: f.status,
+      body: f.status === 403 && f.opts.rateLimit ? rateLimited403() : canonicalError(f.status),
+      headers,
+    };
   };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<number> => {
+  const handleApi = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<number> => {
     if (!authorized(req)) {
-      send(res, 401, canonicalError(401), { 'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' });
+      send(res, 401, canonicalError(401), {
+        'WWW-Authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"',
+      });
       return 401;
     }
     const fail = injected();
@@ -189,13 +234,26 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
       if (!cal) return reply(res, 404, canonicalError(404));
       const body = parseJson(await readBody(req));
       const id = typeof body?.id === 'string' ? body.id : '';
-      if (!/^[A-Za-z0-9\-_+/=]{1,64}$/.test(id)) return reply(res, 400, googleError(400, 'invalid', 'Invalid channel id.', 'INVALID_ARGUMENT'));
-      if (body.type !== 'web_hook' && body.type !== 'webhook') return reply(res, 400, googleError(400, 'invalid', 'Invalid channel type.', 'INVALID_ARGUMENT'));
-      if (typeof body.address !== 'string' || !/^https?:\/\//.test(body.address)) return reply(res, 400, googleError(400, 'invalid', 'Invalid channel address.', 'INVALID_ARGUMENT'));
-      if (push.channels.has(id)) return reply(res, 400, googleError(400, 'channelIdNotUnique', `Channel id ${id} not unique`, 'INVALID_ARGUMENT'));
+      if (!/^[A-Za-z0-9\-_+/=]{1,64}$/.test(id))
+        return reply(res, 400, googleError(400, 'invalid', 'Invalid channel id.', 'INVALID_ARGUMENT'));
+      if (body.type !== 'web_hook' && body.type !== 'webhook')
+        return reply(res, 400, googleError(400, 'invalid', 'Invalid channel type.', 'INVALID_ARGUMENT'));
+      if (typeof body.address !== 'string' || !/^https?:\/\//.test(body.address))
+        return reply(res, 400, googleError(400, 'invalid', 'Invalid channel address.', 'INVALID_ARGUMENT'));
+      if (push.channels.has(id))
+        return reply(
+          res,
+          400,
+          googleError(400, 'channelIdNotUnique', `Channel id ${id} not unique`, 'INVALID_ARGUMENT'),
+        );
       const now = Date.now();
       const ttlS = Number(body.params?.ttl);
-      const requested = body.expiration !== undefined ? Number(body.expiration) : Number.isFinite(ttlS) && ttlS > 0 ? now + ttlS * 1000 : now + DEFAULT_TTL_MS;
+      const requested =
+        body.expiration !== undefined
+          ? Number(body.expiration)
+          : Number.isFinite(ttlS) && ttlS > 0
+            ? now + ttlS * 1000
+            : now + DEFAULT_TTL_MS;
       const channel: SimChannel = {
         id,
         calendarId: cal.id,
@@ -223,7 +281,16 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
       const body = parseJson(await readBody(req));
       const ch = typeof body?.id === 'string' ? push.channels.get(body.id) : undefined;
       if (!ch || ch.stopped || (body.resourceId !== undefined && body.resourceId !== ch.resourceId)) {
-        return reply(res, 404, googleError(404, 'notFound', `Channel '${String(body?.id)}' not found for project '${account.project_id}'`, 'NOT_FOUND'));
+        return reply(
+          res,
+          404,
+          googleError(
+            404,
+            'notFound',
+            `Channel '${String(body?.id)}' not found for project '${account.project_id}'`,
+            'NOT_FOUND',
+          ),
+        );
       }
       ch.stopped = true;
       send(res, 204);
@@ -240,7 +307,8 @@ export async function startGcalSimulator(opts: GcalSimulatorOptions): Promise<Gc
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://sim');
     const query = u.searchParams;
-    const log = (status: number) => requests.push({ method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(query), status });
+    const log = (status: number) =>
+      requests.push({ method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(query), status });
     void (async () => {
       try {
         if (req.method === 'POST' && u.pathname === '/token') {

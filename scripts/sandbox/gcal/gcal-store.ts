@@ -43,7 +43,13 @@ export interface SimCalendar {
   resourceId: string;
 }
 
-export type EventInput = Partial<Omit<SimEvent, 'id' | 'created' | 'updated' | 'sequence'>> & { id?: string; start: EventTime; end: EventTime; created?: string; updated?: string };
+export type EventInput = Partial<Omit<SimEvent, 'id' | 'created' | 'updated' | 'sequence'>> & {
+  id?: string;
+  start: EventTime;
+  end: EventTime;
+  created?: string;
+  updated?: string;
+};
 
 /** Google event ids are base32hex (a-v, 0-9), 5-1024 characters. */
 export function newEventId(): string {
@@ -125,11 +131,22 @@ export class GcalStore {
     return event;
   }
 
-  update(calendarId: string, eventId: string, patch: Partial<Omit<SimEvent, 'id' | 'created' | 'updated' | 'sequence'>>, opts: { updated?: string; notify?: boolean } = {}): SimEvent {
+  update(
+    calendarId: string,
+    eventId: string,
+    patch: Partial<Omit<SimEvent, 'id' | 'created' | 'updated' | 'sequence'>>,
+    opts: { updated?: string; notify?: boolean } = {},
+  ): SimEvent {
     const cal = this.need(calendarId);
     const cur = cal.events.get(eventId);
     if (!cur) throw new Error(`unknown simulator event ${calendarId}/${eventId}`);
-    const event: SimEvent = { ...cur.event, ...patch, id: eventId, updated: this.nextUpdated(opts.updated), sequence: cur.event.sequence + 1 };
+    const event: SimEvent = {
+      ...cur.event,
+      ...patch,
+      id: eventId,
+      updated: this.nextUpdated(opts.updated),
+      sequence: cur.event.sequence + 1,
+    };
     this.write(cal, event);
     if (opts.notify !== false) this.onChange(calendarId);
     return event;
@@ -140,33 +157,62 @@ export class GcalStore {
     const cal = this.need(calendarId);
     const res = this.update(calendarId, eventId, { status: 'cancelled' }, { ...opts, notify: false });
     for (const s of [...cal.events.values()]) {
-      if (s.event.recurringEventId === eventId && s.event.status !== 'cancelled') this.update(calendarId, s.event.id, { status: 'cancelled' }, { notify: false });
+      if (s.event.recurringEventId === eventId && s.event.status !== 'cancelled')
+        this.update(calendarId, s.event.id, { status: 'cancelled' }, { notify: false });
     }
     if (opts.notify !== false) this.onChange(calendarId);
     return res;
   }
 
   /** Edits one occurrence of a series: stored as an exception event with its own instance id. */
-  modifyInstance(calendarId: string, seriesId: string, originalStart: EventTime, patch: Partial<SimEvent>, opts: { updated?: string; notify?: boolean } = {}): SimEvent {
+  modifyInstance(
+    calendarId: string,
+    seriesId: string,
+    originalStart: EventTime,
+    patch: Partial<SimEvent>,
+    opts: { updated?: string; notify?: boolean } = {},
+  ): SimEvent {
     const cal = this.need(calendarId);
     const series = cal.events.get(seriesId)?.event;
     if (!series?.recurrence) throw new Error(`${seriesId} is not a recurring series`);
     const id = instanceId(seriesId, originalStart);
     if (cal.events.has(id)) return this.update(calendarId, id, patch, opts);
     const durMs = timeMs(series.end) - timeMs(series.start);
-    const start = originalStart.date !== undefined ? { date: originalStart.date } : { dateTime: originalStart.dateTime, timeZone: series.start.timeZone };
-    const end = originalStart.date !== undefined
-      ? { date: new Date(timeMs(start) + durMs).toISOString().slice(0, 10) }
-      : { dateTime: new Date(timeMs(start) + durMs).toISOString().replace('.000Z', 'Z'), timeZone: series.end.timeZone };
+    const start =
+      originalStart.date !== undefined
+        ? { date: originalStart.date }
+        : { dateTime: originalStart.dateTime, timeZone: series.start.timeZone };
+    const end =
+      originalStart.date !== undefined
+        ? { date: new Date(timeMs(start) + durMs).toISOString().slice(0, 10) }
+        : {
+            dateTime: new Date(timeMs(start) + durMs).toISOString().replace('.000Z', 'Z'),
+            timeZone: series.end.timeZone,
+          };
     const { recurrence: _r, ...base } = series;
     return this.insert(
       calendarId,
-      { ...base, start, end, ...patch, id, recurringEventId: seriesId, originalStartTime: { ...start }, created: undefined, updated: opts.updated },
+      {
+        ...base,
+        start,
+        end,
+        ...patch,
+        id,
+        recurringEventId: seriesId,
+        originalStartTime: { ...start },
+        created: undefined,
+        updated: opts.updated,
+      },
       opts.notify !== false,
     );
   }
 
-  cancelInstance(calendarId: string, seriesId: string, originalStart: EventTime, opts: { updated?: string; notify?: boolean } = {}): SimEvent {
+  cancelInstance(
+    calendarId: string,
+    seriesId: string,
+    originalStart: EventTime,
+    opts: { updated?: string; notify?: boolean } = {},
+  ): SimEvent {
     return this.modifyInstance(calendarId, seriesId, originalStart, { status: 'cancelled' }, opts);
   }
 }

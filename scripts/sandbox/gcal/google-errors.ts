@@ -11,8 +11,16 @@ export interface GoogleErrorBody {
   };
 }
 
-export function googleError(code: number, reason: string, message: string, status?: string, extra: Record<string, string> = {}): GoogleErrorBody {
-  return { error: { code, message, errors: [{ domain: 'global', reason, message, ...extra }], ...(status ? { status } : {}) } };
+export function googleError(
+  code: number,
+  reason: string,
+  message: string,
+  status?: string,
+  extra: Record<string, string> = {},
+): GoogleErrorBody {
+  return {
+    error: { code, message, errors: [{ domain: 'global', reason, message, ...extra }], ...(status ? { status } : {}) },
+  };
 }
 
 /** The canonical body for a status code (used by failNext and the auth checks). */

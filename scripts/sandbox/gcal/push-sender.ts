@@ -45,7 +45,11 @@ export class PushSender {
    * Sends one notification. `messageNumber` and `token` override the channel's (tests use them
    * to redeliver a message or to forge a token).
    */
-  send(channel: SimChannel, state: ResourceState, opts: { messageNumber?: number; token?: string | null } = {}): Promise<Delivery> {
+  send(
+    channel: SimChannel,
+    state: ResourceState,
+    opts: { messageNumber?: number; token?: string | null } = {},
+  ): Promise<Delivery> {
     const messageNumber = opts.messageNumber ?? ++channel.messageNumber;
     const headers: Record<string, string> = {
       'X-Goog-Channel-ID': channel.id,
@@ -76,17 +80,25 @@ export class PushSender {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
-  private async deliver(address: string, headers: Record<string, string>): Promise<{ status: number; attempts: number }> {
+  private async deliver(
+    address: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; attempts: number }> {
     let status = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(address, { method: 'POST', headers: { ...headers, 'Content-Length': '0' }, signal: AbortSignal.timeout(5000) });
+        const res = await fetch(address, {
+          method: 'POST',
+          headers: { ...headers, 'Content-Length': '0' },
+          signal: AbortSignal.timeout(5000),
+        });
         await res.arrayBuffer().catch(() => undefined);
         status = res.status;
       } catch {
         status = 0;
       }
-      if ((status !== 0 && !RETRIED.has(status)) || attempt >= this.retryDelaysMs.length) return { status, attempts: attempt + 1 };
+      if ((status !== 0 && !RETRIED.has(status)) || attempt >= this.retryDelaysMs.length)
+        return { status, attempts: attempt + 1 };
       await new Promise((r) => setTimeout(r, this.retryDelaysMs[attempt]));
     }
   }

@@ -12,10 +12,17 @@ export interface Occurrence {
 const MAX_OCCURRENCES = 730;
 const DAY_MS = 86_400_000;
 
-export function parseRrule(lines: readonly string[] | undefined): { freq: 'DAILY' | 'WEEKLY'; interval: number; count: number | null; until: number | null } | null {
+export function parseRrule(
+  lines: readonly string[] | undefined,
+): { freq: 'DAILY' | 'WEEKLY'; interval: number; count: number | null; until: number | null } | null {
   const rule = lines?.find((l) => l.startsWith('RRULE:'));
   if (!rule) return null;
-  const parts = new Map(rule.slice(6).split(';').map((p) => p.split('=') as [string, string]));
+  const parts = new Map(
+    rule
+      .slice(6)
+      .split(';')
+      .map((p) => p.split('=') as [string, string]),
+  );
   const freq = parts.get('FREQ');
   if (freq !== 'DAILY' && freq !== 'WEEKLY') return null;
   if ([...parts.keys()].some((k) => !['FREQ', 'INTERVAL', 'COUNT', 'UNTIL'].includes(k))) return null;
@@ -28,15 +35,20 @@ export function parseRrule(lines: readonly string[] | undefined): { freq: 'DAILY
     if (!m) return null;
     until = Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 23), +(m[5] ?? 59), +(m[6] ?? 59));
   }
-  if (!Number.isInteger(interval) || interval < 1 || (count !== null && (!Number.isInteger(count) || count < 1))) return null;
+  if (!Number.isInteger(interval) || interval < 1 || (count !== null && (!Number.isInteger(count) || count < 1)))
+    return null;
   return { freq, interval, count, until };
 }
 
 /** Occurrence starts of a series whose first start is `first` (dateTime or date). */
-export function expandSeries(first: { dateTime?: string; date?: string }, recurrence: readonly string[] | undefined): Occurrence[] {
+export function expandSeries(
+  first: { dateTime?: string; date?: string },
+  recurrence: readonly string[] | undefined,
+): Occurrence[] {
   const allDay = first.date !== undefined;
   const t0 = allDay ? Date.parse(`${first.date}T00:00:00Z`) : Date.parse(first.dateTime!);
-  const fmt = (t: number) => (allDay ? new Date(t).toISOString().slice(0, 10) : new Date(t).toISOString().replace('.000Z', 'Z'));
+  const fmt = (t: number) =>
+    allDay ? new Date(t).toISOString().slice(0, 10) : new Date(t).toISOString().replace('.000Z', 'Z');
   const rule = parseRrule(recurrence);
   if (!rule) return [{ start: fmt(t0), allDay }];
   const step = (rule.freq === 'DAILY' ? 1 : 7) * rule.interval * DAY_MS;

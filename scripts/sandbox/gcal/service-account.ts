@@ -1,4 +1,11 @@
-import { createPublicKey, createVerify, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  createVerify,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
 
 /** The fields of a Google service-account key file that clients read. */
 export interface ServiceAccountJson {
@@ -19,7 +26,11 @@ export interface ServiceAccountJson {
  * A throwaway service account with a fresh RSA key, generated at run time so no key that looks
  * real is ever committed. `tokenUri` points google-auth-library's JWT grant at a simulator.
  */
-export function generateServiceAccount(opts: { tokenUri: string; projectId?: string; name?: string }): ServiceAccountJson {
+export function generateServiceAccount(opts: {
+  tokenUri: string;
+  projectId?: string;
+  name?: string;
+}): ServiceAccountJson {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const projectId = opts.projectId ?? 'buffalo-sandbox';
   const email = `${opts.name ?? 'buffalo-sync'}@${projectId}.iam.gserviceaccount.com`;
@@ -82,15 +93,28 @@ export function verifyJwtRs256(jwt: string, key: KeyObject, nowS = Math.floor(Da
     return { ok: false, reason: 'Invalid JWT: not JSON' };
   }
   if (header.alg !== 'RS256') return { ok: false, reason: 'Invalid JWT: alg must be RS256' };
-  const valid = createVerify('RSA-SHA256').update(`${parts[0]}.${parts[1]}`).verify(key, Buffer.from(parts[2], 'base64url'));
+  const valid = createVerify('RSA-SHA256')
+    .update(`${parts[0]}.${parts[1]}`)
+    .verify(key, Buffer.from(parts[2], 'base64url'));
   if (!valid) return { ok: false, reason: 'Invalid JWT Signature.' };
-  if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') return { ok: false, reason: 'Invalid JWT: iat and exp are required' };
+  if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number')
+    return { ok: false, reason: 'Invalid JWT: iat and exp are required' };
   // Google allows a few minutes of clock skew and at most one hour of validity.
-  if (claims.exp < nowS - 300) return { ok: false, reason: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.' };
+  if (claims.exp < nowS - 300)
+    return {
+      ok: false,
+      reason:
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+    };
   if (claims.iat > nowS + 300 || claims.exp - claims.iat > 3600) {
-    return { ok: false, reason: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.' };
+    return {
+      ok: false,
+      reason:
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+    };
   }
   return { ok: true, claims };
 }
 
-export const newOpaqueToken = (prefix: string) => `${prefix}${randomUUID().replace(/-/g, '')}${randomBytes(12).toString('base64url')}`;
+export const newOpaqueToken = (prefix: string) =>
+  `${prefix}${randomUUID().replace(/-/g, '')}${randomBytes(12).toString('base64url')}`;

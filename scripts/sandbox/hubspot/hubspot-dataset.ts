@@ -19,7 +19,10 @@ export interface SimObject {
 export type SimObjectType = 'deals' | 'contacts';
 
 /** HubSpot's last-modified property differs per object type. */
-export const MODIFIED_PROPERTY: Readonly<Record<SimObjectType, string>> = { deals: 'hs_lastmodifieddate', contacts: 'lastmodifieddate' };
+export const MODIFIED_PROPERTY: Readonly<Record<SimObjectType, string>> = {
+  deals: 'hs_lastmodifieddate',
+  contacts: 'lastmodifieddate',
+};
 
 export interface DatasetOptions {
   seed?: number;
@@ -62,7 +65,14 @@ export interface SimPipeline {
 }
 
 const PIPELINES_CREATED = '2024-03-04T10:15:00.000Z';
-const stage = (id: string, label: string, displayOrder: number, isClosed: boolean, probability: string, archivedAt?: string): SimStage => ({
+const stage = (
+  id: string,
+  label: string,
+  displayOrder: number,
+  isClosed: boolean,
+  probability: string,
+  archivedAt?: string,
+): SimStage => ({
   id,
   label,
   displayOrder,
@@ -144,12 +154,19 @@ export function dealPipelines(): SimPipeline[] {
  */
 export function wonStageIds(pipelines: readonly SimPipeline[]): Set<string> {
   const won = new Set<string>();
-  for (const p of pipelines) for (const s of p.stages) if (s.metadata.isClosed === 'true' && /^1(\.0+)?$/.test(s.metadata.probability ?? '')) won.add(s.id);
+  for (const p of pipelines)
+    for (const s of p.stages)
+      if (s.metadata.isClosed === 'true' && /^1(\.0+)?$/.test(s.metadata.probability ?? '')) won.add(s.id);
   return won;
 }
 
-
-export const OPEN_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent'] as const;
+export const OPEN_STAGES = [
+  'appointmentscheduled',
+  'qualifiedtobuy',
+  'presentationscheduled',
+  'decisionmakerboughtin',
+  'contractsent',
+] as const;
 /** A stage id from a pipeline deleted since: no pipeline lists it, so its deals stay UNKNOWN. */
 export const CUSTOM_STAGE = '98765432';
 const DELETED_PIPELINE = '7654321';
@@ -166,9 +183,44 @@ function customStage(u: number): { stage: string; pipeline: string } {
   return { stage: CUSTOM_STAGE, pipeline: DELETED_PIPELINE };
 }
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'Linus', 'Radia', 'John'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Allen', 'Torvalds', 'Perlman', 'Backus'];
-const LIFECYCLE = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Margaret',
+  'Ken',
+  'Frances',
+  'Linus',
+  'Radia',
+  'John',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Hamilton',
+  'Thompson',
+  'Allen',
+  'Torvalds',
+  'Perlman',
+  'Backus',
+];
+const LIFECYCLE = [
+  'subscriber',
+  'lead',
+  'marketingqualifiedlead',
+  'salesqualifiedlead',
+  'opportunity',
+  'customer',
+  'evangelist',
+  'other',
+];
 
 function pick<T>(rnd: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rnd() * xs.length)];
@@ -199,7 +251,14 @@ export function generateHubSpotDataset(opts: DatasetOptions = {}): HubSpotDatase
   for (let i = 0; i < (opts.deals ?? 300); i++) {
     const id = String(nextId++);
     const r = rnd();
-    const { stage, pipeline } = r < 0.35 ? { stage: 'closedwon', pipeline: 'default' } : r < 0.48 ? { stage: 'closedlost', pipeline: 'default' } : r < 0.8 ? { stage: pick(rnd, OPEN_STAGES), pipeline: 'default' } : customStage((r - 0.8) / 0.2);
+    const { stage, pipeline } =
+      r < 0.35
+        ? { stage: 'closedwon', pipeline: 'default' }
+        : r < 0.48
+          ? { stage: 'closedlost', pipeline: 'default' }
+          : r < 0.8
+            ? { stage: pick(rnd, OPEN_STAGES), pipeline: 'default' }
+            : customStage((r - 0.8) / 0.2);
     const c = rnd();
     const currency = c < 0.65 ? 'USD' : c < 0.8 ? 'EUR' : c < 0.9 ? null : c < 0.95 ? 'JPY' : 'GBP';
     const close = from + rnd() * span;

@@ -9,13 +9,19 @@ import type { SimObject } from './hubspot-dataset.js';
  * paging past 10,000 results is a 400.
  */
 export class SearchError extends Error {
-  constructor(readonly status: number, readonly category: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly category: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 export interface SearchBody {
-  filterGroups?: { filters?: { propertyName?: string; operator?: string; value?: unknown; values?: unknown[]; highValue?: unknown }[] }[];
+  filterGroups?: {
+    filters?: { propertyName?: string; operator?: string; value?: unknown; values?: unknown[]; highValue?: unknown }[];
+  }[];
   sorts?: unknown[];
   properties?: string[];
   limit?: number;
@@ -25,7 +31,14 @@ export interface SearchBody {
 
 export const SEARCH_MAX_LIMIT = 200;
 
-const NUMERIC = new Set(['hs_lastmodifieddate', 'lastmodifieddate', 'createdate', 'closedate', 'amount', 'hs_object_id']);
+const NUMERIC = new Set([
+  'hs_lastmodifieddate',
+  'lastmodifieddate',
+  'createdate',
+  'closedate',
+  'amount',
+  'hs_object_id',
+]);
 const DATETIME = new Set(['hs_lastmodifieddate', 'lastmodifieddate', 'createdate', 'closedate']);
 
 function numeric(prop: string, v: unknown): number | null {
@@ -56,9 +69,13 @@ function compareValues(prop: string, a: string | null, b: unknown): number | nul
   return a < y ? -1 : a > y ? 1 : 0;
 }
 
-function matches(obj: SimObject, f: NonNullable<NonNullable<SearchBody['filterGroups']>[number]['filters']>[number]): boolean {
+function matches(
+  obj: SimObject,
+  f: NonNullable<NonNullable<SearchBody['filterGroups']>[number]['filters']>[number],
+): boolean {
   const prop = f.propertyName;
-  if (typeof prop !== 'string' || !prop) throw new SearchError(400, 'VALIDATION_ERROR', 'filter propertyName is required');
+  if (typeof prop !== 'string' || !prop)
+    throw new SearchError(400, 'VALIDATION_ERROR', 'filter propertyName is required');
   const v = value(obj, prop);
   switch (f.operator) {
     case 'HAS_PROPERTY':
@@ -92,7 +109,8 @@ function matches(obj: SimObject, f: NonNullable<NonNullable<SearchBody['filterGr
 }
 
 function parseSort(s: unknown): { prop: string; desc: boolean } {
-  if (typeof s === 'string' && s) return s.startsWith('-') ? { prop: s.slice(1), desc: true } : { prop: s, desc: false };
+  if (typeof s === 'string' && s)
+    return s.startsWith('-') ? { prop: s.slice(1), desc: true } : { prop: s, desc: false };
   const o = s as { propertyName?: unknown; direction?: unknown } | null;
   if (o && typeof o.propertyName === 'string') return { prop: o.propertyName, desc: o.direction === 'DESCENDING' };
   throw new SearchError(400, 'VALIDATION_ERROR', 'Invalid sort');
@@ -101,17 +119,28 @@ function parseSort(s: unknown): { prop: string; desc: boolean } {
 /** Stable pseudo-random tie order, deliberately unrelated to the id order. */
 const tieKey = (id: string) => createHash('md5').update(id).digest('hex');
 
-export function runSearch(objects: Iterable<SimObject>, body: SearchBody, cap: number): { total: number; results: SimObject[]; nextAfter: string | null } {
+export function runSearch(
+  objects: Iterable<SimObject>,
+  body: SearchBody,
+  cap: number,
+): { total: number; results: SimObject[]; nextAfter: string | null } {
   const limit = body.limit ?? 10;
-  if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT) throw new SearchError(400, 'VALIDATION_ERROR', `limit must be between 1 and ${SEARCH_MAX_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT)
+    throw new SearchError(400, 'VALIDATION_ERROR', `limit must be between 1 and ${SEARCH_MAX_LIMIT}`);
   const after = body.after === undefined || body.after === null || body.after === '' ? 0 : Number(body.after);
-  if (!Number.isInteger(after) || after < 0) throw new SearchError(400, 'VALIDATION_ERROR', 'after must be a non-negative integer');
+  if (!Number.isInteger(after) || after < 0)
+    throw new SearchError(400, 'VALIDATION_ERROR', 'after must be a non-negative integer');
   if (after >= cap) {
-    throw new SearchError(400, 'VALIDATION_ERROR', `Search results are limited to ${cap} per query; narrow the filters instead of paging past it.`);
+    throw new SearchError(
+      400,
+      'VALIDATION_ERROR',
+      `Search results are limited to ${cap} per query; narrow the filters instead of paging past it.`,
+    );
   }
   const groups = body.filterGroups ?? [];
   if (groups.length > 5) throw new SearchError(400, 'VALIDATION_ERROR', 'At most 5 filterGroups are allowed');
-  if (groups.some((g) => (g.filters ?? []).length > 6)) throw new SearchError(400, 'VALIDATION_ERROR', 'At most 6 filters per group are allowed');
+  if (groups.some((g) => (g.filters ?? []).length > 6))
+    throw new SearchError(400, 'VALIDATION_ERROR', 'At most 6 filters per group are allowed');
   const sorts = body.sorts ?? [];
   if (sorts.length > 1) throw new SearchError(400, 'VALIDATION_ERROR', 'Only one sort is allowed per search');
 

@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { dealPipelines, MODIFIED_PROPERTY, type HubSpotDataset, type SimObject, type SimObjectType, type SimPipeline, type SimStage } from './hubspot-dataset.js';
+import {
+  dealPipelines,
+  MODIFIED_PROPERTY,
+  type HubSpotDataset,
+  type SimObject,
+  type SimObjectType,
+  type SimPipeline,
+  type SimStage,
+} from './hubspot-dataset.js';
 import { runSearch, SearchError, type SearchBody } from './hubspot-search.js';
 import { sendHubSpotWebhook, type WebhookDelivery, type WebhookEventInput } from './hubspot-webhook-sender.js';
 
@@ -76,14 +84,31 @@ export interface HubSpotSimulator {
   archiveStage(stageId: string): SimStage;
   /** Takes a stage out of every answer (its pipeline deleted); deals may still carry its id. */
   removeStage(stageId: string): void;
-  addStage(pipelineId: string, stage: Pick<SimStage, 'id' | 'label'> & { isClosed: boolean; probability: string }): SimStage;
+  addStage(
+    pipelineId: string,
+    stage: Pick<SimStage, 'id' | 'label'> & { isClosed: boolean; probability: string },
+  ): SimStage;
   /** Counts of requests by path prefix, e.g. count('/search'). */
   count(pathPart: string, status?: number): number;
-  sendWebhook(targetUrl: string, events: WebhookEventInput[], clientSecret: string, opts?: { timestamp?: number }): Promise<WebhookDelivery>;
+  sendWebhook(
+    targetUrl: string,
+    events: WebhookEventInput[],
+    clientSecret: string,
+    opts?: { timestamp?: number },
+  ): Promise<WebhookDelivery>;
 }
 
 const DEFAULT_PROPERTIES: Record<SimObjectType, string[]> = {
-  deals: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate', 'createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+  deals: [
+    'dealname',
+    'amount',
+    'dealstage',
+    'pipeline',
+    'closedate',
+    'createdate',
+    'hs_lastmodifieddate',
+    'hs_object_id',
+  ],
   contacts: ['email', 'firstname', 'lastname', 'createdate', 'lastmodifieddate', 'hs_object_id'],
 };
 const ALWAYS: Record<SimObjectType, string[]> = {
@@ -94,7 +119,8 @@ const LIST_MAX_LIMIT = 100;
 const BATCH_MAX_INPUTS = 100;
 
 const clone = (o: SimObject): SimObject => ({ ...o, properties: { ...o.properties } });
-const toMs = (at: number | Date | undefined) => (at === undefined ? Date.now() : at instanceof Date ? at.getTime() : at);
+const toMs = (at: number | Date | undefined) =>
+  at === undefined ? Date.now() : at instanceof Date ? at.getTime() : at;
 
 function hubspotError(status: number, category: string, message: string, extra: Record<string, unknown> = {}) {
   return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
@@ -155,11 +181,15 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     return JSON.parse(text);
   }
 
-  async function route(req: IncomingMessage, url: URL): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+  async function route(
+    req: IncomingMessage,
+    url: URL,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const path = url.pathname;
     const injected = takeFailure(path);
     if (injected) {
-      const headers: Record<string, string> = injected.retryAfterS !== null ? { 'retry-after': String(injected.retryAfterS) } : {};
+      const headers: Record<string, string> =
+        injected.retryAfterS !== null ? { 'retry-after': String(injected.retryAfterS) } : {};
       if (injected.status === 429) {
         const search = path.endsWith('/search');
         return {
@@ -167,22 +197,52 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
           headers,
           body: search
             ? hubspotError(429, 'RATE_LIMITS', 'You have reached your secondly limit.', { errorType: 'RATE_LIMIT' })
-            : hubspotError(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.', { errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }),
+            : hubspotError(429, 'RATE_LIMITS', 'You have reached your ten_secondly_rolling limit.', {
+                errorType: 'RATE_LIMIT',
+                policyName: 'TEN_SECONDLY_ROLLING',
+              }),
         };
       }
-      return { status: injected.status, headers, body: hubspotError(injected.status, injected.status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR', `Injected failure ${injected.status}`) };
+      return {
+        status: injected.status,
+        headers,
+        body: hubspotError(
+          injected.status,
+          injected.status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR',
+          `Injected failure ${injected.status}`,
+        ),
+      };
     }
 
     const auth = req.headers.authorization ?? '';
     if (auth !== `Bearer ${state.accessToken}`) {
       return {
         status: 401,
-        body: hubspotError(401, auth ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION', auth ? 'The OAuth token used to make this call expired or was revoked.' : 'Authentication credentials not found.'),
+        body: hubspotError(
+          401,
+          auth ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION',
+          auth
+            ? 'The OAuth token used to make this call expired or was revoked.'
+            : 'Authentication credentials not found.',
+        ),
       };
     }
 
     if (req.method === 'GET' && path === '/account-info/v3/details') {
-      return { status: 200, body: { portalId: opts.portalId ?? 62515, accountType: 'STANDARD', timeZone: 'UTC', companyCurrency: opts.currency ?? 'USD', additionalCurrencies: ['EUR', 'GBP', 'JPY'], utcOffset: '+00:00', utcOffsetMilliseconds: 0, uiDomain: 'app.hubspot.com', dataHostingLocation: 'na1' } };
+      return {
+        status: 200,
+        body: {
+          portalId: opts.portalId ?? 62515,
+          accountType: 'STANDARD',
+          timeZone: 'UTC',
+          companyCurrency: opts.currency ?? 'USD',
+          additionalCurrencies: ['EUR', 'GBP', 'JPY'],
+          utcOffset: '+00:00',
+          utcOffsetMilliseconds: 0,
+          uiDomain: 'app.hubspot.com',
+          dataHostingLocation: 'na1',
+        },
+      };
     }
 
     const pm = /^\/crm\/v3\/pipelines\/([^/]+)(?:\/([^/]+))?$/.exec(path);
@@ -192,7 +252,9 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
       const live = state.pipelines.filter((p) => !p.archived);
       if (!pm[2]) return { status: 200, body: { results: live } };
       const one = live.find((p) => p.id === pm[2]);
-      return one ? { status: 200, body: one } : { status: 404, body: hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to find pipeline ${pm[2]}`) };
+      return one
+        ? { status: 200, body: one }
+        : { status: 404, body: hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to find pipeline ${pm[2]}`) };
     }
 
     const m = /^\/crm\/v3\/objects\/(deals|contacts)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(path);
@@ -200,19 +262,29 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     const type = m[1] as SimObjectType;
     const store = state.objects[type];
     const archived = url.searchParams.get('archived') === 'true';
-    const propsParam = url.searchParams.getAll('properties').flatMap((p) => p.split(',')).filter(Boolean);
+    const propsParam = url.searchParams
+      .getAll('properties')
+      .flatMap((p) => p.split(','))
+      .filter(Boolean);
 
     if (req.method === 'GET' && !m[2]) {
       const limit = Number(url.searchParams.get('limit') ?? 10);
-      if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) return { status: 400, body: hubspotError(400, 'VALIDATION_ERROR', `limit must be between 1 and ${LIST_MAX_LIMIT}`) };
+      if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT)
+        return {
+          status: 400,
+          body: hubspotError(400, 'VALIDATION_ERROR', `limit must be between 1 and ${LIST_MAX_LIMIT}`),
+        };
       const afterToken = url.searchParams.get('after');
       let afterId = 0n;
       if (afterToken) {
         const decoded = Buffer.from(afterToken, 'base64url').toString('utf8');
-        if (!/^id:\d+$/.test(decoded)) return { status: 400, body: hubspotError(400, 'VALIDATION_ERROR', 'Invalid after token') };
+        if (!/^id:\d+$/.test(decoded))
+          return { status: 400, body: hubspotError(400, 'VALIDATION_ERROR', 'Invalid after token') };
         afterId = BigInt(decoded.slice(3));
       }
-      const sorted = [...store.values()].filter((o) => o.archived === archived && BigInt(o.id) > afterId).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const sorted = [...store.values()]
+        .filter((o) => o.archived === archived && BigInt(o.id) > afterId)
+        .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
       const page = sorted.slice(0, limit);
       const next = sorted.length > limit ? Buffer.from(`id:${page[page.length - 1].id}`).toString('base64url') : null;
       return {
@@ -229,7 +301,12 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
         const sec = Math.floor(Date.now() / 1000);
         if (searchWindow.second !== sec) searchWindow = { second: sec, count: 0 };
         if (++searchWindow.count > opts.searchRateLimitPerS) {
-          return { status: 429, body: hubspotError(429, 'RATE_LIMITS', 'You have reached your secondly limit.', { errorType: 'RATE_LIMIT' }) };
+          return {
+            status: 429,
+            body: hubspotError(429, 'RATE_LIMITS', 'You have reached your secondly limit.', {
+              errorType: 'RATE_LIMIT',
+            }),
+          };
         }
       }
       const body = (await readJson(req)) as SearchBody;
@@ -240,11 +317,14 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
           body: {
             total: r.total,
             results: r.results.map((o) => project(type, o, body.properties ?? null)),
-            ...(r.nextAfter ? { paging: { next: { after: r.nextAfter, link: `${base}${path}?after=${r.nextAfter}` } } } : {}),
+            ...(r.nextAfter
+              ? { paging: { next: { after: r.nextAfter, link: `${base}${path}?after=${r.nextAfter}` } } }
+              : {}),
           },
         };
       } catch (err) {
-        if (err instanceof SearchError) return { status: err.status, body: hubspotError(err.status, err.category, err.message) };
+        if (err instanceof SearchError)
+          return { status: err.status, body: hubspotError(err.status, err.category, err.message) };
         throw err;
       }
     }
@@ -252,7 +332,11 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     if (req.method === 'POST' && m[2] === 'batch' && m[3] === 'read') {
       const body = (await readJson(req)) as { inputs?: { id?: unknown }[]; properties?: string[] };
       const inputs = Array.isArray(body.inputs) ? body.inputs : [];
-      if (inputs.length === 0 || inputs.length > BATCH_MAX_INPUTS) return { status: 400, body: hubspotError(400, 'VALIDATION_ERROR', `inputs must hold 1 to ${BATCH_MAX_INPUTS} ids`) };
+      if (inputs.length === 0 || inputs.length > BATCH_MAX_INPUTS)
+        return {
+          status: 400,
+          body: hubspotError(400, 'VALIDATION_ERROR', `inputs must hold 1 to ${BATCH_MAX_INPUTS} ids`),
+        };
       const startedAt = new Date().toISOString();
       const results = [];
       const missing: string[] = [];
@@ -268,14 +352,22 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
         body: {
           ...payload,
           numErrors: 1,
-          errors: [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${type} objects, they may be deleted or not exist. Check that ids are valid.`, context: { ids: missing } }],
+          errors: [
+            {
+              status: 'error',
+              category: 'OBJECT_NOT_FOUND',
+              message: `Could not get some ${type} objects, they may be deleted or not exist. Check that ids are valid.`,
+              context: { ids: missing },
+            },
+          ],
         },
       };
     }
 
     if (req.method === 'GET' && m[2] && !m[3]) {
       const o = store.get(m[2]);
-      if (!o || o.archived !== archived) return { status: 404, body: hubspotError(404, 'OBJECT_NOT_FOUND', 'resource not found') };
+      if (!o || o.archived !== archived)
+        return { status: 404, body: hubspotError(404, 'OBJECT_NOT_FOUND', 'resource not found') };
       return { status: 200, body: project(type, o, propsParam) };
     }
     return { status: 405, body: hubspotError(405, 'VALIDATION_ERROR', `${req.method} is not supported on ${path}`) };
@@ -286,12 +378,24 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
     route(req, url)
       .catch((err: unknown) => {
         const bad = err instanceof SyntaxError;
-        return { status: bad ? 400 : 500, body: hubspotError(bad ? 400 : 500, bad ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR', bad ? 'Invalid JSON body' : (err as Error).message), headers: {} as Record<string, string> };
+        return {
+          status: bad ? 400 : 500,
+          body: hubspotError(
+            bad ? 400 : 500,
+            bad ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR',
+            bad ? 'Invalid JSON body' : (err as Error).message,
+          ),
+          headers: {} as Record<string, string>,
+        };
       })
       .then(({ status, body, headers }) => {
         state.requests.push({ method: req.method ?? 'GET', path: url.pathname, status });
         const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text), ...(headers ?? {}) });
+        res.writeHead(status, {
+          'content-type': 'application/json;charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+          ...(headers ?? {}),
+        });
         res.end(text);
       });
   });
@@ -335,7 +439,14 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
       const at = toMs(o.at);
       const id = String(state.nextId++);
       const iso = new Date(at).toISOString();
-      const obj: SimObject = { id, properties: { ...properties, createdate: iso, hs_object_id: id }, createdAt: iso, updatedAt: iso, archived: false, archivedAt: null };
+      const obj: SimObject = {
+        id,
+        properties: { ...properties, createdate: iso, hs_object_id: id },
+        createdAt: iso,
+        updatedAt: iso,
+        archived: false,
+        archivedAt: null,
+      };
       touch(type, obj, at);
       state.objects[type].set(id, obj);
       return clone(obj);
@@ -399,8 +510,10 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
       return structuredClone(st);
     },
     count(pathPart, status) {
-      return state.requests.filter((r) => r.path.includes(pathPart) && (status === undefined || r.status === status)).length;
+      return state.requests.filter((r) => r.path.includes(pathPart) && (status === undefined || r.status === status))
+        .length;
     },
-    sendWebhook: (targetUrl, events, clientSecret, o = {}) => sendHubSpotWebhook(targetUrl, events, clientSecret, { portalId: opts.portalId ?? 62515, ...o }),
+    sendWebhook: (targetUrl, events, clientSecret, o = {}) =>
+      sendHubSpotWebhook(targetUrl, events, clientSecret, { portalId: opts.portalId ?? 62515, ...o }),
   };
 }

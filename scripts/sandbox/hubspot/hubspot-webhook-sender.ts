@@ -26,7 +26,13 @@ let nextEventId = Date.now() % 1_000_000_000;
  * v3 request signature, written independently of the app's verifier so tests compare two
  * implementations: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
  */
-export function signHubSpotV3(clientSecret: string, method: string, uri: string, body: string, timestamp: number | string): string {
+export function signHubSpotV3(
+  clientSecret: string,
+  method: string,
+  uri: string,
+  body: string,
+  timestamp: number | string,
+): string {
   return createHmac('sha256', clientSecret).update(`${method}${uri}${body}${timestamp}`).digest('base64');
 }
 

@@ -9,8 +9,27 @@
  *   await fwd.flush();
  *   await sendStripeWebhook({ url, secret, event: dataset.events.at(-1)! }); // (re)deliver any event
  */
-export { startStripeSimulator, type StripeSimulator, type StripeSimulatorOptions, type SimulatedRequest, type FailOptions } from './stripe-simulator.js';
+export {
+  startStripeSimulator,
+  type StripeSimulator,
+  type StripeSimulatorOptions,
+  type SimulatedRequest,
+  type FailOptions,
+} from './stripe-simulator.js';
 export { generateStripeDataset, type StripeDataset, type StripeDatasetOptions } from './stripe-dataset.js';
 export { StripeSimState, type StripeSimData, type CreateChargeOptions, type RefundOptions } from './stripe-state.js';
-export { sendStripeWebhook, signStripePayload, StripeWebhookForwarder, type SendWebhookOptions, type WebhookDelivery } from './stripe-webhook-sender.js';
-export { SIMULATOR_API_VERSION, type StripeCharge, type StripeRefund, type StripeDispute, type StripeEvent, type StripeList } from './stripe-objects.js';
+export {
+  sendStripeWebhook,
+  signStripePayload,
+  StripeWebhookForwarder,
+  type SendWebhookOptions,
+  type WebhookDelivery,
+} from './stripe-webhook-sender.js';
+export {
+  SIMULATOR_API_VERSION,
+  type StripeCharge,
+  type StripeRefund,
+  type StripeDispute,
+  type StripeEvent,
+  type StripeList,
+} from './stripe-objects.js';

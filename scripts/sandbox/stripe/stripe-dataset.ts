@@ -56,14 +56,34 @@ export function generateStripeDataset(opts: StripeDatasetOptions = {}): StripeDa
 
   for (let i = 0; i < n; i++) {
     const t = start + Math.floor(rng.next() * (end - start));
-    const currency = rng.weighted([['usd', 68], ['eur', 24], ['jpy', 8]] as const);
-    const amount = rng.chance(0.7) ? rng.pick(PRICES[currency]) : currency === 'jpy' ? rng.int(3, 600) * 50 : rng.int(5, 900) * 50;
-    const kind = rng.weighted([['paid', 86], ['declined', 5], ['auth', 5], ['bank', 4]] as const);
+    const currency = rng.weighted([
+      ['usd', 68],
+      ['eur', 24],
+      ['jpy', 8],
+    ] as const);
+    const amount = rng.chance(0.7)
+      ? rng.pick(PRICES[currency])
+      : currency === 'jpy'
+        ? rng.int(3, 600) * 50
+        : rng.int(5, 900) * 50;
+    const kind = rng.weighted([
+      ['paid', 86],
+      ['declined', 5],
+      ['auth', 5],
+      ['bank', 4],
+    ] as const);
     const customer = rng.chance(0.8) ? `cus_${String(rng.int(1, 900)).padStart(6, '0')}` : null;
     const ref = { id: '' };
     const create = (outcome: 'succeeded' | 'failed' | 'pending', capture: boolean) =>
       at(t, (s) => {
-        ref.id = s.createCharge({ amount, currency, outcome, capture, customer, description: `Order #${100000 + i}` }).id;
+        ref.id = s.createCharge({
+          amount,
+          currency,
+          outcome,
+          capture,
+          customer,
+          description: `Order #${100000 + i}`,
+        }).id;
       });
 
     if (kind === 'declined') {
@@ -79,7 +99,11 @@ export function generateStripeDataset(opts: StripeDatasetOptions = {}): StripeDa
     }
     if (kind === 'auth') {
       create('succeeded', false);
-      const fate = rng.weighted([['capture', 60], ['expire', 25], ['open', 15]] as const);
+      const fate = rng.weighted([
+        ['capture', 60],
+        ['expire', 25],
+        ['open', 15],
+      ] as const);
       if (fate === 'capture') {
         const partial = rng.chance(0.3);
         const captured = partial ? Math.max(1, Math.round((amount * rng.int(50, 95)) / 100)) : amount;
@@ -103,8 +127,18 @@ export function generateStripeDataset(opts: StripeDatasetOptions = {}): StripeDa
 }
 
 /** Refunds or a dispute (never both on one charge) after money was collected at `t`. */
-function planAfterPayment(rng: Prng, at: (t: number, run: Op['run']) => void, ref: { id: string }, t: number, collected: number): void {
-  const fate = rng.weighted([['keep', 898], ['refund', 90], ['dispute', 12]] as const);
+function planAfterPayment(
+  rng: Prng,
+  at: (t: number, run: Op['run']) => void,
+  ref: { id: string },
+  t: number,
+  collected: number,
+): void {
+  const fate = rng.weighted([
+    ['keep', 898],
+    ['refund', 90],
+    ['dispute', 12],
+  ] as const);
   if (fate === 'refund') {
     const full = rng.chance(0.5);
     const first = full ? collected : Math.max(1, Math.round((collected * rng.int(10, 60)) / 100));

@@ -46,7 +46,8 @@ function one(q: Query, key: string): string | undefined {
 function integer(q: Query, key: string): number | undefined {
   const v = one(q, key);
   if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw new StripeApiError(400, 'invalid_request_error', `Invalid integer: ${v}`, 'parameter_invalid_integer', key);
+  if (!/^-?\d+$/.test(v))
+    throw new StripeApiError(400, 'invalid_request_error', `Invalid integer: ${v}`, 'parameter_invalid_integer', key);
   return Number(v);
 }
 
@@ -79,17 +80,34 @@ export function listPage<T extends Listable>(r: ListRequest<T>): StripeList<T> {
   for (const key of r.query.keys()) {
     const base = key.replace(/\[[a-z]+\]$/, '');
     if (!COMMON.includes(base) && !r.extraParams.includes(base)) {
-      throw new StripeApiError(400, 'invalid_request_error', `Received unknown parameter: ${key}`, 'parameter_unknown', key);
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `Received unknown parameter: ${key}`,
+        'parameter_unknown',
+        key,
+      );
     }
   }
   const limit = integer(r.query, 'limit') ?? 10;
   if (limit < 1 || limit > 100) {
-    throw new StripeApiError(400, 'invalid_request_error', 'This value must be greater than or equal to 1 and less than or equal to 100.', 'parameter_invalid_integer', 'limit');
+    throw new StripeApiError(
+      400,
+      'invalid_request_error',
+      'This value must be greater than or equal to 1 and less than or equal to 100.',
+      'parameter_invalid_integer',
+      'limit',
+    );
   }
   const startingAfter = one(r.query, 'starting_after');
   const endingBefore = one(r.query, 'ending_before');
   if (startingAfter && endingBefore) {
-    throw new StripeApiError(400, 'invalid_request_error', 'You may only specify one of these parameters: ending_before, starting_after.', 'parameter_invalid_empty');
+    throw new StripeApiError(
+      400,
+      'invalid_request_error',
+      'You may only specify one of these parameters: ending_before, starting_after.',
+      'parameter_invalid_empty',
+    );
   }
   const exact = integer(r.query, 'created');
   const gt = integer(r.query, 'created[gt]');
@@ -108,7 +126,13 @@ export function listPage<T extends Listable>(r: ListRequest<T>): StripeList<T> {
   if (anchorId !== undefined) {
     anchor = r.positionOf(anchorId);
     if (anchor === undefined) {
-      throw new StripeApiError(400, 'invalid_request_error', `No such ${r.objectName}: '${anchorId}'`, 'resource_missing', startingAfter ? 'starting_after' : 'ending_before');
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `No such ${r.objectName}: '${anchorId}'`,
+        'resource_missing',
+        startingAfter ? 'starting_after' : 'ending_before',
+      );
     }
   }
   const matches: Array<{ item: T; pos: number }> = [];

@@ -41,7 +41,10 @@ export interface StripeCharge {
   paid: boolean;
   payment_intent: string | null;
   payment_method: string | null;
-  payment_method_details: { type: 'card'; card: { brand: string; country: string; exp_month: number; exp_year: number; last4: string; funding: string } } | null;
+  payment_method_details: {
+    type: 'card';
+    card: { brand: string; country: string; exp_month: number; exp_year: number; last4: string; funding: string };
+  } | null;
   receipt_email: string | null;
   receipt_number: string | null;
   receipt_url: string | null;
@@ -64,7 +67,10 @@ export interface StripeRefund {
   charge: string | null;
   created: number;
   currency: string;
-  destination_details: { type: 'card'; card: { reference: string | null; reference_status: string; reference_type: string; type: 'refund' } } | null;
+  destination_details: {
+    type: 'card';
+    card: { reference: string | null; reference_status: string; reference_type: string; type: 'refund' };
+  } | null;
   failure_balance_transaction?: string;
   failure_reason?: string;
   metadata: Record<string, string>;
@@ -89,7 +95,13 @@ export interface StripeDispute {
   id: string;
   object: 'dispute';
   amount: number;
-  balance_transactions: Array<{ id: string; object: 'balance_transaction'; amount: number; currency: string; type: 'adjustment' }>;
+  balance_transactions: Array<{
+    id: string;
+    object: 'balance_transaction';
+    amount: number;
+    currency: string;
+    type: 'adjustment';
+  }>;
   charge: string;
   created: number;
   currency: string;

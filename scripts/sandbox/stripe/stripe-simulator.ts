@@ -88,7 +88,10 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
   const takeToken = (): boolean => {
     if (!opts.rateLimitPerS) return true;
     const now = Date.now();
-    bucket = { tokens: Math.min(opts.rateLimitPerS, bucket.tokens + ((now - bucket.at) / 1000) * opts.rateLimitPerS), at: now };
+    bucket = {
+      tokens: Math.min(opts.rateLimitPerS, bucket.tokens + ((now - bucket.at) / 1000) * opts.rateLimitPerS),
+      at: now,
+    };
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
@@ -142,7 +145,9 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
   };
 
   const list = (spec: (typeof RESOURCES)[string], q: Query) => {
-    const items = (spec.name === 'events' ? visibleEvents() : state.list(spec.name)) as unknown as Array<Listable & Record<string, any>>;
+    const items = (spec.name === 'events' ? visibleEvents() : state.list(spec.name)) as unknown as Array<
+      Listable & Record<string, any>
+    >;
     const positions = new Map(items.map((o, i) => [o.id, i]));
     return listPage<Listable & Record<string, any>>({
       items,
@@ -164,14 +169,28 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
 
   const retrieve = (spec: (typeof RESOURCES)[string], id: string) => {
     const obj = spec.name === 'events' ? visibleEvents().find((e) => e.id === id) : state.get(spec.name, id);
-    if (!obj) throw new StripeApiError(404, 'invalid_request_error', `No such ${spec.object}: '${id}'`, 'resource_missing', 'id');
+    if (!obj)
+      throw new StripeApiError(
+        404,
+        'invalid_request_error',
+        `No such ${spec.object}: '${id}'`,
+        'resource_missing',
+        'id',
+      );
     return obj;
   };
 
   const createCharge = (form: Query): StripeCharge => {
     const amount = formInt(form, 'amount', true)!;
     const currency = queryValue(form, 'currency');
-    if (!currency || !/^[a-z]{3}$/i.test(currency)) throw new StripeApiError(400, 'invalid_request_error', 'Missing required param: currency.', 'parameter_missing', 'currency');
+    if (!currency || !/^[a-z]{3}$/i.test(currency))
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        'Missing required param: currency.',
+        'parameter_missing',
+        'currency',
+      );
     return mutate(() =>
       state.createCharge({
         amount,
@@ -184,14 +203,29 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
   };
 
   const capture = (id: string, form: Query): StripeCharge => {
-    if (!state.get('charges', id)) throw new StripeApiError(404, 'invalid_request_error', `No such charge: '${id}'`, 'resource_missing', 'id');
+    if (!state.get('charges', id))
+      throw new StripeApiError(404, 'invalid_request_error', `No such charge: '${id}'`, 'resource_missing', 'id');
     return mutate(() => state.captureCharge(id, formInt(form, 'amount', false)));
   };
 
   const createRefund = (form: Query): StripeRefund => {
     const charge = queryValue(form, 'charge');
-    if (!charge) throw new StripeApiError(400, 'invalid_request_error', 'Missing required param: charge.', 'parameter_missing', 'charge');
-    if (!state.get('charges', charge)) throw new StripeApiError(400, 'invalid_request_error', `No such charge: '${charge}'`, 'resource_missing', 'charge');
+    if (!charge)
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        'Missing required param: charge.',
+        'parameter_missing',
+        'charge',
+      );
+    if (!state.get('charges', charge))
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `No such charge: '${charge}'`,
+        'resource_missing',
+        'charge',
+      );
     return mutate(() => state.refundCharge(charge, { amount: formInt(form, 'amount', false) }));
   };
 
@@ -267,7 +301,14 @@ function authenticate(req: IncomingMessage, keys: string[]): void {
     );
   }
   if (!keys.includes(presented)) {
-    throw new StripeApiError(401, 'invalid_request_error', `Invalid API Key provided: ${presented.slice(0, 8)}****${presented.slice(-4)}`, 'api_key_invalid', undefined, www);
+    throw new StripeApiError(
+      401,
+      'invalid_request_error',
+      `Invalid API Key provided: ${presented.slice(0, 8)}****${presented.slice(-4)}`,
+      'api_key_invalid',
+      undefined,
+      www,
+    );
   }
 }
 
@@ -282,8 +323,15 @@ function eventTypeMatches(e: StripeEvent, q: Query): boolean {
 
 function injectedError(f: InjectedFailure): StripeApiError {
   if (f.status === 429) return rateLimited(f.retryAfterS);
-  if (f.status === 401) return new StripeApiError(401, 'invalid_request_error', 'Expired API Key provided.', 'api_key_expired');
-  if (f.status === 403) return new StripeApiError(403, 'invalid_request_error', 'The provided key does not have the required permissions for this endpoint.', 'secret_key_required');
+  if (f.status === 401)
+    return new StripeApiError(401, 'invalid_request_error', 'Expired API Key provided.', 'api_key_expired');
+  if (f.status === 403)
+    return new StripeApiError(
+      403,
+      'invalid_request_error',
+      'The provided key does not have the required permissions for this endpoint.',
+      'secret_key_required',
+    );
   if (f.status >= 500) return new StripeApiError(f.status, 'api_error', 'An unknown error occurred');
   return new StripeApiError(f.status, 'invalid_request_error', 'Injected failure.');
 }
@@ -300,16 +348,28 @@ function rateLimited(retryAfterS?: number): StripeApiError {
 }
 
 function notFound(method: string, path: string): StripeApiError {
-  return new StripeApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`);
+  return new StripeApiError(
+    404,
+    'invalid_request_error',
+    `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+  );
 }
 
 function formInt(form: Query, key: string, required: boolean): number | undefined {
   const v = queryValue(form, key);
   if (v === undefined) {
-    if (required) throw new StripeApiError(400, 'invalid_request_error', `Missing required param: ${key}.`, 'parameter_missing', key);
+    if (required)
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `Missing required param: ${key}.`,
+        'parameter_missing',
+        key,
+      );
     return undefined;
   }
-  if (!/^\d+$/.test(v)) throw new StripeApiError(400, 'invalid_request_error', `Invalid integer: ${v}`, 'parameter_invalid_integer', key);
+  if (!/^\d+$/.test(v))
+    throw new StripeApiError(400, 'invalid_request_error', `Invalid integer: ${v}`, 'parameter_invalid_integer', key);
   return Number(v);
 }
 
@@ -332,4 +392,3 @@ async function readForm(req: IncomingMessage): Promise<Query> {
   }
   return parseQuery(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
 }
-

@@ -95,7 +95,9 @@ export class StripeSimState {
     let view = this.sorted.get(name);
     if (!view) {
       view = [...this.tables[name].values()]
-        .sort((a, b) => (b.obj as { created: number }).created - (a.obj as { created: number }).created || b.seq - a.seq)
+        .sort(
+          (a, b) => (b.obj as { created: number }).created - (a.obj as { created: number }).created || b.seq - a.seq,
+        )
         .map((e) => e.obj);
       this.sorted.set(name, view);
     }
@@ -155,7 +157,8 @@ export class StripeSimState {
         reason: outcome === 'failed' ? 'generic_decline' : null,
         risk_level: 'normal',
         risk_score: this.rng.int(0, 60),
-        seller_message: outcome === 'failed' ? 'The bank did not return any further details with this decline.' : 'Payment complete.',
+        seller_message:
+          outcome === 'failed' ? 'The bank did not return any further details with this decline.' : 'Payment complete.',
         type: outcome === 'failed' ? 'issuer_declined' : 'authorized',
       },
       paid: succeeded,
@@ -163,7 +166,14 @@ export class StripeSimState {
       payment_method: this.rng.id('pm'),
       payment_method_details: {
         type: 'card',
-        card: { brand: this.rng.pick(['visa', 'mastercard', 'amex']), country: 'US', exp_month: this.rng.int(1, 12), exp_year: 2030, last4: String(this.rng.int(1000, 9999)), funding: 'credit' },
+        card: {
+          brand: this.rng.pick(['visa', 'mastercard', 'amex']),
+          country: 'US',
+          exp_month: this.rng.int(1, 12),
+          exp_year: 2030,
+          last4: String(this.rng.int(1000, 9999)),
+          funding: 'credit',
+        },
       },
       receipt_email: null,
       receipt_number: null,
@@ -179,7 +189,12 @@ export class StripeSimState {
       transfer_group: null,
     };
     this.insert('charges', charge);
-    this.emit(outcome === 'succeeded' ? 'charge.succeeded' : outcome === 'failed' ? 'charge.failed' : 'charge.pending', charge, undefined, true);
+    this.emit(
+      outcome === 'succeeded' ? 'charge.succeeded' : outcome === 'failed' ? 'charge.failed' : 'charge.pending',
+      charge,
+      undefined,
+      true,
+    );
     return clone(charge);
   }
 
@@ -230,7 +245,8 @@ export class StripeSimState {
     if (c.status !== 'succeeded' || !c.captured) throw new Error(`charge ${chargeId} has no captured funds to refund`);
     const left = c.amount_captured - this.refundedSoFar(chargeId);
     const amount = o.amount ?? left;
-    if (!Number.isInteger(amount) || amount < 1 || amount > left) throw new Error(`refund amount out of range (left ${left})`);
+    if (!Number.isInteger(amount) || amount < 1 || amount > left)
+      throw new Error(`refund amount out of range (left ${left})`);
     const refund: StripeRefund = {
       id: this.rng.id('re'),
       object: 'refund',
@@ -239,7 +255,15 @@ export class StripeSimState {
       charge: chargeId,
       created: this.clock(),
       currency: c.currency,
-      destination_details: { type: 'card', card: { reference: null, reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' } },
+      destination_details: {
+        type: 'card',
+        card: {
+          reference: null,
+          reference_status: 'pending',
+          reference_type: 'acquirer_reference_number',
+          type: 'refund',
+        },
+      },
       metadata: {},
       payment_intent: c.payment_intent,
       reason: o.reason ?? 'requested_by_customer',
@@ -290,7 +314,15 @@ export class StripeSimState {
       id: this.rng.id('dp'),
       object: 'dispute',
       amount,
-      balance_transactions: [{ id: this.rng.id('txn'), object: 'balance_transaction', amount: -amount, currency: c.currency, type: 'adjustment' }],
+      balance_transactions: [
+        {
+          id: this.rng.id('txn'),
+          object: 'balance_transaction',
+          amount: -amount,
+          currency: c.currency,
+          type: 'adjustment',
+        },
+      ],
       charge: chargeId,
       created: now,
       currency: c.currency,
@@ -329,7 +361,13 @@ export class StripeSimState {
     const prev = { status: d.status };
     d.status = outcome;
     if (outcome === 'won') {
-      d.balance_transactions.push({ id: this.rng.id('txn'), object: 'balance_transaction', amount: d.amount, currency: d.currency, type: 'adjustment' });
+      d.balance_transactions.push({
+        id: this.rng.id('txn'),
+        object: 'balance_transaction',
+        amount: d.amount,
+        currency: d.currency,
+        type: 'adjustment',
+      });
     }
     this.emit('charge.dispute.closed', d, prev, false);
     if (outcome === 'won') this.emit('charge.dispute.funds_reinstated', d, undefined, false);
@@ -342,7 +380,11 @@ export class StripeSimState {
     let sum = 0;
     for (const { obj } of this.tables.refunds.values()) {
       const r = obj as StripeRefund;
-      if (r.charge === chargeId && (r.status === 'succeeded' || r.status === 'pending' || r.status === 'requires_action')) sum += r.amount;
+      if (
+        r.charge === chargeId &&
+        (r.status === 'succeeded' || r.status === 'pending' || r.status === 'requires_action')
+      )
+        sum += r.amount;
     }
     return sum;
   }
@@ -358,7 +400,12 @@ export class StripeSimState {
     return o;
   }
 
-  private emit(type: string, obj: StripeObject, previous: Record<string, unknown> | undefined, byApiRequest: boolean): StripeEvent {
+  private emit(
+    type: string,
+    obj: StripeObject,
+    previous: Record<string, unknown> | undefined,
+    byApiRequest: boolean,
+  ): StripeEvent {
     const event: StripeEvent = {
       id: this.rng.id('evt'),
       object: 'event',
@@ -367,7 +414,9 @@ export class StripeSimState {
       data: previous ? { object: clone(obj), previous_attributes: previous } : { object: clone(obj) },
       livemode: false,
       pending_webhooks: 1,
-      request: byApiRequest ? { id: this.rng.id('req', 14), idempotency_key: null } : { id: null, idempotency_key: null },
+      request: byApiRequest
+        ? { id: this.rng.id('req', 14), idempotency_key: null }
+        : { id: null, idempotency_key: null },
       type,
     };
     this.insert('events', event);

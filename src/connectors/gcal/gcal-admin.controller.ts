@@ -32,16 +32,38 @@ export class GcalAdminController {
   })
   @ApiBody({ type: WatchBodyDto, required: false })
   @ApiIdempotencyKey({
-    watch_in_progress: { error: 'watch_in_progress', message: 'A channel for sales@example.com is being opened or renewed right now; retry shortly.' },
+    watch_in_progress: {
+      error: 'watch_in_progress',
+      message: 'A channel for sales@example.com is being opened or renewed right now; retry shortly.',
+    },
   })
   @ZodResponse({ status: 200, description: 'Channels opened', type: WatchResultDto })
-  @ApiError(400, 'Invalid body or unknown calendarId, missing Idempotency-Key, Google Calendar not configured, or GCAL_WEBHOOK_URL missing', {
-    validation_failed: validationFailure(WatchBodyDto.schema, { calendarId: 'sales@example.com', force: true }, 'body'),
-    ...IDEMPOTENCY_KEY_ERRORS,
-    source_not_enabled: { error: 'source_not_enabled', message: 'gcal is not configured (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).', source: 'gcal' },
-    gcal_webhook_url_missing: { error: 'gcal_webhook_url_missing', message: 'GCAL_WEBHOOK_URL must be set to the public HTTPS URL of POST /webhooks/gcal before channels can be opened.' },
+  @ApiError(
+    400,
+    'Invalid body or unknown calendarId, missing Idempotency-Key, Google Calendar not configured, or GCAL_WEBHOOK_URL missing',
+    {
+      validation_failed: validationFailure(
+        WatchBodyDto.schema,
+        { calendarId: 'sales@example.com', force: true },
+        'body',
+      ),
+      ...IDEMPOTENCY_KEY_ERRORS,
+      source_not_enabled: {
+        error: 'source_not_enabled',
+        message: 'gcal is not configured (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).',
+        source: 'gcal',
+      },
+      gcal_webhook_url_missing: {
+        error: 'gcal_webhook_url_missing',
+        message:
+          'GCAL_WEBHOOK_URL must be set to the public HTTPS URL of POST /webhooks/gcal before channels can be opened.',
+      },
+    },
+  )
+  @ApiError(502, 'gcal_unavailable | gcal_auth_failed: Google refused or failed', {
+    error: 'gcal_auth_failed',
+    message: 'Google refused our credentials for sales@example.com: …',
   })
-  @ApiError(502, 'gcal_unavailable | gcal_auth_failed: Google refused or failed', { error: 'gcal_auth_failed', message: 'Google refused our credentials for sales@example.com: …' })
   async watch(@Body() { calendarId }: WatchBodyDto, @Req() req: Request) {
     // Which calendars exist is configuration, not shape: checked here, reported like a schema issue.
     if (calendarId !== undefined && !this.connection.calendarIds.includes(calendarId)) {
@@ -49,7 +71,12 @@ export class GcalAdminController {
       throw Errors.validation([{ in: 'body', field: 'calendarId', message }]);
     }
     if (!this.connection.enabled) {
-      throw new AppError(400, 'source_not_enabled', 'gcal is not configured (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).', { source: 'gcal' });
+      throw new AppError(
+        400,
+        'source_not_enabled',
+        'gcal is not configured (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).',
+        { source: 'gcal' },
+      );
     }
     return this.idempotency.execute(req, 200, async () => ({
       channels: await this.channels.watch(calendarId !== undefined ? [calendarId] : this.connection.calendarIds),

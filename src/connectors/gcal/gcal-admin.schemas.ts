@@ -28,6 +28,15 @@ export class WatchResultDto extends createZodDto(
       ),
     })
     .meta({
-      example: { channels: [{ calendarId: 'sales@example.com', channelId: '0b5f9c4e-6a57-4a4e-9d5c-1f2e3d4c5b6a', resourceId: 'o3hgv1538sdjfh', expiration: '2026-11-28T10:00:00.000Z' }] },
+      example: {
+        channels: [
+          {
+            calendarId: 'sales@example.com',
+            channelId: '0b5f9c4e-6a57-4a4e-9d5c-1f2e3d4c5b6a',
+            resourceId: 'o3hgv1538sdjfh',
+            expiration: '2026-11-28T10:00:00.000Z',
+          },
+        ],
+      },
     }),
 ) {}

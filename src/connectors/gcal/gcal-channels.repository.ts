@@ -37,8 +37,17 @@ export class GcalChannelsRepository {
     return row ? toChannel(row) : null;
   }
 
-  async insert(sql: Sql, c: Pick<GcalChannel, 'channelId' | 'calendarId' | 'token' | 'resourceId' | 'expiration'>): Promise<void> {
-    await sql.em.insert(GcalChannelEntity, { channelId: c.channelId, calendarId: c.calendarId, token: c.token, resourceId: c.resourceId, expiration: c.expiration });
+  async insert(
+    sql: Sql,
+    c: Pick<GcalChannel, 'channelId' | 'calendarId' | 'token' | 'resourceId' | 'expiration'>,
+  ): Promise<void> {
+    await sql.em.insert(GcalChannelEntity, {
+      channelId: c.channelId,
+      calendarId: c.calendarId,
+      token: c.token,
+      resourceId: c.resourceId,
+      expiration: c.expiration,
+    });
   }
 
   /** Google's answer to watch: the watched resource and the expiry it granted. */
@@ -62,6 +71,10 @@ export class GcalChannelsRepository {
 
   async markStopped(sql: Sql, channelIds: readonly string[]): Promise<void> {
     if (channelIds.length === 0) return;
-    await sql.em.nativeUpdate(GcalChannelEntity, { channelId: { $in: [...channelIds] }, stoppedAt: null }, { stoppedAt: raw.now() });
+    await sql.em.nativeUpdate(
+      GcalChannelEntity,
+      { channelId: { $in: [...channelIds] }, stoppedAt: null },
+      { stoppedAt: raw.now() },
+    );
   }
 }

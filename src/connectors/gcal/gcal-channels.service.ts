@@ -41,7 +41,12 @@ export class GcalChannelsService {
     const out: WatchedChannel[] = [];
     for (const calendarId of calendarIds) {
       const lock = await this.acquireWithin(watchLockName(calendarId), LOCK_WAIT_MS);
-      if (!lock) throw new AppError(409, 'watch_in_progress', `A channel for ${calendarId} is being opened or renewed right now; retry shortly.`);
+      if (!lock)
+        throw new AppError(
+          409,
+          'watch_in_progress',
+          `A channel for ${calendarId} is being opened or renewed right now; retry shortly.`,
+        );
       try {
         out.push(await this.renew(calendarId));
       } finally {
@@ -67,7 +72,11 @@ export class GcalChannelsService {
       try {
         renewed.push(await this.renew(calendarId));
       } catch (err) {
-        logger.error('gcal channel renewal failed', { calendarId, channelId: channel.channelId, err: (err as Error).message });
+        logger.error('gcal channel renewal failed', {
+          calendarId,
+          channelId: channel.channelId,
+          err: (err as Error).message,
+        });
       } finally {
         await lock.release();
       }
@@ -88,14 +97,31 @@ export class GcalChannelsService {
   private async renew(calendarId: string): Promise<WatchedChannel> {
     const client = this.connection.client;
     const address = this.config.gcal.webhookUrl;
-    if (!client) throw new AppError(400, 'source_not_enabled', 'gcal is not configured (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).', { source: 'gcal' });
-    if (!address) throw new AppError(400, 'gcal_webhook_url_missing', 'GCAL_WEBHOOK_URL must be set to the public HTTPS URL of POST /webhooks/gcal before channels can be opened.');
+    if (!client)
+      throw new AppError(
+        400,
+        'source_not_enabled',
+        'gcal is not configured (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).',
+        { source: 'gcal' },
+      );
+    if (!address)
+      throw new AppError(
+        400,
+        'gcal_webhook_url_missing',
+        'GCAL_WEBHOOK_URL must be set to the public HTTPS URL of POST /webhooks/gcal before channels can be opened.',
+      );
     const previous = await this.channels.open(this.db, calendarId);
     const channelId = randomUUID();
     const token = randomBytes(32).toString('base64url');
     const ttlS = this.config.gcal.channelTtlS;
     // Stored before asking Google: its `sync` message can arrive before the watch call returns.
-    await this.channels.insert(this.db, { channelId, calendarId, token, resourceId: null, expiration: new Date(Date.now() + ttlS * 1000) });
+    await this.channels.insert(this.db, {
+      channelId,
+      calendarId,
+      token,
+      resourceId: null,
+      expiration: new Date(Date.now() + ttlS * 1000),
+    });
     let opened;
     try {
       opened = await client.watch({ calendarId, channelId, token, address, ttlS });
@@ -107,16 +133,37 @@ export class GcalChannelsService {
     for (const old of previous) {
       // Best effort: a channel Google already dropped (expired) answers 404, and an old channel
       // that keeps sending is refused by the webhook once marked stopped here.
-      await client.stopChannel(old.channelId, old.resourceId).catch((err) => logger.warn('gcal channel stop failed', { calendarId, channelId: old.channelId, err: (err as Error).message }));
+      await client
+        .stopChannel(old.channelId, old.resourceId)
+        .catch((err) =>
+          logger.warn('gcal channel stop failed', {
+            calendarId,
+            channelId: old.channelId,
+            err: (err as Error).message,
+          }),
+        );
     }
-    await this.channels.markStopped(this.db, previous.map((c) => c.channelId));
-    logger.info('gcal channel opened', { calendarId, channelId, expiration: opened.expiration.toISOString(), replaced: previous.length });
+    await this.channels.markStopped(
+      this.db,
+      previous.map((c) => c.channelId),
+    );
+    logger.info('gcal channel opened', {
+      calendarId,
+      channelId,
+      expiration: opened.expiration.toISOString(),
+      replaced: previous.length,
+    });
     return { calendarId, channelId, resourceId: opened.resourceId, expiration: opened.expiration.toISOString() };
   }
 }
 
 function upstreamError(err: unknown, calendarId: string): AppError {
   const e = classifyGcalError(err);
-  if (e.errorClass === 'auth') return new AppError(502, 'gcal_auth_failed', `Google refused our credentials for ${calendarId}: ${e.message}`);
-  return new AppError(502, 'gcal_unavailable', `Google Calendar could not open a channel for ${calendarId}: ${e.message}`);
+  if (e.errorClass === 'auth')
+    return new AppError(502, 'gcal_auth_failed', `Google refused our credentials for ${calendarId}: ${e.message}`);
+  return new AppError(
+    502,
+    'gcal_unavailable',
+    `Google Calendar could not open a channel for ${calendarId}: ${e.message}`,
+  );
 }

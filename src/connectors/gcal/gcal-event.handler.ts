@@ -30,7 +30,11 @@ export class GcalEventHandler implements OutboxHandler, OnModuleInit {
         records.push({ ...mapGcalEvent(row.payload, row.receivedAt), outboxId: row.id });
       } catch (err) {
         if (!(err instanceof GcalPayloadError)) throw err;
-        outcomes.set(row.id, { status: 'failed', failureClass: 'invalid_payload', error: `gcal event: ${err.message}` });
+        outcomes.set(row.id, {
+          status: 'failed',
+          failureClass: 'invalid_payload',
+          error: `gcal event: ${err.message}`,
+        });
       }
     }
     if (records.length) await ctx.db.tx((sql) => this.events.upsertMany(sql, records));

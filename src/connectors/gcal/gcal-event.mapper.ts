@@ -23,7 +23,8 @@ function optString(v: unknown, field: string): string | null {
 }
 
 function instant(v: unknown, field: string): Date {
-  if (typeof v !== 'string' || !OFFSET_DATETIME.test(v) || Number.isNaN(Date.parse(v))) throw new GcalPayloadError(`${field} must be an RFC 3339 timestamp with an offset`);
+  if (typeof v !== 'string' || !OFFSET_DATETIME.test(v) || Number.isNaN(Date.parse(v)))
+    throw new GcalPayloadError(`${field} must be an RFC 3339 timestamp with an offset`);
   return new Date(v);
 }
 
@@ -34,7 +35,8 @@ function when(v: unknown, field: string): { at: Date | null; date: string | null
   const o = v as Record<string, unknown>;
   const timeZone = optString(o.timeZone, `${field}.timeZone`);
   if (o.dateTime !== undefined) return { at: instant(o.dateTime, `${field}.dateTime`), date: null, timeZone };
-  if (typeof o.date === 'string' && DATE.test(o.date) && !Number.isNaN(Date.parse(`${o.date}T00:00:00Z`))) return { at: null, date: o.date, timeZone };
+  if (typeof o.date === 'string' && DATE.test(o.date) && !Number.isNaN(Date.parse(`${o.date}T00:00:00Z`)))
+    return { at: null, date: o.date, timeZone };
   throw new GcalPayloadError(`${field} needs dateTime or a YYYY-MM-DD date`);
 }
 
@@ -56,7 +58,8 @@ export function mapGcalEvent(payload: unknown, receivedAt: Date): CalendarEventR
   const e = p.event;
   if (!e || typeof e !== 'object') throw new GcalPayloadError('event is missing');
   if (typeof e.id !== 'string' || e.id === '') throw new GcalPayloadError('event.id is missing');
-  if (typeof e.status !== 'string' || !STATUSES.has(e.status)) throw new GcalPayloadError(`event.status "${String(e.status)}" is not confirmed, tentative or cancelled`);
+  if (typeof e.status !== 'string' || !STATUSES.has(e.status))
+    throw new GcalPayloadError(`event.status "${String(e.status)}" is not confirmed, tentative or cancelled`);
   const cancelled = e.status === 'cancelled';
 
   const fetchedAt = p.fetchedAt !== undefined ? instant(p.fetchedAt, 'fetchedAt') : receivedAt;
@@ -95,6 +98,11 @@ export function mapGcalEvent(payload: unknown, receivedAt: Date): CalendarEventR
 
 /** Outbox dedupe key: a re-poll of an unchanged event is a duplicate, any change is new. */
 export function gcalEventDedupeKey(calendarId: string, event: Record<string, any>): string {
-  const version = typeof event.updated === 'string' ? event.updated : typeof event.etag === 'string' ? `etag:${event.etag}` : 'unversioned';
+  const version =
+    typeof event.updated === 'string'
+      ? event.updated
+      : typeof event.etag === 'string'
+        ? `etag:${event.etag}`
+        : 'unversioned';
   return `${calendarId}:${event.id}:${version}:${event.status}`;
 }

@@ -46,11 +46,18 @@ export class GcalNotificationHandler implements OutboxHandler, OnModuleInit {
     for (const row of rows) {
       const p = row.payload as Partial<GcalNotificationPayload> | null;
       if (!p || typeof p.calendarId !== 'string' || !RESOURCE_STATES.includes(p.resourceState as never)) {
-        outcomes.set(row.id, { status: 'failed', failureClass: 'invalid_payload', error: 'gcal notification without calendarId or a known resourceState' });
+        outcomes.set(row.id, {
+          status: 'failed',
+          failureClass: 'invalid_payload',
+          error: 'gcal notification without calendarId or a known resourceState',
+        });
       } else if (p.resourceState === 'not_exists') {
         outcomes.set(row.id, { status: 'ignored', reason: 'not_exists: the watched calendar no longer exists' });
       } else if (!this.connection.calendarIds.includes(p.calendarId)) {
-        outcomes.set(row.id, { status: 'ignored', reason: `calendar ${p.calendarId} is no longer in GCAL_CALENDAR_IDS` });
+        outcomes.set(row.id, {
+          status: 'ignored',
+          reason: `calendar ${p.calendarId} is no longer in GCAL_CALENDAR_IDS`,
+        });
       } else {
         byCalendar.set(p.calendarId, [...(byCalendar.get(p.calendarId) ?? []), row]);
       }
@@ -66,12 +73,23 @@ export class GcalNotificationHandler implements OutboxHandler, OnModuleInit {
   private async requestSync(ctx: HandlerContext, calendarId: string, notifiedAt: Date): Promise<RowOutcome> {
     const entity = calendarEntity(calendarId);
     const lock = await this.locks.tryAcquire(`gcal:notify:${calendarId}`);
-    if (!lock) return { status: 'failed', failureClass: 'transient', error: `another worker is scheduling the sync of ${entity}`, retryAfterMs: WAIT_FOR_RUN_MS };
+    if (!lock)
+      return {
+        status: 'failed',
+        failureClass: 'transient',
+        error: `another worker is scheduling the sync of ${entity}`,
+        retryAfterMs: WAIT_FOR_RUN_MS,
+      };
     try {
       const c = await this.coverage.coverage(ctx.db, 'gcal', entity, notifiedAt);
       if (c.pending || c.startedAfter) return { status: 'done' };
       if (c.runningBefore) {
-        return { status: 'failed', failureClass: 'transient', error: `waiting for the running sync of ${entity} to finish before syncing again`, retryAfterMs: WAIT_FOR_RUN_MS };
+        return {
+          status: 'failed',
+          failureClass: 'transient',
+          error: `waiting for the running sync of ${entity} to finish before syncing again`,
+          retryAfterMs: WAIT_FOR_RUN_MS,
+        };
       }
       const { runIds } = await this.runs.trigger('gcal', 'incremental', { trigger: 'webhook', entities: [entity] });
       logger.info('gcal notification: incremental sync queued', { calendarId, runIds });

@@ -14,7 +14,9 @@ export interface GcalCursor {
 export function parseGcalCursor(raw: unknown): GcalCursor | null | 'invalid' {
   if (raw === null || raw === undefined) return null;
   const c = raw as Partial<GcalCursor>;
-  return c.v === 1 && typeof c.syncToken === 'string' && c.syncToken !== '' ? { v: 1, syncToken: c.syncToken } : 'invalid';
+  return c.v === 1 && typeof c.syncToken === 'string' && c.syncToken !== ''
+    ? { v: 1, syncToken: c.syncToken }
+    : 'invalid';
 }
 
 /**
@@ -55,9 +57,14 @@ export class GcalSyncDriver implements SyncDriver, OnModuleInit {
 
   async sync(ctx: SyncContext): Promise<void> {
     const calendarId = calendarOfEntity(ctx.entity);
-    if (!calendarId || !this.connection.calendarIds.includes(calendarId)) throw new SyncError('permanent', `${ctx.entity} is not a configured calendar (GCAL_CALENDAR_IDS)`);
+    if (!calendarId || !this.connection.calendarIds.includes(calendarId))
+      throw new SyncError('permanent', `${ctx.entity} is not a configured calendar (GCAL_CALENDAR_IDS)`);
     const client = this.connection.client;
-    if (!client) throw new SyncError('permanent', 'Google Calendar is not configured (GCAL_SERVICE_ACCOUNT_JSON, GCAL_CALENDAR_IDS)');
+    if (!client)
+      throw new SyncError(
+        'permanent',
+        'Google Calendar is not configured (GCAL_SERVICE_ACCOUNT_JSON, GCAL_CALENDAR_IDS)',
+      );
 
     let syncToken: string | null = null;
     if (ctx.mode === 'incremental') {
@@ -70,15 +77,20 @@ export class GcalSyncDriver implements SyncDriver, OnModuleInit {
     let pageToken: string | null = null;
     for (;;) {
       if (ctx.signal.aborted) throw new SyncError('transient', 'stopped between pages by shutdown');
-      const page = await client.listEvents({ calendarId, syncToken, pageToken, maxResults: this.config.gcal.pageSize }, ctx.signal);
+      const page = await client.listEvents(
+        { calendarId, syncToken, pageToken, maxResults: this.config.gcal.pageSize },
+        ctx.signal,
+      );
       const rows = this.toRows(ctx, calendarId, page.items as Record<string, any>[]);
       if (page.nextPageToken) {
-        if (page.nextPageToken === pageToken) throw new SyncError('permanent', 'Google Calendar returned the same nextPageToken twice');
+        if (page.nextPageToken === pageToken)
+          throw new SyncError('permanent', 'Google Calendar returned the same nextPageToken twice');
         await ctx.commitPage(rows);
         pageToken = page.nextPageToken;
         continue;
       }
-      if (!page.nextSyncToken) throw new SyncError('permanent', 'the last page of the listing carried no nextSyncToken');
+      if (!page.nextSyncToken)
+        throw new SyncError('permanent', 'the last page of the listing carried no nextSyncToken');
       const next: GcalCursor = { v: 1, syncToken: page.nextSyncToken };
       await ctx.commitPage(rows, next);
       return;

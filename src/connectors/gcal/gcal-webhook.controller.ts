@@ -57,30 +57,60 @@ export class GcalWebhookController {
   @ApiHeader({ name: 'X-Goog-Resource-ID', required: false })
   @ApiHeader({ name: 'X-Goog-Resource-URI', required: false })
   @ApiHeader({ name: 'X-Goog-Channel-Expiration', required: false })
-  @ZodResponse({ status: 200, description: 'Stored (or already stored); `type` is the resource state', type: WebhookReceiptDto })
-  @ApiError(400, 'missing_signature | invalid_signature | validation_failed', {
-    missing_signature: { error: 'missing_signature', message: 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.' },
-    invalid_signature: { error: 'invalid_signature', message: 'Unknown, stopped or expired channel, or a wrong channel token.' },
-    validation_failed: validationFailure(NotificationHeaders, { 'X-Goog-Resource-State': 'moved', 'X-Goog-Message-Number': '1' }, 'header'),
+  @ZodResponse({
+    status: 200,
+    description: 'Stored (or already stored); `type` is the resource state',
+    type: WebhookReceiptDto,
   })
-  @ApiError(404, 'Google Calendar is not configured', { error: 'gcal_disabled', message: 'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).' })
-  @ApiError(503, 'The notification could not be stored (Retry-After: 5); Google retries', { ...DATABASE_UNAVAILABLE, message: 'The event could not be stored; retry later.' })
+  @ApiError(400, 'missing_signature | invalid_signature | validation_failed', {
+    missing_signature: {
+      error: 'missing_signature',
+      message: 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.',
+    },
+    invalid_signature: {
+      error: 'invalid_signature',
+      message: 'Unknown, stopped or expired channel, or a wrong channel token.',
+    },
+    validation_failed: validationFailure(
+      NotificationHeaders,
+      { 'X-Goog-Resource-State': 'moved', 'X-Goog-Message-Number': '1' },
+      'header',
+    ),
+  })
+  @ApiError(404, 'Google Calendar is not configured', {
+    error: 'gcal_disabled',
+    message: 'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).',
+  })
+  @ApiError(503, 'The notification could not be stored (Retry-After: 5); Google retries', {
+    ...DATABASE_UNAVAILABLE,
+    message: 'The event could not be stored; retry later.',
+  })
   async receive(@Req() req: Request) {
-    if (!this.connection.enabled) throw Errors.notFound('gcal_disabled', 'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).');
+    if (!this.connection.enabled)
+      throw Errors.notFound(
+        'gcal_disabled',
+        'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).',
+      );
     const channelId = req.header('x-goog-channel-id');
     const token = req.header('x-goog-channel-token');
-    if (!channelId || !token) throw Errors.badRequest('missing_signature', 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.');
+    if (!channelId || !token)
+      throw Errors.badRequest('missing_signature', 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.');
 
     const channel = channelId.length <= 200 ? await this.lookup(channelId) : null;
     const tokenOk = channelTokenMatches(token, channel?.token ?? null);
-    const live = channel !== null && channel.stoppedAt === null && channel.expiration.getTime() > Date.now() - EXPIRY_GRACE_MS;
+    const live =
+      channel !== null && channel.stoppedAt === null && channel.expiration.getTime() > Date.now() - EXPIRY_GRACE_MS;
     const resourceId = req.header('x-goog-resource-id') ?? null;
     const sameResource = !resourceId || !channel?.resourceId || resourceId === channel.resourceId;
-    if (!channel || !tokenOk || !live || !sameResource) throw Errors.badRequest('invalid_signature', 'Unknown, stopped or expired channel, or a wrong channel token.');
+    if (!channel || !tokenOk || !live || !sameResource)
+      throw Errors.badRequest('invalid_signature', 'Unknown, stopped or expired channel, or a wrong channel token.');
 
     const { 'X-Goog-Resource-State': state, 'X-Goog-Message-Number': messageNumber } = parseRequest(
       NotificationHeaders,
-      { 'X-Goog-Resource-State': req.header('x-goog-resource-state'), 'X-Goog-Message-Number': req.header('x-goog-message-number') },
+      {
+        'X-Goog-Resource-State': req.header('x-goog-resource-state'),
+        'X-Goog-Message-Number': req.header('x-goog-message-number'),
+      },
       'header',
     );
 

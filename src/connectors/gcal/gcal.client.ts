@@ -43,7 +43,10 @@ export class GcalClient {
   private readonly limiter: Bottleneck;
   private readonly jwt: InstanceType<typeof googleAuth.JWT>;
 
-  constructor(account: GcalServiceAccount, private readonly opts: GcalClientOptions) {
+  constructor(
+    account: GcalServiceAccount,
+    private readonly opts: GcalClientOptions,
+  ) {
     const jwt = new googleAuth.JWT({
       email: account.clientEmail,
       key: account.privateKey,
@@ -63,11 +66,17 @@ export class GcalClient {
       });
     }
     this.api = calendar({ version: 'v3', auth: jwt, ...(opts.rootUrl ? { rootUrl: `${opts.rootUrl}/` } : {}) });
-    this.limiter = new Bottleneck({ minTime: Math.ceil(1000 / opts.ratePerS), maxConcurrent: Math.max(1, opts.ratePerS) });
+    this.limiter = new Bottleneck({
+      minTime: Math.ceil(1000 / opts.ratePerS),
+      maxConcurrent: Math.max(1, opts.ratePerS),
+    });
   }
 
   /** One events.list page (series masters and exceptions, deleted events included). */
-  async listEvents(p: { calendarId: string; syncToken?: string | null; pageToken?: string | null; maxResults: number }, signal?: AbortSignal): Promise<EventsPage> {
+  async listEvents(
+    p: { calendarId: string; syncToken?: string | null; pageToken?: string | null; maxResults: number },
+    signal?: AbortSignal,
+  ): Promise<EventsPage> {
     const res = await this.call(() =>
       this.api.events.list(
         {
@@ -82,14 +91,33 @@ export class GcalClient {
         this.requestOptions(['GET'], signal),
       ),
     );
-    return { items: res.data.items ?? [], nextPageToken: res.data.nextPageToken ?? null, nextSyncToken: res.data.nextSyncToken ?? null };
+    return {
+      items: res.data.items ?? [],
+      nextPageToken: res.data.nextPageToken ?? null,
+      nextSyncToken: res.data.nextSyncToken ?? null,
+    };
   }
 
-  async watch(p: { calendarId: string; channelId: string; token: string; address: string; ttlS: number }): Promise<OpenedChannel> {
+  async watch(p: {
+    calendarId: string;
+    channelId: string;
+    token: string;
+    address: string;
+    ttlS: number;
+  }): Promise<OpenedChannel> {
     // Not retried automatically: a retry after a lost response would hit channelIdNotUnique.
     const res = await this.call(() =>
       this.api.events.watch(
-        { calendarId: p.calendarId, requestBody: { id: p.channelId, type: 'web_hook', address: p.address, token: p.token, params: { ttl: String(p.ttlS) } } },
+        {
+          calendarId: p.calendarId,
+          requestBody: {
+            id: p.channelId,
+            type: 'web_hook',
+            address: p.address,
+            token: p.token,
+            params: { ttl: String(p.ttlS) },
+          },
+        },
         this.requestOptions([]),
       ),
     );
@@ -102,7 +130,12 @@ export class GcalClient {
   }
 
   async stopChannel(channelId: string, resourceId: string | null): Promise<void> {
-    await this.call(() => this.api.channels.stop({ requestBody: { id: channelId, ...(resourceId ? { resourceId } : {}) } }, this.requestOptions(['POST'])));
+    await this.call(() =>
+      this.api.channels.stop(
+        { requestBody: { id: channelId, ...(resourceId ? { resourceId } : {}) } },
+        this.requestOptions(['POST']),
+      ),
+    );
   }
 
   /**

@@ -24,7 +24,10 @@ export class GcalConnection {
     const { serviceAccountJson, calendarIds, apiBase, rateLimitPerS, maxRetries } = config.gcal;
     const account = serviceAccountJson ? parseServiceAccount(serviceAccountJson) : null;
     this.calendarIds = [...new Set(calendarIds)];
-    this.client = account && this.calendarIds.length ? new GcalClient(account, { rootUrl: apiBase, ratePerS: rateLimitPerS, maxRetries }) : null;
+    this.client =
+      account && this.calendarIds.length
+        ? new GcalClient(account, { rootUrl: apiBase, ratePerS: rateLimitPerS, maxRetries })
+        : null;
   }
 
   get enabled(): boolean {

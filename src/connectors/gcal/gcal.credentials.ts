@@ -42,5 +42,10 @@ export function parseServiceAccount(json: string): GcalServiceAccount {
       throw new ConfigError('GCAL_SERVICE_ACCOUNT_JSON token_uri must be an http(s) URL.');
     }
   }
-  return { clientEmail: v.client_email, privateKey: v.private_key, privateKeyId: typeof v.private_key_id === 'string' ? v.private_key_id : null, tokenUri };
+  return {
+    clientEmail: v.client_email,
+    privateKey: v.private_key,
+    privateKeyId: typeof v.private_key_id === 'string' ? v.private_key_id : null,
+    tokenUri,
+  };
 }

@@ -3,8 +3,25 @@ import { SyncError } from '../../runs/sync.drivers.js';
 /** Google's usage-limit reasons: throttling that happens to be sent as 403, not a permission problem. */
 const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'dailyLimitExceeded']);
 /** OAuth token-endpoint errors: the key or its grants are wrong. */
-const OAUTH_AUTH_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope', 'access_denied']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'TimeoutError', 'AbortError']);
+const OAUTH_AUTH_ERRORS = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_scope',
+  'access_denied',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'TimeoutError',
+  'AbortError',
+]);
 
 interface GaxiosLike {
   status?: number;
@@ -39,16 +56,25 @@ export function classifyGcalError(err: unknown): SyncError {
   const status = e.response?.status ?? e.status;
   const data = e.response?.data;
   const reason = reasonOf(data);
-  const message = data?.error?.message ?? (typeof data?.error === 'string' ? `${data.error}: ${data.error_description ?? ''}`.trim() : e.message ?? String(err));
+  const message =
+    data?.error?.message ??
+    (typeof data?.error === 'string'
+      ? `${data.error}: ${data.error_description ?? ''}`.trim()
+      : (e.message ?? String(err)));
   const detail = `Google Calendar ${status ?? 'error'}${reason ? ` ${reason}` : ''}: ${message}`;
-  if (typeof data?.error === 'string' && OAUTH_AUTH_ERRORS.has(data.error)) return new SyncError('auth', `Google OAuth token request refused: ${message}`);
+  if (typeof data?.error === 'string' && OAUTH_AUTH_ERRORS.has(data.error))
+    return new SyncError('auth', `Google OAuth token request refused: ${message}`);
   if (status === 410) return new SyncError('stale_cursor', detail);
-  if (status === 403 && reason && THROTTLE_REASONS.has(reason)) return new SyncError('transient', detail, retryAfterMs(e.response?.headers) ?? undefined);
+  if (status === 403 && reason && THROTTLE_REASONS.has(reason))
+    return new SyncError('transient', detail, retryAfterMs(e.response?.headers) ?? undefined);
   if (status === 401 || status === 403) return new SyncError('auth', detail);
   if (status === 408 || status === 429 || (status !== undefined && status >= 500)) {
     return new SyncError('transient', detail, retryAfterMs(e.response?.headers) ?? undefined);
   }
-  if (status === undefined && (NETWORK_CODES.has(String(e.code)) || /fetch failed|socket|network|timeout/i.test(e.message ?? ''))) {
+  if (
+    status === undefined &&
+    (NETWORK_CODES.has(String(e.code)) || /fetch failed|socket|network|timeout/i.test(e.message ?? ''))
+  ) {
     return new SyncError('transient', `Google Calendar unreachable: ${e.message ?? e.code}`);
   }
   // A key that does not parse fails while signing the grant, before any HTTP status exists.

@@ -44,7 +44,10 @@ export interface ClassifiedStage {
  * each stage HubSpot listed (archived ones included: deals keep sitting in them), then
  * HUBSPOT_STAGE_MAP, which wins over everything.
  */
-export function effectiveClasses(stages: Iterable<ClassifiedStage>, override: Readonly<Record<string, StageClass>>): Map<string, StageClass> {
+export function effectiveClasses(
+  stages: Iterable<ClassifiedStage>,
+  override: Readonly<Record<string, StageClass>>,
+): Map<string, StageClass> {
   const out = new Map<string, StageClass>(Object.entries(DEFAULT_PIPELINE_STAGES));
   for (const s of stages) out.set(s.stageId, s.metadataClass);
   for (const [id, c] of Object.entries(override)) out.set(id, c);
@@ -52,7 +55,10 @@ export function effectiveClasses(stages: Iterable<ClassifiedStage>, override: Re
 }
 
 /** Stage ids whose classification differs between two effective maps, sorted. */
-export function changedStages(before: ReadonlyMap<string, StageClass>, after: ReadonlyMap<string, StageClass>): string[] {
+export function changedStages(
+  before: ReadonlyMap<string, StageClass>,
+  after: ReadonlyMap<string, StageClass>,
+): string[] {
   const ids = new Set([...before.keys(), ...after.keys()]);
   return [...ids].filter((id) => (before.get(id) ?? 'unknown') !== (after.get(id) ?? 'unknown')).sort();
 }
@@ -85,6 +91,9 @@ export class StageClassifier {
   }
 }
 
-export function mapDealStage(rawStage: string | null | undefined, classifier: StageClassifier = StageClassifier.builtin): DealStageMapping {
+export function mapDealStage(
+  rawStage: string | null | undefined,
+  classifier: StageClassifier = StageClassifier.builtin,
+): DealStageMapping {
   return classifier.mapping(rawStage);
 }

@@ -70,7 +70,11 @@ export function mapPipelines(answer: unknown): { stages: StageRecord[]; skipped:
     const p = (raw ?? {}) as Record<string, unknown>;
     const pipelineId = typeof p.id === 'string' && ID.test(p.id) ? p.id : null;
     if (!pipelineId) {
-      skipped.push({ pipelineId: null, stageId: null, reason: `pipeline without a usable id (${JSON.stringify(p.id ?? null)})` });
+      skipped.push({
+        pipelineId: null,
+        stageId: null,
+        reason: `pipeline without a usable id (${JSON.stringify(p.id ?? null)})`,
+      });
       continue;
     }
     if (!Array.isArray(p.stages)) {

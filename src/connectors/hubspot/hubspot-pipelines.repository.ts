@@ -39,9 +39,17 @@ export class HubspotPipelinesRepository {
   }
 
   async loadState(sql: Sql): Promise<StageState> {
-    const [r] = await sql.query<any>(`SELECT class_rev, stage_map, refreshed_at, attempted_at, last_error FROM hubspot_deal_stage_state WHERE id`);
+    const [r] = await sql.query<any>(
+      `SELECT class_rev, stage_map, refreshed_at, attempted_at, last_error FROM hubspot_deal_stage_state WHERE id`,
+    );
     if (!r) return { rev: 0, stageMap: {}, refreshedAt: null, attemptedAt: null, lastError: null };
-    return { rev: Number(r.class_rev), stageMap: (r.stage_map ?? {}) as Record<string, StageClass>, refreshedAt: date(r.refreshed_at), attemptedAt: date(r.attempted_at), lastError: r.last_error };
+    return {
+      rev: Number(r.class_rev),
+      stageMap: (r.stage_map ?? {}) as Record<string, StageClass>,
+      refreshedAt: date(r.refreshed_at),
+      attemptedAt: date(r.attempted_at),
+      lastError: r.last_error,
+    };
   }
 
   async loadStages(sql: Sql): Promise<StoredStage[]> {
@@ -93,7 +101,10 @@ export class HubspotPipelinesRepository {
   }
 
   /** After a classification pass (refresh or boot): the revision, the override applied, and, for a refresh, when. */
-  async saveState(sql: Sql, s: { rev: number; stageMap: Record<string, StageClass>; refreshedAt: Date | null }): Promise<void> {
+  async saveState(
+    sql: Sql,
+    s: { rev: number; stageMap: Record<string, StageClass>; refreshedAt: Date | null },
+  ): Promise<void> {
     await sql.query(
       `UPDATE hubspot_deal_stage_state
           SET class_rev = $1, stage_map = $2::jsonb, updated_at = now(),
@@ -107,6 +118,9 @@ export class HubspotPipelinesRepository {
 
   /** A failed pipelines call: the stored stages stay as they were. */
   async recordFailure(sql: Sql, message: string, at: Date): Promise<void> {
-    await sql.query(`UPDATE hubspot_deal_stage_state SET attempted_at = $1, last_error = $2, updated_at = now() WHERE id`, [at.toISOString(), message.slice(0, 500)]);
+    await sql.query(
+      `UPDATE hubspot_deal_stage_state SET attempted_at = $1, last_error = $2, updated_at = now() WHERE id`,
+      [at.toISOString(), message.slice(0, 500)],
+    );
   }
 }

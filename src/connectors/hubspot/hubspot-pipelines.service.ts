@@ -90,7 +90,12 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
   async onApplicationBootstrap(): Promise<void> {
     try {
       const change = await this.applyStageMap();
-      if (change) logger.info('HUBSPOT_STAGE_MAP applied', { stages: change.changedStages, rev: change.rev, rederived: change.rederived });
+      if (change)
+        logger.info('HUBSPOT_STAGE_MAP applied', {
+          stages: change.changedStages,
+          rev: change.rev,
+          rederived: change.rederived,
+        });
     } catch (err) {
       logger.error('HUBSPOT_STAGE_MAP could not be applied', { err: (err as Error).message });
     }
@@ -146,19 +151,34 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
     let answer: unknown;
     try {
       answer = await api.dealPipelines();
-      if (!Array.isArray((answer as { results?: unknown } | null)?.results)) throw new MalformedAnswer('HubSpot pipelines answer has no results array');
+      if (!Array.isArray((answer as { results?: unknown } | null)?.results))
+        throw new MalformedAnswer('HubSpot pipelines answer has no results array');
     } catch (err) {
-      const c = err instanceof MalformedAnswer ? { errorClass: 'permanent' as const, status: null, message: err.message } : classifyHubspotError(err);
+      const c =
+        err instanceof MalformedAnswer
+          ? { errorClass: 'permanent' as const, status: null, message: err.message }
+          : classifyHubspotError(err);
       const errorClass = c.errorClass === 'auth' || c.errorClass === 'transient' ? c.errorClass : 'permanent';
-      logger.warn('hubspot pipelines refresh failed: keeping the last known pipelines', { reason, errorClass, status: c.status, error: c.message });
+      logger.warn('hubspot pipelines refresh failed: keeping the last known pipelines', {
+        reason,
+        errorClass,
+        status: c.status,
+        error: c.message,
+      });
       await this.repo.recordFailure(this.db, c.message, startedAt).catch(() => undefined);
       return { ok: false, reason, error: c.message, errorClass };
     }
     const { stages, skipped } = mapPipelines(answer);
-    for (const s of skipped) logger.warn('hubspot pipeline stage skipped', { pipelineId: s.pipelineId, stageId: s.stageId, reason: s.reason });
+    for (const s of skipped)
+      logger.warn('hubspot pipeline stage skipped', { pipelineId: s.pipelineId, stageId: s.stageId, reason: s.reason });
     const change = await this.apply({ stages, at: startedAt });
     if (change.changedStages.length) {
-      logger.info('hubspot deal stage classification changed', { reason, rev: change.rev, stages: change.changedStages.slice(0, 50), rederived: change.rederived });
+      logger.info('hubspot deal stage classification changed', {
+        reason,
+        rev: change.rev,
+        stages: change.changedStages.slice(0, 50),
+        rederived: change.rederived,
+      });
     }
     return { ok: true, reason, stages: stages.length, skipped: skipped.length, ...change };
   }
@@ -192,19 +212,26 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
       const rev = changed.length ? state.rev + 1 : state.rev;
       await this.repo.saveState(sql, { rev, stageMap, refreshedAt: answer?.at ?? null });
       const classifier = new StageClassifier(rev, after);
-      const result = changed.length ? await this.rederive(sql, changed, classifier) : { rederived: 0, rederiveFailed: [], withoutSnapshot: 0 };
+      const result = changed.length
+        ? await this.rederive(sql, changed, classifier)
+        : { rederived: 0, rederiveFailed: [], withoutSnapshot: 0 };
       return { classifier, change: { rev, changedStages: changed, ...result } };
     });
     this.cached = classifier;
     if (answer) this.refreshedAt = answer.at;
     if (change.rederiveFailed.length) {
-      logger.warn('hubspot deals not re-derived: their snapshot cannot become a ledger row under the new classification (kept as they were)', {
-        count: change.rederiveFailed.length,
-        dealIds: change.rederiveFailed.slice(0, 50),
-      });
+      logger.warn(
+        'hubspot deals not re-derived: their snapshot cannot become a ledger row under the new classification (kept as they were)',
+        {
+          count: change.rederiveFailed.length,
+          dealIds: change.rederiveFailed.slice(0, 50),
+        },
+      );
     }
     if (change.withoutSnapshot) {
-      logger.warn('hubspot deals without a stored snapshot cannot be re-derived: a full HubSpot sync re-derives them', { count: change.withoutSnapshot });
+      logger.warn('hubspot deals without a stored snapshot cannot be re-derived: a full HubSpot sync re-derives them', {
+        count: change.withoutSnapshot,
+      });
     }
     return change;
   }
@@ -215,7 +242,11 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
    * new revision, so last-write-wins lets it replace the older derivation of the same version and
    * nothing newer. Running it twice changes nothing the second time.
    */
-  private async rederive(sql: Sql, stageIds: string[], classifier: StageClassifier): Promise<Omit<ClassificationChange, 'rev' | 'changedStages'>> {
+  private async rederive(
+    sql: Sql,
+    stageIds: string[],
+    classifier: StageClassifier,
+  ): Promise<Omit<ClassificationChange, 'rev' | 'changedStages'>> {
     let after: string | null = null;
     let rederived = 0;
     const rederiveFailed: string[] = [];
@@ -226,7 +257,14 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
       for (const row of page) {
         try {
           const rec = mapDeal(toHubspotObject(row.snapshot), this.config.hubspot.portalCurrency, classifier);
-          records.push({ ...rec, version: row.version, deletedAt: row.deletedAt, outboxId: row.outboxId, derivationRev: classifier.rev, vendorSnapshot: row.snapshot });
+          records.push({
+            ...rec,
+            version: row.version,
+            deletedAt: row.deletedAt,
+            outboxId: row.outboxId,
+            derivationRev: classifier.rev,
+            vendorSnapshot: row.snapshot,
+          });
         } catch (err) {
           if (!(err instanceof HubspotInvalidPayload)) throw err;
           rederiveFailed.push(row.externalId);
@@ -257,10 +295,13 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
       this.pending.set(s.stageId, Math.max(this.pending.get(s.stageId) ?? 0, s.modifiedAt?.getTime() ?? now));
       added = true;
     }
-    if (this.asked.size > 10_000) for (const [id, at] of this.asked) if (now - at >= ASK_AGAIN_AFTER_MS) this.asked.delete(id);
+    if (this.asked.size > 10_000)
+      for (const [id, at] of this.asked) if (now - at >= ASK_AGAIN_AFTER_MS) this.asked.delete(id);
     if (added && !this.draining) {
       const d = this.drainUnknown()
-        .catch((err) => logger.warn('hubspot pipelines refresh for unknown stages failed', { err: (err as Error).message }))
+        .catch((err) =>
+          logger.warn('hubspot pipelines refresh for unknown stages failed', { err: (err as Error).message }),
+        )
         .finally(() => {
           if (this.draining === d) this.draining = null;
         });
@@ -269,7 +310,11 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
   }
 
   private mayHelp(modifiedAt: Date | null): boolean {
-    return this.refreshedAt === null || modifiedAt === null || modifiedAt.getTime() > this.refreshedAt.getTime() - CLOCK_MARGIN_MS;
+    return (
+      this.refreshedAt === null ||
+      modifiedAt === null ||
+      modifiedAt.getTime() > this.refreshedAt.getTime() - CLOCK_MARGIN_MS
+    );
   }
 
   private async drainUnknown(): Promise<void> {
@@ -279,9 +324,14 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
       const batch = [...this.pending];
       this.pending.clear();
       const classifier = await this.current();
-      const stageIds = batch.filter(([id, modifiedMs]) => classifier.classOf(id) === 'unknown' && this.mayHelp(new Date(modifiedMs))).map(([id]) => id);
+      const stageIds = batch
+        .filter(([id, modifiedMs]) => classifier.classOf(id) === 'unknown' && this.mayHelp(new Date(modifiedMs)))
+        .map(([id]) => id);
       if (stageIds.length === 0) continue;
-      logger.info('hubspot deal stages unknown: refreshing pipelines', { stageIds: stageIds.slice(0, 20), count: stageIds.length });
+      logger.info('hubspot deal stages unknown: refreshing pipelines', {
+        stageIds: stageIds.slice(0, 20),
+        count: stageIds.length,
+      });
       await this.refresh('unknown_stage');
     }
   }
@@ -296,8 +346,12 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
 
   async readiness(): Promise<PipelinesReadiness> {
     const s = await this.repo.loadState(this.db);
-    const failedSince = s.lastError !== null && s.attemptedAt !== null && (s.refreshedAt === null || s.attemptedAt > s.refreshedAt);
-    return { pipelinesRefreshedAt: s.refreshedAt?.toISOString() ?? null, ...(failedSince ? { pipelinesError: s.lastError! } : {}) };
+    const failedSince =
+      s.lastError !== null && s.attemptedAt !== null && (s.refreshedAt === null || s.attemptedAt > s.refreshedAt);
+    return {
+      pipelinesRefreshedAt: s.refreshedAt?.toISOString() ?? null,
+      ...(failedSince ? { pipelinesError: s.lastError! } : {}),
+    };
   }
 }
 

@@ -63,7 +63,8 @@ export class HubspotRecordsHandler implements OutboxHandler, OnModuleInit {
               const rec = mapDeal(obj, this.config.hubspot.portalCurrency, stages);
               records.push({ ...rec, outboxId: row.id, derivationRev: stages.rev, vendorSnapshot: obj });
               written.push(row);
-              if (rec.status === 'UNKNOWN' && rec.rawStatus) unknown.push({ stageId: rec.rawStatus, modifiedAt: rec.version.at });
+              if (rec.status === 'UNKNOWN' && rec.rawStatus)
+                unknown.push({ stageId: rec.rawStatus, modifiedAt: rec.version.at });
             } catch (err) {
               if (!(err instanceof HubspotInvalidPayload)) throw err;
               outcomes.set(row.id, { status: 'failed', failureClass: 'invalid_payload', error: err.message });
@@ -71,7 +72,10 @@ export class HubspotRecordsHandler implements OutboxHandler, OnModuleInit {
           }
         }
         await this.payments.upsertMany(sql, records);
-        await this.contacts.upsertMany(sql, contacts.map(({ row, rec }) => ({ ...rec, outboxId: row.id })));
+        await this.contacts.upsertMany(
+          sql,
+          contacts.map(({ row, rec }) => ({ ...rec, outboxId: row.id })),
+        );
       });
     }
     for (const row of written) outcomes.set(row.id, { status: 'done' });

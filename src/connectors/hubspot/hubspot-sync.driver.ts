@@ -7,7 +7,13 @@ import { decide, forwardQuery, maxPosition, parseCursor, tieQuery, toCursor, typ
 import { classifyHubspotError, toSyncError } from './hubspot.errors.js';
 import { snapshotInsert } from './hubspot.mappers.js';
 import { HubspotPipelinesService } from './hubspot-pipelines.service.js';
-import { ENTITY_SPECS, HUBSPOT_ENTITIES, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
+import {
+  ENTITY_SPECS,
+  HUBSPOT_ENTITIES,
+  type EntitySpec,
+  type HubspotEntity,
+  type HubspotObject,
+} from './hubspot.types.js';
 
 /** HubSpot's list endpoints return at most 100 objects per page; search takes up to 200. */
 const LIST_PAGE_MAX = 100;
@@ -56,7 +62,8 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
   async sync(ctx: SyncContext): Promise<void> {
     const api = this.connection.api;
     if (!api) throw new SyncError('auth', 'HUBSPOT_ACCESS_TOKEN is not set.');
-    if (!(HUBSPOT_ENTITIES as readonly string[]).includes(ctx.entity)) throw new SyncError('permanent', `unknown HubSpot entity "${ctx.entity}"`);
+    if (!(HUBSPOT_ENTITIES as readonly string[]).includes(ctx.entity))
+      throw new SyncError('permanent', `unknown HubSpot entity "${ctx.entity}"`);
     const spec = ENTITY_SPECS[ctx.entity as HubspotEntity];
     if (ctx.mode === 'full') {
       ctx.markFullBackfill();
@@ -68,7 +75,8 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
       return this.full(ctx, api, spec);
     }
     const from = parseCursor(ctx.cursor);
-    if (!from) throw new SyncError('stale_cursor', `stored ${spec.entity} cursor is not a (lastModified, lastId) position`);
+    if (!from)
+      throw new SyncError('stale_cursor', `stored ${spec.entity} cursor is not a (lastModified, lastId) position`);
     return this.incremental(ctx, api, spec, from);
   }
 
@@ -109,7 +117,9 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
       do {
         if (ctx.signal.aborted) throw new SyncError('transient', 'interrupted by shutdown');
         const token: string | null = after;
-        const page: Page = await this.fetch(() => api.list(spec.entity, { limit, after: token, properties: spec.properties, archived }));
+        const page: Page = await this.fetch(() =>
+          api.list(spec.entity, { limit, after: token, properties: spec.properties, archived }),
+        );
         await this.noteStatuses(ctx, spec, page.results);
         await ctx.commitPage(page.results.map((o) => snapshotInsert(spec.entity, o, 'poll', ctx.runId)));
         after = page.nextAfter;
@@ -123,9 +133,21 @@ export class HubspotSyncDriver implements SyncDriver, OnModuleInit {
    * deals in stages they do not know ask for another refresh when they are processed.
    */
   private async refreshPipelines(ctx: SyncContext): Promise<void> {
-    const r = await this.pipelines.refresh('full_sync').catch((err: Error) => ({ ok: false as const, errorClass: 'transient', error: err.message }));
-    if (r.ok) ctx.progress('hubspot pipelines refreshed', { stages: r.stages, skipped: r.skipped, changedStages: r.changedStages.length, rederived: r.rederived });
-    else ctx.progress('hubspot pipelines refresh failed; keeping the last known pipelines', { errorClass: r.errorClass, error: r.error });
+    const r = await this.pipelines
+      .refresh('full_sync')
+      .catch((err: Error) => ({ ok: false as const, errorClass: 'transient', error: err.message }));
+    if (r.ok)
+      ctx.progress('hubspot pipelines refreshed', {
+        stages: r.stages,
+        skipped: r.skipped,
+        changedStages: r.changedStages.length,
+        rederived: r.rederived,
+      });
+    else
+      ctx.progress('hubspot pipelines refresh failed; keeping the last known pipelines', {
+        errorClass: r.errorClass,
+        error: r.error,
+      });
   }
 
   /** Stage ids the stored classification cannot explain, for the run's report. */

@@ -13,10 +13,31 @@ import { verifyHubspotSignatureV3 } from './hubspot.signature.js';
 import { validateWebhookBatch, webhookInsert } from './hubspot-webhook.event.js';
 
 const EXAMPLE_BATCH = [
-  { eventId: 1001, subscriptionId: 42, portalId: 62515, appId: 7, occurredAt: 1781000000000, subscriptionType: 'deal.propertyChange', attemptNumber: 0, objectId: 123456, propertyName: 'dealstage', propertyValue: 'closedwon', changeSource: 'CRM_UI' },
-  { eventId: 1002, subscriptionId: 43, portalId: 62515, appId: 7, occurredAt: 1781000000500, subscriptionType: 'contact.deletion', attemptNumber: 0, objectId: 987, changeSource: 'CRM_UI' },
+  {
+    eventId: 1001,
+    subscriptionId: 42,
+    portalId: 62515,
+    appId: 7,
+    occurredAt: 1781000000000,
+    subscriptionType: 'deal.propertyChange',
+    attemptNumber: 0,
+    objectId: 123456,
+    propertyName: 'dealstage',
+    propertyValue: 'closedwon',
+    changeSource: 'CRM_UI',
+  },
+  {
+    eventId: 1002,
+    subscriptionId: 43,
+    portalId: 62515,
+    appId: 7,
+    occurredAt: 1781000000500,
+    subscriptionType: 'contact.deletion',
+    attemptNumber: 0,
+    objectId: 987,
+    changeSource: 'CRM_UI',
+  },
 ];
-
 
 /**
  * Fast and dumb: verify the v3 signature on the raw bytes, check the batch shape, store every
@@ -46,23 +67,54 @@ export class HubspotWebhookController {
   @ApiBody({ schema: { type: 'array', maxItems: 100, items: { type: 'object' }, example: EXAMPLE_BATCH } })
   @ZodResponse({ status: 200, description: 'Stored (or already stored); `type` is `batch`', type: WebhookReceiptDto })
   @ApiError(400, 'missing_signature | invalid_signature | validation_failed', {
-    missing_signature: { error: 'missing_signature', message: 'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.' },
-    invalid_signature: { error: 'invalid_signature', message: 'Invalid HubSpot signature: the signature does not match.' },
+    missing_signature: {
+      error: 'missing_signature',
+      message: 'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.',
+    },
+    invalid_signature: {
+      error: 'invalid_signature',
+      message: 'Invalid HubSpot signature: the signature does not match.',
+    },
   })
-  @ApiError(404, 'HUBSPOT_CLIENT_SECRET is not configured', { error: 'hubspot_disabled', message: 'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).' })
-  @ApiError(503, 'The events could not be stored (Retry-After: 5); HubSpot retries', { ...DATABASE_UNAVAILABLE, message: 'The event could not be stored; retry later.' })
+  @ApiError(404, 'HUBSPOT_CLIENT_SECRET is not configured', {
+    error: 'hubspot_disabled',
+    message: 'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).',
+  })
+  @ApiError(503, 'The events could not be stored (Retry-After: 5); HubSpot retries', {
+    ...DATABASE_UNAVAILABLE,
+    message: 'The event could not be stored; retry later.',
+  })
   async receive(@Req() req: Request) {
     const secret = this.config.hubspot.clientSecret;
-    if (!secret) throw Errors.notFound('hubspot_disabled', 'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).');
+    if (!secret)
+      throw Errors.notFound(
+        'hubspot_disabled',
+        'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).',
+      );
     const signature = req.header('x-hubspot-signature-v3');
     const timestamp = req.header('x-hubspot-request-timestamp');
     if (!signature || !timestamp) {
-      throw Errors.badRequest('missing_signature', 'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.');
+      throw Errors.badRequest(
+        'missing_signature',
+        'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.',
+      );
     }
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = verifyHubspotSignatureV3({ clientSecret: secret, method: req.method, uri: this.signedUri(req), rawBody, signature, timestamp });
+    const verdict = verifyHubspotSignatureV3({
+      clientSecret: secret,
+      method: req.method,
+      uri: this.signedUri(req),
+      rawBody,
+      signature,
+      timestamp,
+    });
     if (verdict !== 'ok') {
-      const why = { bad_timestamp: 'the timestamp is not epoch milliseconds', stale: 'the timestamp is older than 5 minutes', future: 'the timestamp is in the future', mismatch: 'the signature does not match' }[verdict];
+      const why = {
+        bad_timestamp: 'the timestamp is not epoch milliseconds',
+        stale: 'the timestamp is older than 5 minutes',
+        future: 'the timestamp is in the future',
+        mismatch: 'the signature does not match',
+      }[verdict];
       throw Errors.badRequest('invalid_signature', `Invalid HubSpot signature: ${why}.`);
     }
 

@@ -23,7 +23,8 @@ export interface HubspotWebhookEvent {
 /** 9999-12-31T23:59:59.999Z. */
 const LAST_EPOCH_MS = 253_402_300_799_999;
 
-const isId = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^\d{1,20}$/.test(v));
+const isId = (v: unknown) =>
+  (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && /^\d{1,20}$/.test(v));
 
 /**
  * Checks the shape we rely on (eventId to dedupe, objectId to fetch, occurredAt as version of a
@@ -50,10 +51,19 @@ export function validateWebhookBatch(body: unknown): { events: HubspotWebhookEve
     if (!isId(ev.portalId)) fail(`[${i}].portalId`, 'portalId must be a non-negative integer.');
     // Bounded to year 9999 like every stored instant: a larger value cannot become a timestamptz,
     // and a 503 for it would be retried by HubSpot without end.
-    if (typeof ev.occurredAt !== 'number' || !Number.isSafeInteger(ev.occurredAt) || ev.occurredAt <= 0 || ev.occurredAt > LAST_EPOCH_MS) {
+    if (
+      typeof ev.occurredAt !== 'number' ||
+      !Number.isSafeInteger(ev.occurredAt) ||
+      ev.occurredAt <= 0 ||
+      ev.occurredAt > LAST_EPOCH_MS
+    ) {
       fail(`[${i}].occurredAt`, 'occurredAt must be epoch milliseconds.');
     }
-    if (typeof ev.subscriptionType !== 'string' || ev.subscriptionType.length === 0 || ev.subscriptionType.length > 100) {
+    if (
+      typeof ev.subscriptionType !== 'string' ||
+      ev.subscriptionType.length === 0 ||
+      ev.subscriptionType.length > 100
+    ) {
       fail(`[${i}].subscriptionType`, 'subscriptionType must be a non-empty string.');
     }
   });

@@ -29,7 +29,8 @@ export function planEvent(payload: unknown): Plan {
   if (!spec || !action) return { action: 'ignore', reason: `unsupported subscription type "${type}"` };
   const objectId = String(ev.objectId ?? '');
   const at = typeof ev.occurredAt === 'number' ? new Date(ev.occurredAt) : new Date(NaN);
-  if (!/^\d{1,20}$/.test(objectId) || Number.isNaN(at.getTime())) return { action: 'ignore', reason: 'event has no usable objectId/occurredAt' };
+  if (!/^\d{1,20}$/.test(objectId) || Number.isNaN(at.getTime()))
+    return { action: 'ignore', reason: 'event has no usable objectId/occurredAt' };
   if (action === 'privacyDeletion' && spec.entity === 'contacts') return { action: 'erase', spec, objectId, at };
   if (FETCH_ACTIONS.has(action)) return { action: 'fetch', spec, objectId, deletion: action === 'deletion', at };
   return { action: 'ignore', reason: `subscription type "${type}" does not change stored fields` };
@@ -88,7 +89,12 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
       const group = fetches.filter((f) => f.plan.spec.entity === entity);
       if (group.length === 0) continue;
       if (!api) {
-        for (const { row } of group) outcomes.set(row.id, { status: 'failed', failureClass: 'unsupported', error: 'HUBSPOT_ACCESS_TOKEN is not set: the object cannot be fetched (redrive after configuring it).' });
+        for (const { row } of group)
+          outcomes.set(row.id, {
+            status: 'failed',
+            failureClass: 'unsupported',
+            error: 'HUBSPOT_ACCESS_TOKEN is not set: the object cannot be fetched (redrive after configuring it).',
+          });
         continue;
       }
       let found: Map<string, HubspotObject>;
@@ -96,8 +102,10 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
         found = await this.fetchCurrent(entity, group[0].plan.spec, [...new Set(group.map((g) => g.plan.objectId))]);
       } catch (err) {
         const c = classifyHubspotError(err);
-        const failureClass = c.errorClass === 'auth' ? 'auth' : c.errorClass === 'transient' ? 'transient' : 'unsupported';
-        for (const { row } of group) outcomes.set(row.id, { status: 'failed', failureClass, error: c.message, retryAfterMs: c.retryAfterMs });
+        const failureClass =
+          c.errorClass === 'auth' ? 'auth' : c.errorClass === 'transient' ? 'transient' : 'unsupported';
+        for (const { row } of group)
+          outcomes.set(row.id, { status: 'failed', failureClass, error: c.message, retryAfterMs: c.retryAfterMs });
         continue;
       }
       for (const obj of found.values()) snapshots.push(snapshotInsert(entity, obj, 'webhook'));
@@ -108,7 +116,11 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
           if (entity === 'deals') dealTombstones.push(t);
           else contactTombstones.push({ ...t, erase: false });
           applied.push(row);
-        } else outcomes.set(row.id, { status: 'ignored', reason: `${plan.spec.objectType} ${plan.objectId} not found in HubSpot (deleted since?)` });
+        } else
+          outcomes.set(row.id, {
+            status: 'ignored',
+            reason: `${plan.spec.objectType} ${plan.objectId} not found in HubSpot (deleted since?)`,
+          });
       }
     }
 
@@ -124,13 +136,21 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
   }
 
   /** Live objects first; ids missing there are looked up among archived ones. */
-  private async fetchCurrent(entity: HubspotEntity, spec: EntitySpec, ids: string[]): Promise<Map<string, HubspotObject>> {
+  private async fetchCurrent(
+    entity: HubspotEntity,
+    spec: EntitySpec,
+    ids: string[],
+  ): Promise<Map<string, HubspotObject>> {
     const api = this.connection.api!;
     const found = new Map<string, HubspotObject>();
     for (const archived of [false, true]) {
       const wanted = ids.filter((id) => !found.has(id));
       for (let i = 0; i < wanted.length; i += BATCH_READ_MAX) {
-        const objs = await api.batchRead(entity, wanted.slice(i, i + BATCH_READ_MAX), { archived, properties: spec.properties, maxWaitMs: MAX_WAIT_IN_HANDLER_MS });
+        const objs = await api.batchRead(entity, wanted.slice(i, i + BATCH_READ_MAX), {
+          archived,
+          properties: spec.properties,
+          maxWaitMs: MAX_WAIT_IN_HANDLER_MS,
+        });
         for (const o of objs) if (wanted.includes(o.id)) found.set(o.id, o);
       }
     }

@@ -45,7 +45,10 @@ class Gate {
   private pausedUntil = 0;
   readonly limiter: Bottleneck;
   constructor(perSecond: number) {
-    this.limiter = new Bottleneck({ minTime: Math.ceil(1000 / perSecond), maxConcurrent: Math.max(1, Math.min(perSecond, 4)) });
+    this.limiter = new Bottleneck({
+      minTime: Math.ceil(1000 / perSecond),
+      maxConcurrent: Math.max(1, Math.min(perSecond, 4)),
+    });
   }
   /** A 429 pauses every caller of this gate, not only the one that saw it. */
   pause(ms: number): void {
@@ -107,23 +110,45 @@ export class HubspotApi {
       limit: req.limit,
       ...(req.after !== undefined ? { after: String(req.after) } : {}),
     };
-    const res = await this.call(this.searchGate, 'search', () => this.crm(entity).searchApi.doSearch(body as never), { searchAfter: req.after });
+    const res = await this.call(this.searchGate, 'search', () => this.crm(entity).searchApi.doSearch(body as never), {
+      searchAfter: req.after,
+    });
     return { results: res.results.map(toHubspotObject), nextAfter: res.paging?.next?.after ?? null, total: res.total };
   }
 
-  async list(entity: HubspotEntity, opts: { limit: number; after: string | null; properties: readonly string[]; archived: boolean }): Promise<Page> {
+  async list(
+    entity: HubspotEntity,
+    opts: { limit: number; after: string | null; properties: readonly string[]; archived: boolean },
+  ): Promise<Page> {
     const res = await this.call(this.generalGate, 'list', () =>
-      this.crm(entity).basicApi.getPage(opts.limit, opts.after ?? undefined, [...opts.properties], undefined, undefined, opts.archived),
+      this.crm(entity).basicApi.getPage(
+        opts.limit,
+        opts.after ?? undefined,
+        [...opts.properties],
+        undefined,
+        undefined,
+        opts.archived,
+      ),
     );
     return { results: res.results.map(toHubspotObject), nextAfter: res.paging?.next?.after ?? null };
   }
 
   /** Current state of up to 100 objects; ids HubSpot does not know (or that are archived when archived=false) are simply absent. */
-  async batchRead(entity: HubspotEntity, ids: readonly string[], opts: { archived: boolean; properties: readonly string[]; maxWaitMs?: number }): Promise<HubspotObject[]> {
+  async batchRead(
+    entity: HubspotEntity,
+    ids: readonly string[],
+    opts: { archived: boolean; properties: readonly string[]; maxWaitMs?: number },
+  ): Promise<HubspotObject[]> {
     if (ids.length === 0) return [];
     if (ids.length > 100) throw new Error('batchRead takes at most 100 ids');
-    const res = await this.call(this.generalGate, 'batch_read', () =>
-      this.crm(entity).batchApi.read({ inputs: ids.map((id) => ({ id })), properties: [...opts.properties], propertiesWithHistory: [] }, opts.archived),
+    const res = await this.call(
+      this.generalGate,
+      'batch_read',
+      () =>
+        this.crm(entity).batchApi.read(
+          { inputs: ids.map((id) => ({ id })), properties: [...opts.properties], propertiesWithHistory: [] },
+          opts.archived,
+        ),
       { maxWaitMs: opts.maxWaitMs },
     );
     return res.results.map(toHubspotObject);
@@ -141,7 +166,12 @@ export class HubspotApi {
    * `maxWaitMs` bounds how long this one call may sleep before a retry: a queue worker would rather
    * hand the row back with the vendor's Retry-After than hold its lease while sleeping.
    */
-  private async call<T>(gate: Gate, op: string, fn: () => Promise<T>, ctx: { searchAfter?: number; maxWaitMs?: number } = {}): Promise<T> {
+  private async call<T>(
+    gate: Gate,
+    op: string,
+    fn: () => Promise<T>,
+    ctx: { searchAfter?: number; maxWaitMs?: number } = {},
+  ): Promise<T> {
     const base = this.opts.baseBackoffMs ?? 1000;
     const maxBackoff = Math.min(this.opts.maxBackoffMs ?? 30_000, ctx.maxWaitMs ?? Infinity);
     const maxRetryAfter = Math.min(this.opts.maxRetryAfterMs ?? 60_000, ctx.maxWaitMs ?? Infinity);
@@ -158,7 +188,13 @@ export class HubspotApi {
         const delay = c.retryAfterMs ?? Math.round(backoff / 2 + (Math.random() * backoff) / 2);
         if (c.status === 429) gate.pause(delay);
         this.stats.retries++;
-        logger.warn('hubspot call retried', { op, status: c.status, attempt: attempt + 1, delayMs: delay, retryAfter: c.retryAfterMs !== undefined });
+        logger.warn('hubspot call retried', {
+          op,
+          status: c.status,
+          attempt: attempt + 1,
+          delayMs: delay,
+          retryAfter: c.retryAfterMs !== undefined,
+        });
         await sleep(delay);
       }
     }
@@ -166,7 +202,10 @@ export class HubspotApi {
 
   /** Waits for queued calls to finish (tests, shutdown). */
   async stop(): Promise<void> {
-    await Promise.all([this.searchGate.limiter.stop({ dropWaitingJobs: false }), this.generalGate.limiter.stop({ dropWaitingJobs: false })]).catch(() => undefined);
+    await Promise.all([
+      this.searchGate.limiter.stop({ dropWaitingJobs: false }),
+      this.generalGate.limiter.stop({ dropWaitingJobs: false }),
+    ]).catch(() => undefined);
   }
 }
 

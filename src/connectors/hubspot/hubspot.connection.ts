@@ -2,7 +2,10 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { HubspotApi } from './hubspot.api.js';
 
-export function createHubspotApi(config: AppConfig, overrides: Partial<ConstructorParameters<typeof HubspotApi>[0]> = {}): HubspotApi | null {
+export function createHubspotApi(
+  config: AppConfig,
+  overrides: Partial<ConstructorParameters<typeof HubspotApi>[0]> = {},
+): HubspotApi | null {
   const h = config.hubspot;
   if (!h.accessToken) return null;
   return new HubspotApi({

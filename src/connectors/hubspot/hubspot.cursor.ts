@@ -23,7 +23,8 @@ export interface Position {
 export function parseCursor(raw: unknown): Position | null {
   if (!raw || typeof raw !== 'object') return null;
   const c = raw as Partial<HubspotCursor>;
-  if (c.v !== 1 || typeof c.lastModified !== 'string' || typeof c.lastId !== 'string' || !/^\d{1,20}$/.test(c.lastId)) return null;
+  if (c.v !== 1 || typeof c.lastModified !== 'string' || typeof c.lastId !== 'string' || !/^\d{1,20}$/.test(c.lastId))
+    return null;
   const d = parseHubspotTime(c.lastModified);
   return d ? { ms: d.getTime(), id: BigInt(c.lastId) } : null;
 }
@@ -55,7 +56,12 @@ export function forwardQuery(spec: EntitySpec, from: Position, limit: number): S
   const t = String(from.ms);
   return {
     filterGroups: [
-      { filters: [{ propertyName: spec.modifiedProperty, operator: 'EQ', value: t }, { propertyName: 'hs_object_id', operator: 'GT', value: from.id.toString() }] },
+      {
+        filters: [
+          { propertyName: spec.modifiedProperty, operator: 'EQ', value: t },
+          { propertyName: 'hs_object_id', operator: 'GT', value: from.id.toString() },
+        ],
+      },
       { filters: [{ propertyName: spec.modifiedProperty, operator: 'GT', value: t }] },
     ],
     sorts: [{ propertyName: spec.modifiedProperty, direction: 'ASCENDING' }],
@@ -68,7 +74,12 @@ export function forwardQuery(spec: EntitySpec, from: Position, limit: number): S
 export function tieQuery(spec: EntitySpec, from: Position, limit: number): SearchRequest {
   return {
     filterGroups: [
-      { filters: [{ propertyName: spec.modifiedProperty, operator: 'EQ', value: String(from.ms) }, { propertyName: 'hs_object_id', operator: 'GT', value: from.id.toString() }] },
+      {
+        filters: [
+          { propertyName: spec.modifiedProperty, operator: 'EQ', value: String(from.ms) },
+          { propertyName: 'hs_object_id', operator: 'GT', value: from.id.toString() },
+        ],
+      },
     ],
     sorts: [{ propertyName: 'hs_object_id', direction: 'ASCENDING' }],
     properties: spec.properties,
@@ -100,8 +111,16 @@ export interface PageDecision {
  *    it by id (the only deterministic order HubSpot gives us within a millisecond).
  * Tie page sorted by id: emit all; full → more ties at this ms; short → back to forward.
  */
-export function decide(kind: 'forward' | 'ties', from: Position, page: HubspotObject[], limit: number, spec: EntitySpec): PageDecision {
-  const withPos = page.map((o) => ({ o, p: positionOf(o, spec) })).filter((x): x is { o: HubspotObject; p: Position } => x.p !== null);
+export function decide(
+  kind: 'forward' | 'ties',
+  from: Position,
+  page: HubspotObject[],
+  limit: number,
+  spec: EntitySpec,
+): PageDecision {
+  const withPos = page
+    .map((o) => ({ o, p: positionOf(o, spec) }))
+    .filter((x): x is { o: HubspotObject; p: Position } => x.p !== null);
   if (kind === 'ties') {
     let next = from;
     for (const x of withPos) if (x.p.ms === from.ms) next = maxPosition(next, x.p);

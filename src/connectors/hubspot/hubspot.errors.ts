@@ -54,13 +54,33 @@ function vendorMessage(body: unknown): string | undefined {
  * every other 4xx is permanent. Messages never include the token or the request body.
  */
 export function classifyHubspotError(err: unknown, ctx: { searchAfter?: number } = {}): ClassifiedError {
-  const e = err as { code?: unknown; body?: unknown; headers?: unknown; message?: unknown; cause?: unknown; name?: unknown } | null;
+  const e = err as {
+    code?: unknown;
+    body?: unknown;
+    headers?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    name?: unknown;
+  } | null;
   const status = typeof e?.code === 'number' ? e.code : null;
   if (status !== null) {
     const msg = vendorMessage(e?.body) ?? `HTTP ${status}`;
-    if (status === 401 || status === 403) return { errorClass: 'auth', status, message: `HubSpot refused the credentials (${status}): ${msg}` };
-    if (status === 429) return { errorClass: 'transient', status, message: `HubSpot rate limit (429): ${msg}`, retryAfterMs: parseRetryAfter(header(e?.headers, 'retry-after')) };
-    if (status >= 500) return { errorClass: 'transient', status, message: `HubSpot server error (${status}): ${msg}`, retryAfterMs: parseRetryAfter(header(e?.headers, 'retry-after')) };
+    if (status === 401 || status === 403)
+      return { errorClass: 'auth', status, message: `HubSpot refused the credentials (${status}): ${msg}` };
+    if (status === 429)
+      return {
+        errorClass: 'transient',
+        status,
+        message: `HubSpot rate limit (429): ${msg}`,
+        retryAfterMs: parseRetryAfter(header(e?.headers, 'retry-after')),
+      };
+    if (status >= 500)
+      return {
+        errorClass: 'transient',
+        status,
+        message: `HubSpot server error (${status}): ${msg}`,
+        retryAfterMs: parseRetryAfter(header(e?.headers, 'retry-after')),
+      };
     if (status === 400 && ctx.searchAfter !== undefined && ctx.searchAfter >= SEARCH_RESULT_CAP) {
       return { errorClass: 'search_cap', status, message: `HubSpot search cap reached: ${msg}` };
     }
@@ -69,7 +89,11 @@ export function classifyHubspotError(err: unknown, ctx: { searchAfter?: number }
   if (e?.name === 'HubspotTimeout') return { errorClass: 'transient', status: null, message: String(e.message) };
   // fetch() failures (connection refused, reset, DNS) surface as TypeError with a cause
   const cause = (e?.cause as { code?: string } | undefined)?.code;
-  return { errorClass: 'transient', status: null, message: `HubSpot unreachable: ${cause ?? (typeof e?.message === 'string' ? e.message.slice(0, 200) : 'unknown error')}` };
+  return {
+    errorClass: 'transient',
+    status: null,
+    message: `HubSpot unreachable: ${cause ?? (typeof e?.message === 'string' ? e.message.slice(0, 200) : 'unknown error')}`,
+  };
 }
 
 export function toSyncError(c: ClassifiedError): SyncError {

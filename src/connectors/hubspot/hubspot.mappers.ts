@@ -33,7 +33,8 @@ export function toHubspotObject(raw: unknown): HubspotObject {
   };
   const props: Record<string, string | null> = {};
   if (o.properties && typeof o.properties === 'object') {
-    for (const [k, v] of Object.entries(o.properties as Record<string, unknown>)) props[k] = v === null || v === undefined ? null : String(v);
+    for (const [k, v] of Object.entries(o.properties as Record<string, unknown>))
+      props[k] = v === null || v === undefined ? null : String(v);
   }
   return {
     id: o.id === undefined || o.id === null ? '' : String(o.id),
@@ -56,7 +57,8 @@ function lastModified(obj: HubspotObject, spec: EntitySpec): Date | null {
  */
 export function snapshotVersion(obj: HubspotObject, spec: EntitySpec): Version {
   const modified = lastModified(obj, spec);
-  if (!modified) throw new HubspotInvalidPayload(`${spec.objectType} ${obj.id || '?'} has no valid ${spec.modifiedProperty}.`);
+  if (!modified)
+    throw new HubspotInvalidPayload(`${spec.objectType} ${obj.id || '?'} has no valid ${spec.modifiedProperty}.`);
   if (!obj.archived) return { at: modified, rank: 0, tiebreak: '' };
   const archivedAt = parseHubspotTime(obj.archivedAt);
   const at = archivedAt && archivedAt > modified ? archivedAt : modified;
@@ -77,7 +79,11 @@ function requireId(obj: HubspotObject, spec: EntitySpec): string {
  * parses (0 otherwise) since it never sums. Archived deals are deletions and are accepted
  * whatever their amount.
  */
-export function mapDeal(obj: HubspotObject, portalCurrency: string, stages: StageClassifier = StageClassifier.builtin): PaymentRecord {
+export function mapDeal(
+  obj: HubspotObject,
+  portalCurrency: string,
+  stages: StageClassifier = StageClassifier.builtin,
+): PaymentRecord {
   const spec = ENTITY_SPECS.deals;
   const id = requireId(obj, spec);
   const version = snapshotVersion(obj, spec);
@@ -89,7 +95,10 @@ export function mapDeal(obj: HubspotObject, portalCurrency: string, stages: Stag
   const rawCurrency = text(p.deal_currency_code)?.toUpperCase() ?? portalCurrency;
   let currency = rawCurrency;
   if (!/^[A-Z]{3}$/.test(rawCurrency)) {
-    if (strict) throw new HubspotInvalidPayload(`deal ${id}: deal_currency_code "${p.deal_currency_code}" is not an ISO 4217 code.`);
+    if (strict)
+      throw new HubspotInvalidPayload(
+        `deal ${id}: deal_currency_code "${p.deal_currency_code}" is not an ISO 4217 code.`,
+      );
     currency = portalCurrency;
   }
 
@@ -151,7 +160,12 @@ export function mapContact(obj: HubspotObject): ContactRecord {
  * snapshot without a usable version is still stored (keyed by a content hash) so the handler can
  * dead-letter it visibly instead of the connector dropping it.
  */
-export function snapshotInsert(entity: HubspotEntity, obj: HubspotObject, origin: OutboxOrigin, runId: string | null = null): OutboxInsert {
+export function snapshotInsert(
+  entity: HubspotEntity,
+  obj: HubspotObject,
+  origin: OutboxOrigin,
+  runId: string | null = null,
+): OutboxInsert {
   const spec = ENTITY_SPECS[entity];
   const modified = lastModified(obj, spec);
   let key = `${spec.objectType}:${obj.id}:${modified ? modified.toISOString() : `nover-${createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16)}`}`;

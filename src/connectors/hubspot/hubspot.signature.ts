@@ -7,7 +7,18 @@ export const SIGNATURE_FUTURE_SKEW_MS = 60_000;
 
 /** HubSpot signs the URI with these escapes decoded (per its v3 validation guide); everything else is left as sent. */
 const DECODED: Readonly<Record<string, string>> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
 };
 
 export function normalizeSignedUri(uri: string): string {
@@ -15,7 +26,13 @@ export function normalizeSignedUri(uri: string): string {
 }
 
 /** base64(HMAC-SHA256(clientSecret, method + uri + rawBody + timestamp)). */
-export function hubspotSignatureV3(clientSecret: string, method: string, uri: string, rawBody: Buffer | string, timestamp: string): string {
+export function hubspotSignatureV3(
+  clientSecret: string,
+  method: string,
+  uri: string,
+  rawBody: Buffer | string,
+  timestamp: string,
+): string {
   return createHmac('sha256', clientSecret)
     .update(method.toUpperCase() + normalizeSignedUri(uri), 'utf8')
     .update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody)

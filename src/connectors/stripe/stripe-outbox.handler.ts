@@ -6,19 +6,29 @@ import type { PaymentRecord } from '../../records/record.types.js';
 import { eventRecords, objectRecord, type EventMapping } from './stripe.mappers.js';
 import { asObject, StripePayloadError } from './stripe.payload.js';
 
-const SNAPSHOT_OBJECT: Partial<Record<OutboxKind, string>> = { 'stripe.charge': 'charge', 'stripe.refund': 'refund', 'stripe.dispute': 'dispute' };
+const SNAPSHOT_OBJECT: Partial<Record<OutboxKind, string>> = {
+  'stripe.charge': 'charge',
+  'stripe.refund': 'refund',
+  'stripe.dispute': 'dispute',
+};
 
 /**
  * Pure: one outbox row → ledger rows. Events are versioned by their `created`; polled snapshots by
  * their fetch time (the row's vendor_time), tie-broken by the snapshot's state key.
  */
-export function recordsForRow(row: Pick<OutboxRow, 'kind' | 'payload' | 'vendorTime' | 'receivedAt' | 'dedupeKey'>): EventMapping {
+export function recordsForRow(
+  row: Pick<OutboxRow, 'kind' | 'payload' | 'vendorTime' | 'receivedAt' | 'dedupeKey'>,
+): EventMapping {
   if (row.kind === 'stripe.event') return eventRecords(row.payload);
   const expected = SNAPSHOT_OBJECT[row.kind];
   if (!expected) throw new StripePayloadError(`not a Stripe outbox kind: ${row.kind}`);
   const o = asObject(row.payload, row.kind);
-  if (o.object !== expected) throw new StripePayloadError(`${row.kind} must hold a ${expected}, got "${String(o.object)}"`);
-  return { handled: true, records: [objectRecord(o, { at: row.vendorTime ?? row.receivedAt, tiebreak: row.dedupeKey })] };
+  if (o.object !== expected)
+    throw new StripePayloadError(`${row.kind} must hold a ${expected}, got "${String(o.object)}"`);
+  return {
+    handled: true,
+    records: [objectRecord(o, { at: row.vendorTime ?? row.receivedAt, tiebreak: row.dedupeKey })],
+  };
 }
 
 /**
@@ -48,7 +58,10 @@ export class StripeOutboxHandler implements OutboxHandler, OnModuleInit {
       try {
         mapped = recordsForRow(row);
       } catch (err) {
-        const message = err instanceof StripePayloadError ? err.message : `could not map payload: ${(err as Error)?.message ?? String(err)}`;
+        const message =
+          err instanceof StripePayloadError
+            ? err.message
+            : `could not map payload: ${(err as Error)?.message ?? String(err)}`;
         outcomes.set(row.id, { status: 'failed', failureClass: 'invalid_payload', error: message.slice(0, 500) });
         continue;
       }

@@ -82,7 +82,10 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
       ctx.progress('resuming an interrupted stripe window', { plan: cursor.plan });
       cursor = await this.runPlan(ctx, cursor);
     }
-    await this.runPlan(ctx, { ...cursor, plan: incrementalPlan(list, cursor.watermark ?? 0, this.config.stripe.overlapS, this.now()) });
+    await this.runPlan(ctx, {
+      ...cursor,
+      plan: incrementalPlan(list, cursor.watermark ?? 0, this.config.stripe.overlapS, this.now()),
+    });
   }
 
   private async syncEvents(ctx: SyncContext): Promise<void> {
@@ -90,7 +93,10 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
     const stored = parseCursor(ctx.cursor);
     const now = this.now();
     if (stored === 'invalid' || (stored && ctx.mode === 'incremental' && eventsCursorIsStale(stored, overlap, now))) {
-      return this.resync(ctx, stored === 'invalid' ? 'unreadable cursor' : 'cursor older than Stripe keeps events (30 days)');
+      return this.resync(
+        ctx,
+        stored === 'invalid' ? 'unreadable cursor' : 'cursor older than Stripe keeps events (30 days)',
+      );
     }
     try {
       if (ctx.mode === 'full' || !stored || (stored.watermark === null && !stored.plan)) {
@@ -103,10 +109,14 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
         if (cursor.plan.resync || cursor.plan.passes.some((p) => p.gte === null)) ctx.markFullBackfill();
         cursor = await this.runPlan(ctx, cursor);
       }
-      await this.runPlan(ctx, { ...cursor, plan: incrementalPlan('events', cursor.watermark ?? 0, overlap, this.now()) });
+      await this.runPlan(ctx, {
+        ...cursor,
+        plan: incrementalPlan('events', cursor.watermark ?? 0, overlap, this.now()),
+      });
     } catch (err) {
       // The event we paged from has expired out of Stripe's retention mid-window.
-      if (err instanceof SyncError && err.errorClass === 'stale_cursor' && !ctx.signal.aborted) return this.resync(ctx, err.message);
+      if (err instanceof SyncError && err.errorClass === 'stale_cursor' && !ctx.signal.aborted)
+        return this.resync(ctx, err.message);
       throw err;
     }
   }
@@ -131,15 +141,29 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
         page = await this.gateway.listPage(pass, pageSize, ctx.signal);
       } catch (err) {
         // An object list anchor that vanished: restart this pass (dedupe keys absorb the re-read).
-        if (err instanceof SyncError && err.errorClass === 'stale_cursor' && pass.list !== 'events' && pass.startingAfter) {
-          ctx.progress('stripe pagination anchor vanished; restarting the pass', { list: pass.list, startingAfter: pass.startingAfter });
-          cursor = { ...cursor, plan: { ...cursor.plan, passes: [{ ...pass, startingAfter: null }, ...cursor.plan.passes.slice(1)] } };
+        if (
+          err instanceof SyncError &&
+          err.errorClass === 'stale_cursor' &&
+          pass.list !== 'events' &&
+          pass.startingAfter
+        ) {
+          ctx.progress('stripe pagination anchor vanished; restarting the pass', {
+            list: pass.list,
+            startingAfter: pass.startingAfter,
+          });
+          cursor = {
+            ...cursor,
+            plan: { ...cursor.plan, passes: [{ ...pass, startingAfter: null }, ...cursor.plan.passes.slice(1)] },
+          };
           continue;
         }
         throw err;
       }
       const rows = this.toRows(ctx, pass.list, page.data);
-      const next = afterPage(cursor, { lastId: page.data.length ? String(page.data[page.data.length - 1].id) : null, hasMore: page.hasMore });
+      const next = afterPage(cursor, {
+        lastId: page.data.length ? String(page.data[page.data.length - 1].id) : null,
+        hasMore: page.hasMore,
+      });
       await ctx.commitPage(rows, next);
       cursor = next;
     }

@@ -12,7 +12,6 @@ import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { eventRow } from './stripe.outbox-rows.js';
 import { stripeEventIssues, verifyStripeSignature, type StripeEventEnvelope } from './stripe-webhook.event.js';
 
-
 const EXAMPLE_EVENT = {
   id: 'evt_3QbUJ2CZ6qsJgndJ0j6jXW1V',
   object: 'event',
@@ -41,7 +40,8 @@ const EXAMPLE_EVENT = {
   },
 };
 
-const SECRET_HINT = 'set STRIPE_WEBHOOK_SECRET (the endpoint’s whsec_… signing secret; comma-separate two while rolling it)';
+const SECRET_HINT =
+  'set STRIPE_WEBHOOK_SECRET (the endpoint’s whsec_… signing secret; comma-separate two while rolling it)';
 
 /**
  * Fast and dumb: verify `Stripe-Signature` on the raw bytes, check it is an event, store it in the
@@ -66,22 +66,62 @@ export class StripeWebhookController {
       '(visible in revenue within about a second). Any event type is accepted; types that do not affect money are stored and marked ignored. ' +
       'Works with only STRIPE_WEBHOOK_SECRET set (no API key needed).',
   })
-  @ApiHeader({ name: 'Stripe-Signature', required: true, description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">', example: 't=1781000000,v1=5257a869e7…' })
-  @ApiBody({ description: 'A Stripe Event object, exactly as Stripe sent it', schema: { type: 'object', required: ['id', 'type', 'created', 'data'], example: EXAMPLE_EVENT } })
-  @ZodResponse({ status: 200, description: 'Stored (duplicate: false) or already stored earlier (duplicate: true); either way Stripe must not retry', type: WebhookReceiptDto })
+  @ApiHeader({
+    name: 'Stripe-Signature',
+    required: true,
+    description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">',
+    example: 't=1781000000,v1=5257a869e7…',
+  })
+  @ApiBody({
+    description: 'A Stripe Event object, exactly as Stripe sent it',
+    schema: { type: 'object', required: ['id', 'type', 'created', 'data'], example: EXAMPLE_EVENT },
+  })
+  @ZodResponse({
+    status: 200,
+    description:
+      'Stored (duplicate: false) or already stored earlier (duplicate: true); either way Stripe must not retry',
+    type: WebhookReceiptDto,
+  })
   @ApiError(400, 'missing_signature | invalid_signature | validation_failed (not JSON, or not a Stripe event)', {
     missing_signature: { error: 'missing_signature', message: 'The Stripe-Signature header is required.' },
-    invalid_signature: { error: 'invalid_signature', message: 'Invalid Stripe signature: no signature matches the payload.' },
-    stale_signature: { error: 'invalid_signature', message: 'Invalid Stripe signature: the timestamp is outside the 300 s tolerance.' },
-    not_json: { error: 'validation_failed', message: 'The request body is not valid JSON.', issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }] },
-    not_an_event: { error: 'validation_failed', message: 'id must be a Stripe event id (evt_…).', issues: [{ in: 'body', field: 'id', message: 'id must be a Stripe event id (evt_…).' }] },
+    invalid_signature: {
+      error: 'invalid_signature',
+      message: 'Invalid Stripe signature: no signature matches the payload.',
+    },
+    stale_signature: {
+      error: 'invalid_signature',
+      message: 'Invalid Stripe signature: the timestamp is outside the 300 s tolerance.',
+    },
+    not_json: {
+      error: 'validation_failed',
+      message: 'The request body is not valid JSON.',
+      issues: [{ in: 'body', field: '', message: 'Body is not valid JSON.' }],
+    },
+    not_an_event: {
+      error: 'validation_failed',
+      message: 'id must be a Stripe event id (evt_…).',
+      issues: [{ in: 'body', field: 'id', message: 'id must be a Stripe event id (evt_…).' }],
+    },
   })
-  @ApiError(404, 'STRIPE_WEBHOOK_SECRET is not configured', { error: 'stripe_disabled', message: `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).` })
-  @ApiError(413, 'Body larger than MAX_WEBHOOK_BODY_BYTES', { error: 'payload_too_large', message: 'The request body is larger than this endpoint accepts.' })
-  @ApiError(503, 'The event could not be stored (Retry-After: 5); Stripe retries the delivery', { ...DATABASE_UNAVAILABLE, message: 'The event could not be stored; retry later.' })
+  @ApiError(404, 'STRIPE_WEBHOOK_SECRET is not configured', {
+    error: 'stripe_disabled',
+    message: `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`,
+  })
+  @ApiError(413, 'Body larger than MAX_WEBHOOK_BODY_BYTES', {
+    error: 'payload_too_large',
+    message: 'The request body is larger than this endpoint accepts.',
+  })
+  @ApiError(503, 'The event could not be stored (Retry-After: 5); Stripe retries the delivery', {
+    ...DATABASE_UNAVAILABLE,
+    message: 'The event could not be stored; retry later.',
+  })
   async receive(@Req() req: Request) {
-    const secrets = (this.config.stripe.webhookSecret ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    if (secrets.length === 0) throw Errors.notFound('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`);
+    const secrets = (this.config.stripe.webhookSecret ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (secrets.length === 0)
+      throw Errors.notFound('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`);
     const header = req.header('stripe-signature')?.trim();
     if (!header) throw Errors.badRequest('missing_signature', 'The Stripe-Signature header is required.');
 

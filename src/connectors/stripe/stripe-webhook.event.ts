@@ -21,7 +21,12 @@ function signedAtS(header: string): number {
  * (comma-separated STRIPE_WEBHOOK_SECRET) are tried in turn so a secret can be rolled without
  * dropping deliveries signed with the old one.
  */
-export function verifyStripeSignature(rawBody: Buffer, header: string, secrets: readonly string[], nowMs?: number): SignatureVerdict {
+export function verifyStripeSignature(
+  rawBody: Buffer,
+  header: string,
+  secrets: readonly string[],
+  nowMs?: number,
+): SignatureVerdict {
   let verdict: SignatureVerdict = 'mismatch';
   for (const secret of secrets) {
     try {
@@ -51,10 +56,12 @@ export interface StripeEventEnvelope {
 /** Issues that make a body not a Stripe v1 event; empty when it is one. */
 export function stripeEventIssues(body: unknown): Issue[] {
   const issue = (field: string, message: string): Issue => ({ in: 'body', field, message });
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [issue('', 'Body must be a Stripe event object.')];
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return [issue('', 'Body must be a Stripe event object.')];
   const e = body as Record<string, unknown>;
   const out: Issue[] = [];
-  if (typeof e.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(e.id)) out.push(issue('id', 'id must be a Stripe event id (evt_…).'));
+  if (typeof e.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(e.id))
+    out.push(issue('id', 'id must be a Stripe event id (evt_…).'));
   if (typeof e.type !== 'string' || !/^[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(e.type) || e.type.length > 100) {
     out.push(issue('type', 'type must be a Stripe event type such as charge.succeeded.'));
   }
@@ -65,7 +72,14 @@ export function stripeEventIssues(body: unknown): Issue[] {
   }
   if (e.object !== undefined && e.object !== 'event') out.push(issue('object', 'object must be "event".'));
   const data = e.data as Record<string, unknown> | undefined;
-  if (!data || typeof data !== 'object' || Array.isArray(data) || !data.object || typeof data.object !== 'object' || Array.isArray(data.object)) {
+  if (
+    !data ||
+    typeof data !== 'object' ||
+    Array.isArray(data) ||
+    !data.object ||
+    typeof data.object !== 'object' ||
+    Array.isArray(data.object)
+  ) {
     out.push(issue('data.object', 'data.object must be the event’s object.'));
   }
   return out;

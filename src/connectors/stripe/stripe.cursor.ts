@@ -53,9 +53,17 @@ export function parseCursor(raw: unknown): StripeCursor | null | 'invalid' {
   if (!isSeconds(p.target) || !Array.isArray(p.passes) || p.passes.length === 0) return 'invalid';
   for (const s of p.passes) {
     if (!s || !LISTS.includes(s.list) || !(s.gte === null || isSeconds(s.gte)) || !isSeconds(s.lte)) return 'invalid';
-    if (!(s.startingAfter === null || (typeof s.startingAfter === 'string' && /^[A-Za-z0-9_]{1,255}$/.test(s.startingAfter)))) return 'invalid';
+    if (!(
+      s.startingAfter === null ||
+      (typeof s.startingAfter === 'string' && /^[A-Za-z0-9_]{1,255}$/.test(s.startingAfter))
+    ))
+      return 'invalid';
   }
-  return { v: 1, watermark: c.watermark ?? null, plan: { target: p.target, passes: p.passes.map((s) => ({ ...s })), ...(p.resync ? { resync: true } : {}) } };
+  return {
+    v: 1,
+    watermark: c.watermark ?? null,
+    plan: { target: p.target, passes: p.passes.map((s) => ({ ...s })), ...(p.resync ? { resync: true } : {}) },
+  };
 }
 
 export function fullPlan(list: StripeListName, nowS: number): Plan {

@@ -9,7 +9,16 @@ interface StripeLikeError {
   headers?: Record<string, string | undefined>;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 
 /** Retry-After in ms (seconds or HTTP date), null when absent or unreadable. */
 export function retryAfterMs(err: unknown, nowMs = Date.now()): number | null {
@@ -41,17 +50,30 @@ export function classifyStripeError(err: unknown): SyncError {
     return new SyncError('auth', `Stripe rejected the API key (401): ${detail} Check STRIPE_API_KEY.`);
   }
   if (e.type === 'StripePermissionError' || status === 403) {
-    return new SyncError('auth', `Stripe denied access (403): ${detail} The key needs read access to charges, refunds, disputes and events.`);
+    return new SyncError(
+      'auth',
+      `Stripe denied access (403): ${detail} The key needs read access to charges, refunds, disputes and events.`,
+    );
   }
   if (isRateLimited(err)) {
-    return new SyncError('transient', `Stripe rate limit (429) persisted after retries: ${detail}`, retryAfterMs(err) ?? undefined);
+    return new SyncError(
+      'transient',
+      `Stripe rate limit (429) persisted after retries: ${detail}`,
+      retryAfterMs(err) ?? undefined,
+    );
   }
-  if (e.type === 'StripeConnectionError' || e.type === 'StripeAPIError' || (status !== undefined && status >= 500) || NETWORK_CODES.has(String(e.code))) {
+  if (
+    e.type === 'StripeConnectionError' ||
+    e.type === 'StripeAPIError' ||
+    (status !== undefined && status >= 500) ||
+    NETWORK_CODES.has(String(e.code))
+  ) {
     return new SyncError('transient', `Stripe unavailable${status ? ` (${status})` : ''}: ${detail}`);
   }
   if (e.code === 'resource_missing' && (e.param === 'starting_after' || e.param === 'ending_before')) {
     return new SyncError('stale_cursor', `Stripe no longer knows the pagination position: ${detail}`);
   }
-  if (status !== undefined && status >= 400) return new SyncError('permanent', `Stripe refused the request (${status}): ${detail}`);
+  if (status !== undefined && status >= 400)
+    return new SyncError('permanent', `Stripe refused the request (${status}): ${detail}`);
   return new SyncError('permanent', `Stripe call failed: ${detail}`);
 }

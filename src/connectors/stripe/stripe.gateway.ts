@@ -62,18 +62,22 @@ export class StripeGateway implements OnApplicationShutdown {
     const created: Stripe.RangeQueryParam = { lte: pass.lte };
     if (pass.gte !== null) created.gte = pass.gte;
     const params = { limit, created, ...(pass.startingAfter ? { starting_after: pass.startingAfter } : {}) };
-    const res = await this.call(`list ${pass.list}`, (s): Promise<Stripe.ApiList<unknown>> => {
-      switch (pass.list) {
-        case 'charges':
-          return s.charges.list(params);
-        case 'refunds':
-          return s.refunds.list(params);
-        case 'disputes':
-          return s.disputes.list(params);
-        case 'events':
-          return s.events.list({ ...params, types: [...LEDGER_EVENT_TYPES] });
-      }
-    }, signal);
+    const res = await this.call(
+      `list ${pass.list}`,
+      (s): Promise<Stripe.ApiList<unknown>> => {
+        switch (pass.list) {
+          case 'charges':
+            return s.charges.list(params);
+          case 'refunds':
+            return s.refunds.list(params);
+          case 'disputes':
+            return s.disputes.list(params);
+          case 'events':
+            return s.events.list({ ...params, types: [...LEDGER_EVENT_TYPES] });
+        }
+      },
+      signal,
+    );
     return { data: res.data as Json[], hasMore: res.has_more && res.data.length > 0 };
   }
 
@@ -89,10 +93,16 @@ export class StripeGateway implements OnApplicationShutdown {
         if (!isRateLimited(err)) throw classifyStripeError(err);
         this.metrics?.inc('buffalo_vendor_rate_limited_total', { source: 'stripe' }, 1, 'Vendor 429 answers');
         const hinted = retryAfterMs(err);
-        if (attempt >= this.maxRetries || (hinted !== null && hinted > MAX_RETRY_AFTER_MS)) throw classifyStripeError(err);
+        if (attempt >= this.maxRetries || (hinted !== null && hinted > MAX_RETRY_AFTER_MS))
+          throw classifyStripeError(err);
         const wait = hinted ?? Math.round(BASE_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random() / 2));
         this.cooldownUntil = Math.max(this.cooldownUntil, Date.now() + wait);
-        logger.warn('stripe rate limited; backing off', { call: label, attempt: attempt + 1, waitMs: wait, retryAfter: hinted !== null });
+        logger.warn('stripe rate limited; backing off', {
+          call: label,
+          attempt: attempt + 1,
+          waitMs: wait,
+          retryAfter: hinted !== null,
+        });
       }
     }
   }

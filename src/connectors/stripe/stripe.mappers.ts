@@ -1,5 +1,16 @@
 import type { PaymentRecord } from '../../records/record.types.js';
-import { asObject, bool, currency, int, optStr, ref, seconds, str, StripePayloadError, type Json } from './stripe.payload.js';
+import {
+  asObject,
+  bool,
+  currency,
+  int,
+  optStr,
+  ref,
+  seconds,
+  str,
+  StripePayloadError,
+  type Json,
+} from './stripe.payload.js';
 import { chargeStatus, disputeStatus, refundStatus } from './stripe.status-map.js';
 
 /**
@@ -29,7 +40,8 @@ export function chargeRecord(raw: unknown, v: VersionHint): PaymentRecord {
   const captured = bool(c, 'captured', 'charge');
   const amount = int(c, 'amount', 'charge');
   // API versions before amount_captured existed: a captured charge captured its full amount.
-  const amountCaptured = c.amount_captured === undefined ? (captured ? amount : 0) : int(c, 'amount_captured', 'charge');
+  const amountCaptured =
+    c.amount_captured === undefined ? (captured ? amount : 0) : int(c, 'amount_captured', 'charge');
   const st = chargeStatus(rawStatus, captured);
   return {
     source: 'stripe',
@@ -144,7 +156,8 @@ export interface StripeEventHead {
 /** The envelope fields every Stripe event has; throws StripePayloadError when it is not one. */
 export function eventHead(raw: unknown): StripeEventHead {
   const e = asObject(raw, 'event');
-  if (e.object !== undefined && e.object !== 'event') throw new StripePayloadError(`expected an event, got object "${String(e.object)}"`);
+  if (e.object !== undefined && e.object !== 'event')
+    throw new StripePayloadError(`expected an event, got object "${String(e.object)}"`);
   const id = str(e, 'id', 'event');
   const type = str(e, 'type', 'event');
   const created = int(e, 'created', 'event');

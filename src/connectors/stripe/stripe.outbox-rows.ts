@@ -2,7 +2,11 @@ import type { OutboxInsert, OutboxKind } from '../../outbox/outbox.types.js';
 import type { Json } from './stripe.payload.js';
 import { chargeStatus, disputeStatus, refundStatus } from './stripe.status-map.js';
 
-const SNAPSHOT_KIND: Record<string, OutboxKind> = { charge: 'stripe.charge', refund: 'stripe.refund', dispute: 'stripe.dispute' };
+const SNAPSHOT_KIND: Record<string, OutboxKind> = {
+  charge: 'stripe.charge',
+  refund: 'stripe.refund',
+  dispute: 'stripe.dispute',
+};
 
 /**
  * Dedupe key of a polled snapshot: the object id plus every field that changes its ledger row.
@@ -54,6 +58,12 @@ export function eventRow(e: { id: string; type: string; created: number }, origi
 export function unmappedStatus(o: Json): string | null {
   const raw = typeof o.status === 'string' ? o.status : 'null';
   const st =
-    o.object === 'charge' ? chargeStatus(raw, o.captured === true) : o.object === 'refund' ? refundStatus(raw) : o.object === 'dispute' ? disputeStatus(raw) : null;
+    o.object === 'charge'
+      ? chargeStatus(raw, o.captured === true)
+      : o.object === 'refund'
+        ? refundStatus(raw)
+        : o.object === 'dispute'
+          ? disputeStatus(raw)
+          : null;
   return st && st.status === 'UNKNOWN' ? `${String(o.object)}:${raw}` : null;
 }

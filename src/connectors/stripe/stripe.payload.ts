@@ -10,13 +10,15 @@ export class StripePayloadError extends Error {
 export type Json = Record<string, unknown>;
 
 export function asObject(v: unknown, what: string): Json {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new StripePayloadError(`${what} must be a JSON object`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new StripePayloadError(`${what} must be a JSON object`);
   return v as Json;
 }
 
 export function str(o: Json, key: string, what: string): string {
   const v = o[key];
-  if (typeof v !== 'string' || v.length === 0 || v.length > 255) throw new StripePayloadError(`${what}.${key} must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > 255)
+    throw new StripePayloadError(`${what}.${key} must be a non-empty string`);
   return v;
 }
 
@@ -28,7 +30,8 @@ export function optStr(o: Json, key: string): string | null {
 /** Non-negative integer minor units or unix seconds, exact (no floats, no unsafe integers). */
 export function int(o: Json, key: string, what: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new StripePayloadError(`${what}.${key} must be a non-negative integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new StripePayloadError(`${what}.${key} must be a non-negative integer`);
   return v;
 }
 
@@ -41,7 +44,8 @@ export function bool(o: Json, key: string, what: string): boolean {
 /** ISO 4217, upper-cased (Stripe sends lower case). */
 export function currency(o: Json, what: string): string {
   const v = o.currency;
-  if (typeof v !== 'string' || !/^[a-zA-Z]{3}$/.test(v)) throw new StripePayloadError(`${what}.currency must be a 3-letter currency code`);
+  if (typeof v !== 'string' || !/^[a-zA-Z]{3}$/.test(v))
+    throw new StripePayloadError(`${what}.currency must be a 3-letter currency code`);
   return v.toUpperCase();
 }
 
@@ -56,6 +60,7 @@ export function ref(o: Json, key: string): string | null {
 /** Unix seconds as a Date; past year 9999 it cannot be stored, so it is a payload error, not a retry. */
 export function seconds(unix: number): Date {
   const d = new Date(unix * 1000);
-  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999) throw new StripePayloadError(`timestamp ${unix} is past year 9999`);
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999)
+    throw new StripePayloadError(`timestamp ${unix} is past year 9999`);
   return d;
 }
