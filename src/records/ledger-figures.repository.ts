@@ -2,6 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.sql.js';
 import type { RevenueSource } from './record.types.js';
 
+/** One (currency, source, slot) where the rollups and the ledger disagree: figures as gross/refunds/count/refundCount. */
+export interface RollupMismatch {
+  currency: string;
+  source: string;
+  slot: string;
+  ledger: string | null;
+  rollup: string | null;
+}
+
 /** Money figures of a set of ledger rows, in BigInt cents. */
 export interface LedgerFigures {
   grossCents: bigint;
@@ -318,5 +327,98 @@ export class LedgerFiguresRepository {
         sample: r.sample,
       })),
     };
+  }
+
+  // ---- Rollups vs ledger (the revenue verifier) ----
+
+  /**
+   * Every (currency, source, slot) where payment_rollups and an aggregate of the ledger itself
+   * disagree, counted, with the first `limit` as a sample. Reads the whole ledger: run it in a
+   * snapshot, off the request path.
+   */
+  async rollupMismatches(sql: Sql, limit: number): Promise<{ count: number; sample: RollupMismatch[] }> {
+    const rows = await sql.query<{
+      currency: string;
+      source: string;
+      slot: string;
+      ledger: string | null;
+      rollup: string | null;
+      total: number;
+    }>(
+      `WITH ledger AS (
+         SELECT currency, source, ${SLOT('occurred_at')} AS slot, ${FIGURES}
+           FROM payments WHERE effect <> 'none' AND deleted_at IS NULL
+          GROUP BY 1, 2, 3
+       ), rollup AS (
+         SELECT currency, source, slot, gross_cents::text AS gross, refunds_cents::text AS refunds, gross_count AS count, refund_count
+           FROM payment_rollups
+          WHERE gross_cents <> 0 OR refunds_cents <> 0 OR gross_count <> 0 OR refund_count <> 0
+       )
+       SELECT currency::text, source, to_char(slot AT TIME ZONE 'UTC', ${ISO_INSTANT}) AS slot,
+              CASE WHEN l.slot IS NULL THEN NULL ELSE concat_ws('/', l.gross, l.refunds, l.count, l.refund_count) END AS ledger,
+              CASE WHEN r.slot IS NULL THEN NULL ELSE concat_ws('/', r.gross, r.refunds, r.count, r.refund_count) END AS rollup,
+              (count(*) OVER ())::int AS total
+         FROM ledger l FULL JOIN rollup r USING (currency, source, slot)
+        WHERE (l.gross, l.refunds, l.count, l.refund_count) IS DISTINCT FROM (r.gross, r.refunds, r.count, r.refund_count)
+        ORDER BY 1, 2, 3
+        LIMIT $1`,
+      [limit],
+    );
+    return {
+      count: rows.length ? Number(rows[0].total) : 0,
+      sample: rows.map((r) => ({
+        currency: r.currency,
+        source: r.source,
+        slot: r.slot,
+        ledger: r.ledger,
+        rollup: r.rollup,
+      })),
+    };
+  }
+
+  /** True while a verifier finding is open: the revenue endpoints then refuse to answer. */
+  async driftOpen(sql: Sql): Promise<boolean> {
+    const [row] = await sql.query<{ open: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM revenue_drift WHERE resolved_at IS NULL) AS open',
+    );
+    return row?.open === true;
+  }
+
+  /** Opens a finding unless one is open already (then it is refreshed with the latest count and sample). */
+  async recordDrift(sql: Sql, count: number, sample: readonly RollupMismatch[]): Promise<void> {
+    const updated = await sql.query(
+      `UPDATE revenue_drift SET mismatches = $1, sample = $2::jsonb WHERE resolved_at IS NULL RETURNING id`,
+      [count, JSON.stringify(sample)],
+    );
+    if (updated.length === 0)
+      await sql.query(`INSERT INTO revenue_drift (mismatches, sample) VALUES ($1, $2::jsonb)`, [
+        count,
+        JSON.stringify(sample),
+      ]);
+  }
+
+  /** Resolves open findings; returns how many. */
+  async resolveDrift(sql: Sql): Promise<number> {
+    return (await sql.query(`UPDATE revenue_drift SET resolved_at = now() WHERE resolved_at IS NULL RETURNING id`))
+      .length;
+  }
+
+  /**
+   * Recomputes payment_rollups from the ledger. Ledger writes wait for it (SHARE ROW EXCLUSIVE
+   * blocks writers, not readers), so no write can slip between the delete and the insert.
+   */
+  async rebuildRollups(sql: Sql): Promise<number> {
+    await sql.query('LOCK TABLE payments IN SHARE ROW EXCLUSIVE MODE');
+    await sql.query('DELETE FROM payment_rollups');
+    const rows = await sql.query(
+      `INSERT INTO payment_rollups (currency, source, slot, gross_cents, refunds_cents, gross_count, refund_count)
+       SELECT currency, source, ${SLOT('occurred_at')},
+              COALESCE(sum(amount_cents) FILTER (WHERE effect = 'gross'), 0), COALESCE(sum(amount_cents) FILTER (WHERE effect = 'refund'), 0),
+              count(*) FILTER (WHERE effect = 'gross'), count(*) FILTER (WHERE effect = 'refund')
+         FROM payments WHERE effect <> 'none' AND deleted_at IS NULL
+        GROUP BY 1, 2, 3
+       RETURNING slot`,
+    );
+    return rows.length;
   }
 }

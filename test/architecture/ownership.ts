@@ -110,7 +110,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/revenue': {
     tables: [],
-    publicSurface: ['revenue.module.ts'],
+    publicSurface: ['revenue.module.ts', 'revenue.verifier.ts'],
   },
   'src/runs': {
     tables: ['sync_runs', 'sync_cursors'],
