@@ -34,6 +34,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'body-error.guard.ts',
       'client-error.handler.ts',
       'common.module.ts',
+      'currency.ts',
       'exception.filter.ts',
       'http.metrics.ts',
       'rate-limit.middleware.ts',
@@ -58,6 +59,10 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   'src/connectors/stripe': {
     tables: [],
     publicSurface: ['stripe.module.ts'],
+  },
+  'src/dashboard': {
+    tables: [],
+    publicSurface: ['dashboard.module.ts'],
   },
   'src/database': {
     tables: ['mikro_orm_migrations'],
