@@ -71,7 +71,7 @@ describe('payment_rollups triggers', () => {
     ]);
     expect(await mismatches()).toBe(0);
     const figures = await t.db.query<{ gross: string; n: number }>(
-      `SELECT sum(gross_cents)::text AS gross, sum(gross_count)::int AS n FROM payment_rollups WHERE currency = 'USD'`,
+      `SELECT sum(gross_cents)::text AS gross, sum(gross_count)::int AS n FROM payment_rollups WHERE currency = 'USD' AND grain = 'q' AND source <> '*'`,
     );
     expect(figures[0]).toEqual({ gross: '10999', n: 2 });
 
@@ -109,7 +109,7 @@ describe('payment_rollups triggers', () => {
     expect(
       (
         await t.db.query<{ n: string }>(
-          `SELECT coalesce(sum(gross_count), 0)::text AS n FROM payment_rollups WHERE source = 'hubspot'`,
+          `SELECT coalesce(sum(gross_count), 0)::text AS n FROM payment_rollups WHERE source = 'hubspot' AND grain = 'h'`,
         )
       )[0].n,
     ).toBe('0');
@@ -177,12 +177,15 @@ describe('revenue verifier', () => {
     const before = dailyJson(await service.report(q()));
     expect((await verifier.verify()).mismatches).toBe(0);
 
-    await t.db.query(`UPDATE payment_rollups SET gross_cents = gross_cents + 1 WHERE slot = '2026-03-10T12:00:00Z'`);
+    await t.db.query(
+      `UPDATE payment_rollups SET gross_cents = gross_cents + 1 WHERE slot = '2026-03-10T12:00:00Z' AND grain = 'h' AND source = '*'`,
+    );
     const found = await verifier.verify();
     expect(found).toMatchObject({ checked: true, mismatches: 1 });
     expect(found.sample[0]).toMatchObject({
       currency: 'USD',
-      source: 'stripe',
+      source: '*',
+      grain: 'h',
       ledger: '50000/0/1/0',
       rollup: '50001/0/1/0',
     });
@@ -226,15 +229,41 @@ describe('revenue verifier', () => {
   it('sees a rollup row with no ledger behind it, and ledger rows with no rollup', async () => {
     await seedLedger(t.db, [charge({ at: '2026-03-10T12:00:00Z', cents: 100 })]);
     await t.db.query(
-      `INSERT INTO payment_rollups (currency, source, slot, gross_cents, gross_count) VALUES ('USD', 'stripe', '2026-03-12T00:00:00Z', 5, 1)`,
+      `INSERT INTO payment_rollups (currency, source, grain, slot, gross_cents, gross_count) VALUES ('USD', 'stripe', 'q', '2026-03-12T00:00:00Z', 5, 1)`,
     );
-    await t.db.query(`DELETE FROM payment_rollups WHERE slot = '2026-03-10T12:00:00Z'`);
+    await t.db.query(
+      `DELETE FROM payment_rollups WHERE slot = '2026-03-10T12:00:00Z' AND grain = 'q' AND source = 'stripe'`,
+    );
     const found = await verifier.verify();
     expect(found.mismatches).toBe(2);
     expect(found.sample.map((m) => [m.ledger, m.rollup])).toEqual([
       ['100/0/1/0', null],
       [null, '5/0/1/0'],
     ]);
+  });
+});
+
+describe('zones off the hour grid', () => {
+  it('a +05:45 day (Asia/Kathmandu) takes whole hours from the hourly rollups and its cut hour from quarter-hours', async () => {
+    // Local midnight of 2026-03-02 in Kathmandu is 2026-03-01T18:15Z: the hour 18:00–19:00 holds both days.
+    await seedLedger(t.db, [
+      charge({ at: '2026-03-01T12:00:00Z', cents: 2 }),
+      charge({ at: '2026-03-01T18:14:59Z', cents: 3 }),
+      charge({ at: '2026-03-01T18:15:00Z', cents: 5 }),
+      charge({ at: '2026-03-01T18:59:00Z', cents: 7 }),
+      charge({ at: '2026-03-02T18:14:00Z', cents: 11 }),
+      charge({ at: '2026-03-02T18:16:00Z', cents: 13 }),
+    ]);
+    const report = await service.report(q({ startDate: '2026-03-01', endDate: '2026-03-03', tz: 'Asia/Kathmandu' }));
+    expect(dailyJson(report).breakdown.map((d) => [d.date, d.grossCents])).toEqual([
+      ['2026-03-01', '5'],
+      ['2026-03-02', '23'],
+      ['2026-03-03', '13'],
+    ]);
+    const one = await service.report(
+      q({ startDate: '2026-03-02', endDate: '2026-03-02', tz: 'Asia/Kathmandu', source: 'stripe' }),
+    );
+    expect(dailyJson(one).grossCents).toBe('23');
   });
 });
 
