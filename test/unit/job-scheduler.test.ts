@@ -38,6 +38,7 @@ function fakeOwners() {
     },
     idempotency: { purge: call('purge') },
     gcalChannels: { enabled: () => false, tick: call('renew') },
+    hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
 }
