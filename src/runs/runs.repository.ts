@@ -334,7 +334,7 @@ export class RunsRepository {
     return rows.map((r) => String(r.id));
   }
 
-  async loadCursor(source: Source, entity: string, sql: Sql = this.db): Promise<unknown | null> {
+  async loadCursor(source: Source, entity: string, sql: Sql = this.db): Promise<unknown> {
     return (await this.loadCursorRow(source, entity, sql)).cursor;
   }
 
@@ -343,7 +343,7 @@ export class RunsRepository {
     source: Source,
     entity: string,
     sql: Sql = this.db,
-  ): Promise<{ cursor: unknown | null; runId: string | null }> {
+  ): Promise<{ cursor: unknown; runId: string | null }> {
     // Past the identity map: in a caller's transaction it may hold a cursor deleted since (nativeDelete leaves it).
     const row = await sql.em.findOne(SyncCursorEntity, { source, entity }, { disableIdentityMap: true });
     return { cursor: row?.cursor ?? null, runId: row?.runId ?? null };

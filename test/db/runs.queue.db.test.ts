@@ -135,7 +135,7 @@ describe('sync runs as queued work across processes', () => {
    */
   async function otherProcess(drivers: SyncDriver[], queue: Partial<RunQueueOptions>) {
     const orm = await createOrm(t.url, 5);
-    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as pg.Pool;
+    const pool: pg.Pool = await orm.em.getConnection().getNativeClient();
     // A killed process hears nothing of its cut connections; here nobody must have to listen either.
     const muted = new WeakSet<object>();
     pool.on('error', () => undefined);
