@@ -207,11 +207,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     worker: {
       enabled: workerMode === null ? true : bool(env, 'WORKER', true),
-      batchSize: int(env, 'WORKER_BATCH_SIZE', 200, 1, 5000),
+      batchSize: int(env, 'WORKER_BATCH_SIZE', 1000, 1, 5000),
       pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
       leaseMs: int(env, 'WORKER_LEASE_MS', 60_000, 1000, 3_600_000),
       maxAttempts: int(env, 'WORKER_MAX_ATTEMPTS', 8, 1, 100),
-      concurrency: int(env, 'WORKER_CONCURRENCY', 1, 1, 16),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 2, 1, 16),
     },
     scheduler: { enabled: bool(env, 'SCHEDULER', true) },
     limits: {
