@@ -35,7 +35,7 @@ async function startSimulator(charges: number): Promise<Started> {
   );
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
-    proc.stdout!.on('data', (c: Buffer) => {
+    proc.stdout.on('data', (c: Buffer) => {
       buf += c.toString();
       const line = buf.split('\n').find((l) => l.startsWith('{'));
       if (line) resolve((JSON.parse(line) as { url: string }).url);
@@ -120,7 +120,7 @@ async function backfillJob(o: BackfillBenchOptions, simUrl: string, perS: number
       },
     );
     let out = '';
-    proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const samples: { t: number; rss: number }[] = [];
     let peak = 0;
     const status = () => {

@@ -121,12 +121,12 @@ async function startWorkers(count: number, env: Record<string, string>): Promise
         const onData = (c: Buffer) => {
           buf += c.toString();
           if (buf.includes('buffalo worker running')) {
-            p.stdout!.off('data', onData);
-            p.stdout!.resume();
+            p.stdout.off('data', onData);
+            p.stdout.resume();
             resolve();
           }
         };
-        p.stdout!.on('data', onData);
+        p.stdout.on('data', onData);
         p.once('exit', (code) => reject(new Error(`worker exited ${code} before it ran`)));
       });
     }),

@@ -49,7 +49,7 @@ export function vendorLimiter(id: string, options: Bottleneck.ConstructorOptions
     clientOptions: redisClientOptions(redisUrl),
     // Handed over explicitly: Bottleneck's own lookup is a CommonJS require.
     Redis,
-  } as Bottleneck.ConstructorOptions);
+  });
   limiter.on('error', (err: unknown) =>
     logger.warn('vendor limiter: Redis error', { limiter: id, err: (err as Error)?.message }),
   );
