@@ -88,6 +88,7 @@ export class RunsWorker {
   private wakePending = false;
   private consecutiveErrors = 0;
   private pausedUntil = 0;
+  private stopped: Promise<void> | null = null;
   private readonly inflight = new Map<string, { done: Promise<unknown>; token: string | null }>();
   private readonly shutdown = new AbortController();
 
@@ -139,8 +140,13 @@ export class RunsWorker {
    * queue. A driver still going after the grace period has its claim revoked (its later writes
    * are refused) and its run re-queued; its lock ends with this process's connections.
    */
-  async stop(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
-    if (this.stopping) return this.waitForIdle();
+  stop(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    // The scheduling module and RunsService both stop the worker at shutdown: the first call decides.
+    this.stopped ??= this.halt(graceMs);
+    return this.stopped;
+  }
+
+  private async halt(graceMs: number): Promise<void> {
     this.stopping = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
