@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { Database, isDbUnavailable } from '../database/database.sql.js';
 import { PgLocks } from '../database/database.locks.js';
 import { logContext, logger } from '../common/app.logger.js';
+import { HttpMetrics } from '../common/http.metrics.js';
 import { pollableSources } from '../config/config.sources.js';
 import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
@@ -53,6 +60,7 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly registry: SyncDriverRegistry,
     private readonly repo: RunsRepository,
     private readonly outbox: OutboxInsertRepository,
+    @Optional() private readonly metrics?: HttpMetrics,
   ) {}
 
   /** Validates, writes the queued runs, and starts them in the background. */
@@ -119,6 +127,7 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
       if (!lock) {
         await this.repo.markSkipped(runId, `skipped: another run of ${run.source}/${run.entity} held the lock`);
         logger.info('sync run skipped: lock held elsewhere', { source: run.source, entity: run.entity });
+        this.metrics?.inc('buffalo_sync_runs_total', { source: run.source, status: 'skipped' });
         return this.repo.get(runId);
       }
       let heartbeat: NodeJS.Timeout | undefined;
@@ -146,11 +155,18 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
       // Verdict after the lock is free: a client that sees a finished run and triggers again is never `skipped` by it.
       await this.repo.finish(runId, outcome, cursorAfter);
       const done = await this.repo.get(runId);
+      const ms = Date.now() - t0;
+      this.metrics?.inc('buffalo_sync_runs_total', { source: run.source, status: outcome.status });
+      this.metrics?.observe(
+        'buffalo_sync_run_duration_seconds',
+        { source: run.source, status: outcome.status },
+        ms / 1000,
+      );
       const fields = {
         source: run.source,
         entity: run.entity,
         status: outcome.status,
-        ms: Date.now() - t0,
+        ms,
         counts: done?.counts,
         error: outcome.error,
       };
