@@ -89,6 +89,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       err = new AppError(500, err.code, err.message, { ...err.extra, errorId: randomUUID() }, err.headers);
     if (err.status >= 500 && err.code !== 'internal_error')
       logger.error('request failed', { code: err.code, status: err.status, path: req.path, ...err.extra });
+    // The access line of this request names the same errorId.
+    if (err.status === 500) res.locals.errorId = err.extra.errorId;
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     res.status(err.status).json({ error: err.code, message: err.message, requestId, ...err.extra });

@@ -15,6 +15,8 @@ export interface AppConfig {
   adminApiKeys: string[];
   reportingCurrency: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** METRICS_PORT: processes without the API (worker, job) serve GET /metrics here; null = they do not. */
+  metricsPort: number | null;
   worker: {
     enabled: boolean;
     batchSize: number;
@@ -215,6 +217,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminApiKeys,
     reportingCurrency: currency(env, 'REPORTING_CURRENCY', 'USD'),
     logLevel,
+    metricsPort: str(env, 'METRICS_PORT') === null ? null : int(env, 'METRICS_PORT', 0, 0, 65535),
     worker: {
       enabled: workerMode === null ? true : bool(env, 'WORKER', true),
       batchSize: int(env, 'WORKER_BATCH_SIZE', 1000, 1, 5000),

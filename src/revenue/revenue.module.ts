@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CommonModule } from '../common/common.module.js';
 import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { RecordsModule } from '../records/records.module.js';
 import { RevenueController } from './revenue.controller.js';
@@ -9,7 +10,7 @@ import { TimeZoneRepository } from './time-zone.repository.js';
 
 /** Revenue figures cut from the ledger (read through RecordsModule); owns no table. */
 @Module({
-  imports: [RecordsModule, HubspotModule],
+  imports: [CommonModule, RecordsModule, HubspotModule],
   controllers: [RevenueController],
   providers: [TimeZoneRepository, RevenueService, TimeZoneCatalog, RevenueVerifier],
   exports: [RevenueService, RevenueVerifier],

@@ -4,6 +4,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Database, isDbUnavailable } from '../database/database.sql.js';
 import { type HeldLock, PgLocks } from '../database/database.locks.js';
 import { logContext, logger } from '../common/app.logger.js';
+import { HttpMetrics } from '../common/http.metrics.js';
 import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry } from './sync.drivers.js';
@@ -99,6 +100,7 @@ export class RunsWorker {
     private readonly repo: RunsRepository,
     private readonly outbox: OutboxInsertRepository,
     @Optional() @Inject(RUN_QUEUE_OPTIONS) opts?: Partial<RunQueueOptions>,
+    @Optional() private readonly metrics?: HttpMetrics,
   ) {
     this.opts = { ...RUN_QUEUE_DEFAULTS, ...opts };
   }
@@ -265,6 +267,7 @@ export class RunsWorker {
               run.id,
               `skipped: another run of ${run.source}/${run.entity} held the lock`,
             );
+            this.metrics?.inc('buffalo_sync_runs_total', { source: run.source, status: 'skipped' });
             logger.info('sync run skipped: lock held elsewhere', {
               runId: run.id,
               source: run.source,
@@ -353,6 +356,8 @@ export class RunsWorker {
         return this.repo.get(run.id);
       }
       await this.repo.finish(run.id, token, outcome, cursorAfter);
+      this.metrics?.inc('buffalo_sync_runs_total', { source: run.source, status: outcome.status });
+      this.metrics?.observe('buffalo_sync_run_duration_seconds', { source: run.source, status: outcome.status }, (Date.now() - t0) / 1000);
       const done = await this.repo.get(run.id);
       const fields = {
         source: run.source,

@@ -36,7 +36,9 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'common.module.ts',
       'currency.ts',
       'exception.filter.ts',
+      'http.access.ts',
       'http.metrics.ts',
+      'metrics.catalog.ts',
       'rate-limit.middleware.ts',
       'request-id.middleware.ts',
       'request.validation.ts',
@@ -78,7 +80,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/health': {
     tables: [],
-    publicSurface: ['health.module.ts'],
+    publicSurface: ['health.module.ts', 'metrics.server.ts'],
   },
   'src/idempotency': {
     tables: ['api_idempotency'],

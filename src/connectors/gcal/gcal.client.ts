@@ -1,8 +1,9 @@
-import { auth as googleAuth, calendar, type calendar_v3 } from '@googleapis/calendar';
+import { auth as googleAuth, calendar, type calendar_v3, type MethodOptions } from '@googleapis/calendar';
 import type Bottleneck from 'bottleneck';
 import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
 import { GOOGLE_TOKEN_URL, type GcalServiceAccount } from './gcal.credentials.js';
 import { classifyGcalError, retryAfterMs } from './gcal.errors.js';
+import type { VendorCallRecorder } from '../../common/http.metrics.js';
 
 /**
  * Read access to events is all a sync needs; events.watch accepts this scope too. Share each
@@ -20,6 +21,8 @@ export interface GcalClientOptions {
   retryDelayMs?: number;
   /** REDIS_URL: the request budget shared with every other process using this service account. */
   redisUrl?: string | null;
+  /** Counts and times every HTTP attempt, gaxios' own retries included (the metrics facade in the app). */
+  recorder?: VendorCallRecorder;
 }
 
 export interface EventsPage {
@@ -97,7 +100,7 @@ export class GcalClient {
           ...(p.syncToken ? { syncToken: p.syncToken } : {}),
           ...(p.pageToken ? { pageToken: p.pageToken } : {}),
         },
-        this.requestOptions(['GET'], signal),
+        this.requestOptions('events.list', ['GET'], signal),
       ),
     );
     return {
@@ -127,7 +130,7 @@ export class GcalClient {
             params: { ttl: String(p.ttlS) },
           },
         },
-        this.requestOptions([]),
+        this.requestOptions('events.watch', []),
       ),
     );
     const exp = Number(res.data.expiration);
@@ -142,7 +145,7 @@ export class GcalClient {
     await this.call(() =>
       this.api.channels.stop(
         { requestBody: { id: channelId, ...(resourceId ? { resourceId } : {}) } },
-        this.requestOptions(['POST']),
+        this.requestOptions('channels.stop', ['POST']),
       ),
     );
   }
@@ -174,10 +177,27 @@ export class GcalClient {
     this.jwt.credentials = { refresh_token: 'jwt-placeholder', expiry_date: 1 };
   }
 
-  private requestOptions(methods: string[], signal?: AbortSignal) {
+  private requestOptions(operation: string, methods: string[], signal?: AbortSignal) {
+    const recorder = this.opts.recorder;
     return {
       timeout: this.opts.timeoutMs ?? 30_000,
       ...(signal ? { signal } : {}),
+      // gaxios calls the adapter once per attempt (its retries of 429/5xx included), so each is counted.
+      ...(recorder
+        ? {
+            adapter: (async (o, send) => {
+              const t0 = performance.now();
+              let status: number | 'error' = 'error';
+              try {
+                const res = await send(o);
+                status = res.status;
+                return res;
+              } finally {
+                recorder.vendorRequest('gcal', operation, status, (performance.now() - t0) / 1000);
+              }
+            }) satisfies NonNullable<MethodOptions['adapter']>,
+          }
+        : {}),
       retryConfig: {
         retry: methods.length ? this.opts.maxRetries : 0,
         httpMethodsToRetry: methods,

@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type Bottleneck from 'bottleneck';
 import { logger } from '../../common/app.logger.js';
 import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
+import type { VendorCallRecorder } from '../../common/http.metrics.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { toHubspotObject } from './hubspot.mappers.js';
 import type { HubspotEntity, HubspotObject } from './hubspot.types.js';
@@ -21,6 +22,8 @@ export interface HubspotApiOptions {
   timeoutMs?: number;
   /** REDIS_URL: both gates' budgets shared with every other process on this portal. */
   redisUrl?: string | null;
+  /** Counts and times every attempt (the metrics facade in the app; absent in unit tests). */
+  recorder?: VendorCallRecorder;
 }
 
 export interface SearchFilter {
@@ -115,9 +118,12 @@ export class HubspotApi {
       limit: req.limit,
       ...(req.after !== undefined ? { after: String(req.after) } : {}),
     };
-    const res = await this.call(this.searchGate, 'search', () => this.crm(entity).searchApi.doSearch(body as never), {
-      searchAfter: req.after,
-    });
+    const res = await this.call(
+      this.searchGate,
+      `${entity}.search`,
+      () => this.crm(entity).searchApi.doSearch(body as never),
+      { searchAfter: req.after },
+    );
     return { results: res.results.map(toHubspotObject), nextAfter: res.paging?.next?.after ?? null, total: res.total };
   }
 
@@ -125,7 +131,7 @@ export class HubspotApi {
     entity: HubspotEntity,
     opts: { limit: number; after: string | null; properties: readonly string[]; archived: boolean },
   ): Promise<Page> {
-    const res = await this.call(this.generalGate, 'list', () =>
+    const res = await this.call(this.generalGate, `${entity}.list`, () =>
       this.crm(entity).basicApi.getPage(
         opts.limit,
         opts.after ?? undefined,
@@ -148,7 +154,7 @@ export class HubspotApi {
     if (ids.length > 100) throw new Error('batchRead takes at most 100 ids');
     const res = await this.call(
       this.generalGate,
-      'batch_read',
+      `${entity}.batch_read`,
       () =>
         this.crm(entity).batchApi.read(
           { inputs: ids.map((id) => ({ id })), properties: [...opts.properties], propertiesWithHistory: [] },
@@ -164,7 +170,7 @@ export class HubspotApi {
    * deserialized answer, which hubspot-pipelines.mapper.ts reads (metadata values stay strings).
    */
   async dealPipelines(): Promise<unknown> {
-    return this.call(this.generalGate, 'pipelines', () => this.client.crm.pipelines.pipelinesApi.getAll('deals'));
+    return this.call(this.generalGate, 'pipelines.list', () => this.client.crm.pipelines.pipelinesApi.getAll('deals'));
   }
 
   /**
@@ -183,7 +189,7 @@ export class HubspotApi {
     for (let attempt = 0; ; attempt++) {
       try {
         this.stats.requests++;
-        return await gate.schedule(() => withTimeout(fn(), this.opts.timeoutMs ?? 30_000, op));
+        return await gate.schedule(() => this.measured(op, () => withTimeout(fn(), this.opts.timeoutMs ?? 30_000, op)));
       } catch (err) {
         const c = classifyHubspotError(err, ctx);
         if (c.status === 429) this.stats.rateLimited++;
@@ -202,6 +208,21 @@ export class HubspotApi {
         });
         await sleep(delay);
       }
+    }
+  }
+
+  private async measured<T>(op: string, attempt: () => Promise<T>): Promise<T> {
+    if (!this.opts.recorder) return attempt();
+    const t0 = performance.now();
+    let status: number | 'error' = 200;
+    try {
+      return await attempt();
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code;
+      status = typeof code === 'number' ? code : 'error';
+      throw err;
+    } finally {
+      this.opts.recorder.vendorRequest('hubspot', op, status, (performance.now() - t0) / 1000);
     }
   }
 

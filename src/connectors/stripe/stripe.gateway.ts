@@ -93,11 +93,10 @@ export class StripeGateway implements OnApplicationShutdown {
       try {
         return await this.limiter.schedule(async () => {
           await sleep(this.cooldownUntil - Date.now(), signal);
-          return fn(this.sdk());
+          return this.measured(label, () => fn(this.sdk()));
         });
       } catch (err) {
         if (!isRateLimited(err)) throw classifyStripeError(err);
-        this.metrics?.inc('buffalo_vendor_rate_limited_total', { source: 'stripe' }, 1, 'Vendor 429 answers');
         const hinted = retryAfterMs(err);
         if (attempt >= this.maxRetries || (hinted !== null && hinted > MAX_RETRY_AFTER_MS))
           throw classifyStripeError(err);
@@ -110,6 +109,21 @@ export class StripeGateway implements OnApplicationShutdown {
           retryAfter: hinted !== null,
         });
       }
+    }
+  }
+
+  /** One SDK call timed and counted by its answer; the SDK's own retries of 5xx and network errors stay inside it. */
+  private async measured<T>(label: string, call: () => Promise<T>): Promise<T> {
+    const operation = label.replace(/^(\w+) (\w+)$/, '$2.$1');
+    const t0 = performance.now();
+    let status: number | 'error' = 200;
+    try {
+      return await call();
+    } catch (err) {
+      status = (err as { statusCode?: number })?.statusCode ?? 'error';
+      throw err;
+    } finally {
+      this.metrics?.vendorRequest('stripe', operation, status, (performance.now() - t0) / 1000);
     }
   }
 
