@@ -18,7 +18,7 @@ async function main() {
   }
   const config = loadConfigOrExit({ requireKeys: false });
   const app = await createAppContext(config, JOB_ROLES, { quiet: true });
-  let exitCode = 1;
+  let exitCode: number;
   try {
     const result = await runJobInContext(app, cmd);
     process.stdout.write(`${JSON.stringify(result.summary)}\n`);

@@ -11,8 +11,8 @@ import { requestIdOf } from './request-id.middleware.js';
 import { isDbUnavailable } from '../database/database.sql.js';
 
 /** Body-parser / express errors carry `type` and `status`; map them to contract codes. */
-function fromHttpLayer(err: any): AppError | null {
-  const type = err?.type as string | undefined;
+function fromHttpLayer(err: unknown): AppError | null {
+  const type = (err as { type?: unknown } | null | undefined)?.type;
   if (type === 'entity.too.large')
     return new AppError(413, 'payload_too_large', 'The request body is larger than this endpoint accepts.');
   if (type === 'entity.parse.failed') {

@@ -131,12 +131,13 @@ function url(env: Env, name: string): string | null {
 function serviceAccountJson(env: Env, name: string): string | null {
   const v = str(env, name);
   if (v === null) return null;
-  let o: any;
+  let parsed: unknown;
   try {
-    o = JSON.parse(v);
+    parsed = JSON.parse(v);
   } catch {
     throw new ConfigError(`${name} must be the service-account key file as a JSON string.`);
   }
+  const o = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
   if (o?.type !== 'service_account' || typeof o.client_email !== 'string' || typeof o.private_key !== 'string') {
     throw new ConfigError(
       `${name} must be a service-account key with "type": "service_account", client_email and private_key.`,

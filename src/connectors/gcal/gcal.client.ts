@@ -65,9 +65,10 @@ export class GcalClient {
     if (account.tokenUri !== GOOGLE_TOKEN_URL) {
       const target = new URL(account.tokenUri);
       jwt.transporter.interceptors.request.add({
-        resolved: async (o) => {
+        // gaxios chains this with .then(), so a throw here still becomes a rejection.
+        resolved: (o) => {
           if (o.url && new URL(String(o.url)).href === GOOGLE_TOKEN_URL) o.url = target;
-          return o;
+          return Promise.resolve(o);
         },
       });
     }
@@ -209,7 +210,7 @@ export class GcalClient {
           [500, 599],
         ],
         // Honour Retry-After (capped) over gaxios' own exponential delay.
-        retryBackoff: async (err: any, delayMs: number) => {
+        retryBackoff: async (err: { response?: { headers?: unknown } } | undefined, delayMs: number) => {
           const hinted = retryAfterMs(err?.response?.headers);
           await new Promise((r) => setTimeout(r, Math.min(hinted ?? delayMs, MAX_RETRY_AFTER_MS)));
         },
