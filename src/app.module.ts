@@ -11,6 +11,7 @@ import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 import { GcalModule } from './connectors/gcal/gcal.module.js';
 import { StripeModule } from './connectors/stripe/stripe.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { apiRoles, type ProcessRole } from './scheduling/process.roles.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         HubspotModule,
         GcalModule,
         StripeModule,
+        AlertsModule,
         SchedulingModule.forRoot(roles),
       ],
     };

@@ -1,3 +1,4 @@
+import { ALERTS_LOCK, type AlertsService } from '../alerts/alerts.service.js';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import type { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
@@ -18,7 +19,7 @@ import type { ProcessRole } from './process.roles.js';
  * One-shot work at boot (migrations, RunsService's abandoned-run sweep) is not periodic and not here.
  */
 
-/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule). */
+/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, AlertsModule). */
 export interface JobOwners {
   syncs: SyncScheduler;
   outbox: OutboxWorker;
@@ -26,6 +27,7 @@ export interface JobOwners {
   idempotency: IdempotencyPurge;
   gcalChannels: GcalChannelRenewal;
   hubspotPipelines: HubspotPipelinesRefresh;
+  alerts: AlertsService;
 }
 
 export interface PeriodicJob {
@@ -136,6 +138,15 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     firstAfterMs: () => 2_000,
     enabled: (o) => o.hubspotPipelines.enabled(),
     run: (o) => o.hubspotPipelines.tick(),
+  },
+  {
+    // Scheduler, not worker: it watches the workers' output (a backlog nobody drains included),
+    // and the deliveries it queues go to the workers like any outbox row.
+    name: 'alerts:evaluate',
+    roles: ['scheduler'],
+    lock: { advisory: ALERTS_LOCK, held: 'session' },
+    everyMs: (c) => c.alerts.evaluateEveryS * 1000,
+    run: (o) => o.alerts.evaluate(),
   },
 ];
 

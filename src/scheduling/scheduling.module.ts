@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { AlertsService } from '../alerts/alerts.service.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import { GcalChannelRenewal } from '../connectors/gcal/gcal-channel.renewal.js';
@@ -34,6 +36,7 @@ export class SchedulingModule {
         IdempotencyModule,
         GcalModule,
         HubspotModule,
+        AlertsModule,
       ],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
@@ -46,6 +49,7 @@ export class SchedulingModule {
             IdempotencyPurge,
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
+            AlertsService,
           ],
           useFactory: (
             syncs: SyncScheduler,
@@ -54,6 +58,7 @@ export class SchedulingModule {
             idempotency: IdempotencyPurge,
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
+            alerts: AlertsService,
           ): JobOwners => ({
             syncs,
             outbox,
@@ -61,6 +66,7 @@ export class SchedulingModule {
             idempotency,
             gcalChannels,
             hubspotPipelines,
+            alerts,
           }),
         },
         JobScheduler,
