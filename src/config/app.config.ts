@@ -24,6 +24,8 @@ export interface AppConfig {
   scheduler: { enabled: boolean };
   limits: { jsonBodyBytes: number; webhookBodyBytes: number; ratePerS: number; rateBurst: number };
   retention: { doneDays: number };
+  /** How often the revenue verifier compares the rollups with the ledger (0 = never on a schedule). */
+  revenueVerifyIntervalS: number;
   stripe: {
     apiKey: string | null;
     webhookSecret: string | null;
@@ -271,6 +273,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateBurst: int(env, 'RATE_LIMIT_BURST', 300, 1, 1_000_000),
     },
     retention: { doneDays: int(env, 'OUTBOX_RETENTION_DAYS', 7, 1, 3650) },
+    revenueVerifyIntervalS: int(env, 'REVENUE_VERIFY_INTERVAL_S', 3600, 0, 604800),
     stripe: {
       apiKey: str(env, 'STRIPE_API_KEY'),
       webhookSecret: str(env, 'STRIPE_WEBHOOK_SECRET'),

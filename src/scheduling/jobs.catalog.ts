@@ -6,6 +6,7 @@ import { type GcalChannelRenewal, RENEWAL_LOCK, renewalEveryMs } from '../connec
 import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/outbox.worker.js';
 import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
 import type { Source } from '../records/record.types.js';
+import { REVENUE_VERIFY_LOCK, type RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { runLockName } from '../runs/run.types.js';
 import type { SyncScheduler } from '../runs/sync.scheduler.js';
 import type { ProcessRole } from './process.roles.js';
@@ -27,6 +28,7 @@ export interface JobOwners {
   idempotency: IdempotencyPurge;
   gcalChannels: GcalChannelRenewal;
   hubspotPipelines: HubspotPipelinesRefresh;
+  revenueVerifier: RevenueVerifier;
   alerts: AlertsService;
 }
 
@@ -138,6 +140,13 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     firstAfterMs: () => 2_000,
     enabled: (o) => o.hubspotPipelines.enabled(),
     run: (o) => o.hubspotPipelines.tick(),
+  },
+  {
+    name: 'revenue:verify',
+    roles: ['scheduler'],
+    lock: { advisory: REVENUE_VERIFY_LOCK, held: 'transaction' },
+    everyMs: (c) => c.revenueVerifyIntervalS * 1000,
+    run: (o) => o.revenueVerifier.verify(),
   },
   {
     // Scheduler, not worker: it watches the workers' output (a backlog nobody drains included),

@@ -12,6 +12,8 @@ import { OutboxModule } from '../outbox/outbox.module.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerModule } from '../reconciler/reconciler.module.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
+import { RevenueModule } from '../revenue/revenue.module.js';
+import { RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SyncScheduler } from '../runs/sync.scheduler.js';
 import { JOB_OWNERS, JobScheduler, PROCESS_ROLES_TOKEN } from './job.scheduler.js';
@@ -36,6 +38,7 @@ export class SchedulingModule {
         IdempotencyModule,
         GcalModule,
         HubspotModule,
+        RevenueModule,
         AlertsModule,
       ],
       providers: [
@@ -49,6 +52,7 @@ export class SchedulingModule {
             IdempotencyPurge,
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
+            RevenueVerifier,
             AlertsService,
           ],
           useFactory: (
@@ -58,6 +62,7 @@ export class SchedulingModule {
             idempotency: IdempotencyPurge,
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
+            revenueVerifier: RevenueVerifier,
             alerts: AlertsService,
           ): JobOwners => ({
             syncs,
@@ -66,6 +71,7 @@ export class SchedulingModule {
             idempotency,
             gcalChannels,
             hubspotPipelines,
+            revenueVerifier,
             alerts,
           }),
         },

@@ -28,6 +28,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
     'gcal:channel-renewal',
     'hubspot:pipelines-refresh',
     'idempotency:purge',
+    'revenue:verify',
     'sync:abandoned-sweep',
     'sync:gcal',
     'sync:hubspot',

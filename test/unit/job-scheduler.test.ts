@@ -37,6 +37,7 @@ function fakeOwners() {
     idempotency: { purge: call('purge') },
     gcalChannels: { enabled: () => false, tick: call('renew') },
     hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
+    revenueVerifier: { verify: call('verifyRevenue') },
     alerts: { evaluate: call('evaluateAlerts') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
@@ -69,6 +70,7 @@ describe('JobScheduler', () => {
     expect(registry.getIntervals().sort()).toEqual([
       'alerts:evaluate',
       'idempotency:purge',
+      'revenue:verify',
       'sync:abandoned-sweep',
       'sync:stripe',
     ]);
@@ -82,6 +84,7 @@ describe('JobScheduler', () => {
     await vi.advanceTimersByTimeAsync(3_600_000 - 60_000);
     expect(calls.filter((c) => c === 'tick:stripe')).toHaveLength(60);
     expect(calls.filter((c) => c === 'purge')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'verifyRevenue')).toHaveLength(1);
     await scheduler.onModuleDestroy();
   });
 
