@@ -18,7 +18,8 @@ export interface PipelineState {
   outbox: { deadCount: number; oldestQueuedAgeS: number | null } | null;
   orphans: { givenUp: number; unreconciled: number } | null;
   missedWebhooks: readonly { source: string; count: number }[] | null;
-  drift: { findings: number; mismatches: number; since: Date | null } | null;
+  /** Whether the revenue verifier has an open finding. */
+  driftOpen: boolean | null;
 }
 
 export type Thresholds = Pick<
@@ -114,15 +115,15 @@ export function evaluateConditions(s: PipelineState, t: Thresholds): Evaluation 
     }
   }
 
-  if (s.drift) {
+  if (s.driftOpen !== null) {
     evaluated.push('metric_drift');
-    const { findings, mismatches, since } = s.drift;
-    if (findings > 0)
+    if (s.driftOpen)
       observations.push({
         condition: 'metric_drift',
         subject: 'revenue',
-        summary: `Revenue rollups disagree with the ledger (${plural(mismatches, 'mismatch', 'mismatches')}); the revenue endpoints refuse to answer until it is repaired`,
-        details: { findings, mismatches, since: since?.toISOString() ?? null },
+        summary:
+          'Revenue rollups disagree with the ledger: the revenue endpoints answer 500 metric_drift until `npm run job -- rebuild-revenue`',
+        details: {},
       });
   }
 

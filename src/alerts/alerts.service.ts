@@ -115,13 +115,13 @@ export class AlertsService {
         return null;
       }
     };
-    const [verdicts, outbox, orphans, missedWebhooks, drift] = await Promise.all([
+    const [verdicts, outbox, orphans, missedWebhooks, driftOpen] = await Promise.all([
       read('runs', () => this.runs.latestVerdicts()),
       read('outbox', () => this.outbox.stats()),
       read('orphans', () => this.orphans.counts()),
       read('missed_webhooks', () => this.missedWebhooks.missedWebhooks()),
-      read('metric_drift', () => this.drift.openDrift()),
+      read('metric_drift', () => this.drift.driftOpen()),
     ]);
-    return { state: { verdicts, outbox, orphans, missedWebhooks, drift }, unreadable };
+    return { state: { verdicts, outbox, orphans, missedWebhooks, driftOpen }, unreadable };
   }
 }

@@ -433,4 +433,14 @@ describe('alerts without ALERT_WEBHOOK_URL', () => {
     const [n] = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ingest_outbox`);
     expect(Number(n.n)).toBe(0);
   });
+
+  it('metric_drift follows the revenue verifier’s open finding', async () => {
+    const alerts = t.app.get(AlertsService);
+    await t.db.query(`INSERT INTO revenue_drift (mismatches, sample) VALUES (3, '[]'::jsonb)`);
+    expect((await alerts.evaluate())?.opened.map((a) => [a.condition, a.subject, a.severity])).toEqual([
+      ['metric_drift', 'revenue', 'critical'],
+    ]);
+    await t.db.query(`UPDATE revenue_drift SET resolved_at = now()`);
+    expect((await alerts.evaluate())?.resolved.map((a) => a.condition)).toEqual(['metric_drift']);
+  });
 });

@@ -14,7 +14,7 @@ const quiet: PipelineState = {
   outbox: { deadCount: 0, oldestQueuedAgeS: null },
   orphans: { givenUp: 0, unreconciled: 0 },
   missedWebhooks: [],
-  drift: { findings: 0, mismatches: 0, since: null },
+  driftOpen: false,
 };
 const run = (over: Partial<NonNullable<PipelineState['verdicts']>[number]>) => ({
   id: '1',
@@ -58,7 +58,7 @@ describe('alert conditions', () => {
           { source: 'stripe', count: 2 },
           { source: 'hubspot', count: 1 },
         ],
-        drift: { findings: 1, mismatches: 5, since: new Date('2026-06-15T09:00:00Z') },
+        driftOpen: true,
       },
       thresholds,
     );
@@ -91,7 +91,7 @@ describe('alert conditions', () => {
   });
 
   it('a part that could not be read is not evaluated, so its alerts stay as they are', () => {
-    const e = evaluateConditions({ ...quiet, verdicts: null, drift: null }, thresholds);
+    const e = evaluateConditions({ ...quiet, verdicts: null, driftOpen: null }, thresholds);
     expect(e.evaluated).not.toContain('run_failed');
     expect(e.evaluated).not.toContain('cursor_expired');
     expect(e.evaluated).not.toContain('metric_drift');
