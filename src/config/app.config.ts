@@ -8,6 +8,8 @@ export interface AppConfig {
   port: number;
   host: string;
   databaseUrl: string | null;
+  /** REDIS_URL: vendor request budgets shared by every process (Bottleneck clustering); null = per process. */
+  redisUrl: string | null;
   dataDir: string;
   apiKeys: string[];
   adminApiKeys: string[];
@@ -225,6 +227,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL.');
   }
+  const redisUrl = str(env, 'REDIS_URL');
+  if (redisUrl !== null && !/^rediss?:\/\/[^/?#]+(\/\d*)?$/.test(redisUrl)) {
+    // The value may hold a password: it is not repeated.
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL like redis://localhost:6379/0.');
+  }
   const logLevel = (str(env, 'LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error, got "${logLevel}".`);
@@ -252,6 +259,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl,
+    redisUrl,
     dataDir: resolve(str(env, 'DATA_DIR') ?? '.data/pg'),
     apiKeys,
     adminApiKeys,
@@ -259,11 +267,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     worker: {
       enabled: workerMode === null ? true : bool(env, 'WORKER', true),
-      batchSize: int(env, 'WORKER_BATCH_SIZE', 200, 1, 5000),
+      batchSize: int(env, 'WORKER_BATCH_SIZE', 1000, 1, 5000),
       pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
       leaseMs: int(env, 'WORKER_LEASE_MS', 60_000, 1000, 3_600_000),
       maxAttempts: int(env, 'WORKER_MAX_ATTEMPTS', 8, 1, 100),
-      concurrency: int(env, 'WORKER_CONCURRENCY', 1, 1, 16),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 2, 1, 16),
     },
     scheduler: { enabled: bool(env, 'SCHEDULER', true) },
     limits: {

@@ -46,6 +46,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'request-id.middleware.ts',
       'request.validation.ts',
       'swagger.setup.ts',
+      'vendor.limiter.ts',
     ],
   },
   'src/config': {

@@ -17,6 +17,8 @@ function fakeOwners() {
       canPoll: (s: string) => s !== 'gcal',
       tick: async (s: string) => void calls.push(`tick:${s}`),
       sweepAbandoned: call('sweepAbandoned'),
+      startClaiming: call('startClaiming'),
+      stopClaiming: call('stopClaiming'),
     },
     outbox: {
       start: call('start'),
@@ -88,9 +90,9 @@ describe('JobScheduler', () => {
     await scheduler.onModuleDestroy();
   });
 
-  it('worker role: starts the claim loop, runs retention a minute after boot, sweeps leases every half lease', async () => {
+  it('worker role: starts the claim loops, runs retention a minute after boot, sweeps leases every half lease', async () => {
     const { registry, calls, scheduler, release } = await boot(['worker']);
-    expect(calls).toEqual(['start']);
+    expect(calls).toEqual(['start', 'startClaiming']);
     expect(registry.getTimeouts()).toEqual(['outbox:retention']);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls.filter((c) => c === 'sweepLeases')).toHaveLength(1);
@@ -111,6 +113,7 @@ describe('JobScheduler', () => {
     expect(registry.getIntervals()).toEqual([]);
     expect(calls).toContain('purgeRetention:aborted');
     expect(calls).toContain('stop');
+    expect(calls).toContain('stopClaiming');
     const before = calls.length;
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(calls).toHaveLength(before);

@@ -1,5 +1,6 @@
 import { auth as googleAuth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
+import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
 import { GOOGLE_TOKEN_URL, type GcalServiceAccount } from './gcal.credentials.js';
 import { classifyGcalError, retryAfterMs } from './gcal.errors.js';
 
@@ -17,6 +18,8 @@ export interface GcalClientOptions {
   timeoutMs?: number;
   /** First retry delay; gaxios doubles it each attempt. */
   retryDelayMs?: number;
+  /** REDIS_URL: the request budget shared with every other process using this service account. */
+  redisUrl?: string | null;
 }
 
 export interface EventsPage {
@@ -66,10 +69,16 @@ export class GcalClient {
       });
     }
     this.api = calendar({ version: 'v3', auth: jwt, ...(opts.rootUrl ? { rootUrl: `${opts.rootUrl}/` } : {}) });
-    this.limiter = new Bottleneck({
-      minTime: Math.ceil(1000 / opts.ratePerS),
-      maxConcurrent: Math.max(1, opts.ratePerS),
-    });
+    this.limiter = vendorLimiter(
+      budgetId('gcal', account.clientEmail),
+      { minTime: Math.ceil(1000 / opts.ratePerS), maxConcurrent: Math.max(1, opts.ratePerS) },
+      opts.redisUrl ?? null,
+    );
+  }
+
+  /** Closes the Redis connections of a shared budget (a no-op for an in-process one). */
+  async stop(): Promise<void> {
+    await this.limiter.disconnect(false).catch(() => undefined);
   }
 
   /** One events.list page (series masters and exceptions, deleted events included). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { GcalClient } from './gcal.client.js';
 import { parseServiceAccount } from './gcal.credentials.js';
@@ -16,7 +16,7 @@ export function calendarOfEntity(entity: string): string | null {
  * value stops the process with a sentence naming the variable.
  */
 @Injectable()
-export class GcalConnection {
+export class GcalConnection implements OnApplicationShutdown {
   readonly client: GcalClient | null;
   readonly calendarIds: readonly string[];
 
@@ -26,11 +26,15 @@ export class GcalConnection {
     this.calendarIds = [...new Set(calendarIds)];
     this.client =
       account && this.calendarIds.length
-        ? new GcalClient(account, { rootUrl: apiBase, ratePerS: rateLimitPerS, maxRetries })
+        ? new GcalClient(account, { rootUrl: apiBase, ratePerS: rateLimitPerS, maxRetries, redisUrl: config.redisUrl })
         : null;
   }
 
   get enabled(): boolean {
     return this.client !== null;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client?.stop();
   }
 }

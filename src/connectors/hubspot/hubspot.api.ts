@@ -1,6 +1,7 @@
 import { Client } from '@hubspot/api-client';
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
 import { logger } from '../../common/app.logger.js';
+import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { toHubspotObject } from './hubspot.mappers.js';
 import type { HubspotEntity, HubspotObject } from './hubspot.types.js';
@@ -18,6 +19,8 @@ export interface HubspotApiOptions {
   /** A Retry-After longer than this is not waited out inside a call: the caller fails transient. */
   maxRetryAfterMs?: number;
   timeoutMs?: number;
+  /** REDIS_URL: both gates' budgets shared with every other process on this portal. */
+  redisUrl?: string | null;
 }
 
 export interface SearchFilter {
@@ -44,11 +47,12 @@ export interface Page {
 class Gate {
   private pausedUntil = 0;
   readonly limiter: Bottleneck;
-  constructor(perSecond: number) {
-    this.limiter = new Bottleneck({
-      minTime: Math.ceil(1000 / perSecond),
-      maxConcurrent: Math.max(1, Math.min(perSecond, 4)),
-    });
+  constructor(perSecond: number, id: string, redisUrl: string | null) {
+    this.limiter = vendorLimiter(
+      id,
+      { minTime: Math.ceil(1000 / perSecond), maxConcurrent: Math.max(1, Math.min(perSecond, 4)) },
+      redisUrl,
+    );
   }
   /** A 429 pauses every caller of this gate, not only the one that saw it. */
   pause(ms: number): void {
@@ -92,8 +96,9 @@ export class HubspotApi {
       ...(opts.basePath ? { basePath: opts.basePath } : {}),
       numberOfApiCallRetries: 0,
     });
-    this.searchGate = new Gate(opts.searchRatePerS);
-    this.generalGate = new Gate(opts.ratePerS);
+    const redisUrl = opts.redisUrl ?? null;
+    this.searchGate = new Gate(opts.searchRatePerS, budgetId('hubspot', opts.accessToken, 'search'), redisUrl);
+    this.generalGate = new Gate(opts.ratePerS, budgetId('hubspot', opts.accessToken, 'general'), redisUrl);
   }
 
   private crm(entity: HubspotEntity) {
@@ -206,6 +211,10 @@ export class HubspotApi {
       this.searchGate.limiter.stop({ dropWaitingJobs: false }),
       this.generalGate.limiter.stop({ dropWaitingJobs: false }),
     ]).catch(() => undefined);
+    // Closes the Redis connections of a shared budget (a no-op for an in-process one).
+    await Promise.all([this.searchGate.limiter.disconnect(false), this.generalGate.limiter.disconnect(false)]).catch(
+      () => undefined,
+    );
   }
 }
 

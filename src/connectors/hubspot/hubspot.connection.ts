@@ -14,6 +14,7 @@ export function createHubspotApi(
     searchRatePerS: h.searchRateLimitPerS,
     ratePerS: h.rateLimitPerS,
     maxRetries: h.maxRetries,
+    redisUrl: config.redisUrl,
     ...overrides,
   });
 }

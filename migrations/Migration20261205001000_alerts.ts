@@ -8,8 +8,8 @@ import { Migration } from '@mikro-orm/migrations';
  * Deliveries are ingest_outbox rows like any other work, produced by Buffalo itself rather than a
  * vendor: the outbox's source and origin checks gain `buffalo` and `internal`.
  */
-export class Migration20261201004000_alerts extends Migration {
-  override name = 'Migration20261201004000_alerts';
+export class Migration20261205001000_alerts extends Migration {
+  override name = 'Migration20261205001000_alerts';
 
   override up(): void {
     this.addSql(`
