@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** alerts: one row per firing of a condition for a subject, resolved in place (migration 20261201004000). */
+/** alerts: one row per firing of a condition for a subject, resolved in place (migration 20261205001000). */
 export const AlertEntity = defineEntity({
   name: 'Alert',
   tableName: 'alerts',

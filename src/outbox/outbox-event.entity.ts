@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 /**
  * ingest_outbox: every raw vendor event, stored before it is processed, and Buffalo's own work
- * (source `buffalo`, origin `internal`: alert deliveries) (migrations 20261121000000, 20261201004000).
+ * (source `buffalo`, origin `internal`: alert deliveries) (migrations 20261121000000, 20261205001000).
  */
 export const OutboxEventEntity = defineEntity({
   name: 'OutboxEvent',
