@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.bootstrap.js';
 import { ConfigError, loadConfig } from '../src/config/app.config.js';
 import { logger } from '../src/common/app.logger.js';
+import { AlertsService } from '../src/alerts/alerts.service.js';
 import { generateStripeDataset, startStripeSimulator } from './sandbox/stripe/index.js';
 import { startGcalSimulator } from './sandbox/gcal/gcal-simulator.js';
 import { startDemoHubSpot } from './demo-hubspot.js';
@@ -177,6 +178,10 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
   await drained();
 
+  // Evaluated now rather than at the scheduler's first tick, a minute away.
+  await app.get(AlertsService).evaluate();
+  const firing = await api(base, '/alerts?state=firing', { key: adminKey, admin: true });
+
   const summary = await api(base, '/metrics/revenue/summary?currency=USD', { key: apiKey });
   const stripeOnly = await api(base, '/metrics/revenue/summary?source=stripe&currency=USD', { key: apiKey });
   const money = (c: string) => `${(Number(c) / 100).toFixed(2)}`;
@@ -203,6 +208,13 @@ async function main() {
   say(
     `Revenue (USD, hubspot only): ${money(hubspotOnly.grossCents)} from ${hubspotOnly.count} won deals; won deals (all currencies) per pipeline: ${byPipeline}`,
   );
+  const open = (firing.alerts as { condition: string; details: { subject: string } }[]).map(
+    (a) => `${a.condition} on ${a.details.subject}`,
+  );
+  const delivery = config.alerts.webhookUrl
+    ? ''
+    : '   (set ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET to have them POSTed)';
+  say(`Alerts         ${open.length ? open.join(' · ') : 'none firing'}${delivery}`);
   say('');
   say('Try:');
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/summary?currency=USD'`);
@@ -215,6 +227,7 @@ async function main() {
     `  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-1' '${base}/trigger/stripe/incremental'`,
   );
   say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/outbox/stats'`);
+  say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/alerts?state=firing'`);
   say('');
   say('Press Ctrl-C to stop (Postgres is stopped cleanly).');
 }

@@ -1,3 +1,4 @@
+import { ALERTS_LOCK, type AlertsService } from '../alerts/alerts.service.js';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import type { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
@@ -20,7 +21,7 @@ import type { ProcessRole } from './process.roles.js';
  * neither are the claim loops (CLAIM_LOOPS), which run continuously.
  */
 
-/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule). */
+/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, AlertsModule). */
 export interface JobOwners {
   syncs: SyncScheduler;
   outbox: OutboxWorker;
@@ -29,6 +30,7 @@ export interface JobOwners {
   gcalChannels: GcalChannelRenewal;
   hubspotPipelines: HubspotPipelinesRefresh;
   revenueVerifier: RevenueVerifier;
+  alerts: AlertsService;
 }
 
 export interface PeriodicJob {
@@ -147,6 +149,15 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     lock: { advisory: REVENUE_VERIFY_LOCK, held: 'transaction' },
     everyMs: (c) => c.revenueVerifyIntervalS * 1000,
     run: (o) => o.revenueVerifier.verify(),
+  },
+  {
+    // Scheduler, not worker: it watches the workers' output (a backlog nobody drains included),
+    // and the deliveries it queues go to the workers like any outbox row.
+    name: 'alerts:evaluate',
+    roles: ['scheduler'],
+    lock: { advisory: ALERTS_LOCK, held: 'session' },
+    everyMs: (c) => c.alerts.evaluateEveryS * 1000,
+    run: (o) => o.alerts.evaluate(),
   },
 ];
 

@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { AlertsService } from '../alerts/alerts.service.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import { GcalChannelRenewal } from '../connectors/gcal/gcal-channel.renewal.js';
@@ -37,6 +39,7 @@ export class SchedulingModule {
         GcalModule,
         HubspotModule,
         RevenueModule,
+        AlertsModule,
       ],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
@@ -50,6 +53,7 @@ export class SchedulingModule {
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
             RevenueVerifier,
+            AlertsService,
           ],
           useFactory: (
             syncs: SyncScheduler,
@@ -59,6 +63,7 @@ export class SchedulingModule {
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
             revenueVerifier: RevenueVerifier,
+            alerts: AlertsService,
           ): JobOwners => ({
             syncs,
             outbox,
@@ -67,6 +72,7 @@ export class SchedulingModule {
             gcalChannels,
             hubspotPipelines,
             revenueVerifier,
+            alerts,
           }),
         },
         JobScheduler,
