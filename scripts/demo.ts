@@ -20,11 +20,11 @@ const step = (msg: string, fields: Record<string, unknown> = {}) => logger.info(
 const generated = new Set<string>();
 
 function setDefault(env: NodeJS.ProcessEnv, name: string, make: () => string): string {
-  if (!env[name] || env[name]!.trim() === '') {
+  if (!env[name] || env[name].trim() === '') {
     env[name] = make();
     generated.add(name);
   }
-  return env[name]!;
+  return env[name];
 }
 
 /** Secrets are shown only when the demo generated them; yours stay yours. */

@@ -87,7 +87,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
   beforeAll(async () => {
     // Stripe counts as configured; a scripted driver stands in for the SDK so triggers are local.
     [t, browser] = await Promise.all([
-      bootTestApp({ STRIPE_API_KEY: 'sk_test_dashboard', STRIPE_API_BASE: 'http://127.0.0.1:9' }),
+      bootTestApp({ STRIPE_API_KEY: 'sk_test_dashboard', STRIPE_API_BASE: 'http://127.0.0.1:9', WORKER: 'on' }),
       launchChromium(),
     ]);
     t.app.get(SyncDriverRegistry).register(
