@@ -12,6 +12,7 @@ import {
   HubspotDealStageStateEntity,
 } from '../connectors/hubspot/hubspot-deal-stage.entity.js';
 import { PaymentRollupEntity, RevenueDriftEntity } from '../records/payment-rollup.entity.js';
+import { PaymentLineageEntity } from '../records/payment-lineage.entity.js';
 
 /**
  * Every table the migrations create, as an entity. Each entity file lives in the module that owns
@@ -33,4 +34,5 @@ export const ENTITIES = [
   HubspotDealStageStateEntity,
   PaymentRollupEntity,
   RevenueDriftEntity,
+  PaymentLineageEntity,
 ];
