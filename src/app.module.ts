@@ -10,6 +10,7 @@ import { RevenueModule } from './revenue/revenue.module.js';
 import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 import { GcalModule } from './connectors/gcal/gcal.module.js';
 import { StripeModule } from './connectors/stripe/stripe.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
 import { apiRoles, type ProcessRole } from './scheduling/process.roles.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         HubspotModule,
         GcalModule,
         StripeModule,
+        DashboardModule,
         SchedulingModule.forRoot(roles),
       ],
     };

@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppError } from '../common/app.errors.js';
 import { logger } from '../common/app.logger.js';
+import { HttpMetrics } from '../common/http.metrics.js';
 import { Database, type Sql } from '../database/database.sql.js';
 import { addDays, daysInclusive } from './revenue.calendar.js';
 import {
@@ -42,11 +43,12 @@ export class RevenueService {
     private readonly repo: LedgerFiguresRepository,
     /** Which HubSpot deal stage ids its pipelines or HUBSPOT_STAGE_MAP explain (absent in tests that only need figures). */
     @Optional() private readonly hubspotStages?: HubspotPipelinesService,
+    @Optional() private readonly metrics?: HttpMetrics,
   ) {}
 
   /** Summary, daily and weekly all render this report. */
   async report(q: RevenueQuery): Promise<RevenueReport> {
-    return this.verified(() => this.snapshot((sql) => this.build(sql, q)));
+    return this.verified(() => this.snapshot('report', (sql) => this.build(sql, q)));
   }
 
   /**
@@ -60,7 +62,7 @@ export class RevenueService {
     read: (sql: Sql, window: InstantWindow | null, report: RevenueReport) => Promise<T>,
   ): Promise<{ report: RevenueReport; read: T }> {
     return this.verified(() =>
-      this.snapshot(async (sql) => {
+      this.snapshot('trace', async (sql) => {
         const report = await this.build(sql, q);
         let window: InstantWindow | null = null;
         if (report.startDate !== null && report.endDate !== null && report.endDate >= report.startDate) {
@@ -74,7 +76,12 @@ export class RevenueService {
 
   /** v1 `GET /metrics/revenue`: net collected over [from, to). */
   async collected(q: CollectedQuery): Promise<CollectedJson> {
-    const totals = await this.snapshot((sql) => this.repo.totals(sql, instants(q)));
+    const totals = await this.verified(() =>
+      this.snapshot('collected', async (sql) => {
+        await this.refuseOnDrift(sql);
+        return this.repo.totals(sql, instants(q));
+      }),
+    );
     return {
       totalCollectedCents: netCents(totals).toString(),
       txnCount: totals.count,
@@ -88,7 +95,8 @@ export class RevenueService {
   /** v1 `GET /metrics/revenue/breakdown`: dense day/week/month buckets over [from, to). */
   async breakdown(q: BreakdownQuery): Promise<BreakdownJson> {
     return this.verified(() =>
-      this.snapshot(async (sql) => {
+      this.snapshot('breakdown', async (sql) => {
+        await this.refuseOnDrift(sql);
         const w = instants(q);
         const keys = await this.repo.bucketKeys(sql, w);
         const rows = await this.repo.bucketFigures(sql, w);
@@ -129,6 +137,7 @@ export class RevenueService {
   }
 
   private async build(sql: Sql, q: RevenueQuery): Promise<RevenueReport> {
+    await this.refuseOnDrift(sql);
     const base = { currency: q.currency, source: q.source, tz: q.tz };
     const asked = await this.window(sql, q.tz, q.startDate, q.endDate);
     const currencies = await this.repo.currencies(sql, { source: q.source, ...asked });
@@ -186,8 +195,19 @@ export class RevenueService {
     return { from: startDate === null ? null : found[0], to: endDate === null ? null : found[found.length - 1] };
   }
 
-  private snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.db.tx(fn, { isolation: 'repeatable read', readOnly: true });
+  /** The verifier found rollups that disagree with the ledger: no figure from them can be trusted. */
+  private async refuseOnDrift(sql: Sql): Promise<void> {
+    if (await this.repo.driftOpen(sql))
+      throw new MetricDrift('rollups vs ledger (revenue verifier)', { finding: 'open' });
+  }
+
+  private async snapshot<T>(query: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const done = this.metrics?.startTimer('buffalo_revenue_query_duration_seconds', { query });
+    try {
+      return await this.db.tx(fn, { isolation: 'repeatable read', readOnly: true });
+    } finally {
+      done?.();
+    }
   }
 
   private async verified<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
+import { RevenueVerifier, type VerifyResult } from '../revenue/revenue.verifier.js';
 import { RunsService } from './runs.service.js';
 import { SOURCES, type Source } from '../records/record.types.js';
 import type { SyncMode } from './sync.drivers.js';
@@ -9,12 +10,18 @@ import { runJson } from './run.view.js';
 import { isRunRefused } from './run.errors.js';
 
 /** One-shot jobs for external cron platforms (`npm run job -- …`). */
-export type JobCommand = { command: 'fetch'; source: Source; mode: SyncMode } | { command: 'process' };
+export type JobCommand =
+  | { command: 'fetch'; source: Source; mode: SyncMode }
+  | { command: 'process' }
+  | { command: 'verify-revenue' }
+  | { command: 'rebuild-revenue' };
 
 export const JOB_USAGE = [
   'Usage:',
   '  npm run job -- fetch <stripe|hubspot|gcal> [incremental|full]   sync one source now (same locks as the scheduler)',
   '  npm run job -- process                                          drain the outbox once',
+  '  npm run job -- verify-revenue                                   compare the revenue rollups with the ledger (exit 1 on drift)',
+  '  npm run job -- rebuild-revenue                                  recompute the revenue rollups from the ledger, then verify',
 ].join('\n');
 
 export function parseJobArgs(argv: readonly string[]): JobCommand | { error: string } {
@@ -28,7 +35,7 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
     if (extra.length) return { error: `Unexpected argument "${extra[0]}".` };
     return { command, source: source as Source, mode: mode as SyncMode };
   }
-  if (command === 'process') {
+  if (command === 'process' || command === 'verify-revenue' || command === 'rebuild-revenue') {
     if (rest.length) return { error: `Unexpected argument "${rest[0]}".` };
     return { command };
   }
@@ -38,6 +45,8 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
 export interface JobDeps {
   runNow(source: Source, mode: SyncMode, trigger: 'job'): Promise<SyncRun[]>;
   drain(): Promise<{ processed: number; failed: number }>;
+  verifyRevenue(): Promise<VerifyResult>;
+  rebuildRevenue(): Promise<VerifyResult & { slots: number }>;
 }
 
 export interface JobResult {
@@ -55,6 +64,12 @@ export function overallStatus(runs: readonly SyncRun[]): RunStatus {
 }
 
 export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult> {
+  if (cmd.command === 'verify-revenue' || cmd.command === 'rebuild-revenue') {
+    const res = cmd.command === 'verify-revenue' ? await deps.verifyRevenue() : await deps.rebuildRevenue();
+    // Drift is a failure an operator must see: exit 1, like a failed run.
+    const status = !res.checked ? 'skipped' : res.mismatches > 0 ? 'metric_drift' : 'ok';
+    return { exitCode: res.mismatches > 0 ? 1 : 0, summary: { command: cmd.command, status, ...res } };
+  }
   if (cmd.command === 'process') {
     const t0 = Date.now();
     const res = await deps.drain();
@@ -95,5 +110,7 @@ export function runJobInContext(app: INestApplicationContext, cmd: JobCommand): 
   return runJob(cmd, {
     runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
     drain: () => app.get(OutboxWorker).drain(),
+    verifyRevenue: () => app.get(RevenueVerifier).verify(),
+    rebuildRevenue: () => app.get(RevenueVerifier).rebuild(),
   });
 }

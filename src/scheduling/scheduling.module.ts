@@ -10,6 +10,8 @@ import { OutboxModule } from '../outbox/outbox.module.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerModule } from '../reconciler/reconciler.module.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
+import { RevenueModule } from '../revenue/revenue.module.js';
+import { RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SyncScheduler } from '../runs/sync.scheduler.js';
 import { JOB_OWNERS, JobScheduler, PROCESS_ROLES_TOKEN } from './job.scheduler.js';
@@ -34,6 +36,7 @@ export class SchedulingModule {
         IdempotencyModule,
         GcalModule,
         HubspotModule,
+        RevenueModule,
       ],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
@@ -46,6 +49,7 @@ export class SchedulingModule {
             IdempotencyPurge,
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
+            RevenueVerifier,
           ],
           useFactory: (
             syncs: SyncScheduler,
@@ -54,6 +58,7 @@ export class SchedulingModule {
             idempotency: IdempotencyPurge,
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
+            revenueVerifier: RevenueVerifier,
           ): JobOwners => ({
             syncs,
             outbox,
@@ -61,6 +66,7 @@ export class SchedulingModule {
             idempotency,
             gcalChannels,
             hubspotPipelines,
+            revenueVerifier,
           }),
         },
         JobScheduler,

@@ -34,12 +34,16 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'body-error.guard.ts',
       'client-error.handler.ts',
       'common.module.ts',
+      'currency.ts',
       'exception.filter.ts',
+      'http.access.ts',
       'http.metrics.ts',
+      'metrics.catalog.ts',
       'rate-limit.middleware.ts',
       'request-id.middleware.ts',
       'request.validation.ts',
       'swagger.setup.ts',
+      'vendor.limiter.ts',
     ],
   },
   'src/config': {
@@ -59,6 +63,10 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
     tables: [],
     publicSurface: ['stripe.module.ts'],
   },
+  'src/dashboard': {
+    tables: [],
+    publicSurface: ['dashboard.module.ts'],
+  },
   'src/database': {
     tables: ['mikro_orm_migrations'],
     publicSurface: [
@@ -72,7 +80,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/health': {
     tables: [],
-    publicSurface: ['health.module.ts'],
+    publicSurface: ['health.module.ts', 'metrics.server.ts'],
   },
   'src/idempotency': {
     tables: ['api_idempotency'],
@@ -111,7 +119,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/revenue': {
     tables: [],
-    publicSurface: ['revenue.module.ts'],
+    publicSurface: ['revenue.module.ts', 'revenue.verifier.ts'],
   },
   'src/runs': {
     tables: ['sync_runs', 'sync_cursors'],

@@ -5,6 +5,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { createAppContext } from '../../src/app.process-entry.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
+import { RunsWorker } from '../../src/runs/runs.worker.js';
 import { PERIODIC_JOBS } from '../../src/scheduling/jobs.catalog.js';
 import {
   apiRoles,
@@ -27,6 +28,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
     'gcal:channel-renewal',
     'hubspot:pipelines-refresh',
     'idempotency:purge',
+    'revenue:verify',
     'sync:abandoned-sweep',
     'sync:gcal',
     'sync:hubspot',
@@ -104,11 +106,12 @@ describe('periodic jobs are registered with SchedulerRegistry per process role',
         if (!closed) await app?.close();
       });
 
-      it('registers exactly the jobs of its roles, and the claim loop runs only with the worker role', () => {
+      it('registers exactly the jobs of its roles, and the claim loops run only with the worker role', () => {
         expect(registry.getIntervals().sort()).toEqual([...new Set(roles.flatMap((r) => EXPECTED[r]))].sort());
         expect(registry.getTimeouts().sort()).toEqual(roles.flatMap((r) => EXPECTED_TIMEOUTS[r]).sort());
         expect(registry.getCronJobs().size).toBe(0);
         expect(app.get(OutboxWorker).running).toBe(roles.includes('worker'));
+        expect(app.get(RunsWorker).claiming).toBe(roles.includes('worker'));
       });
 
       it('removes every job and stops the loop when the app closes', async () => {
@@ -117,6 +120,7 @@ describe('periodic jobs are registered with SchedulerRegistry per process role',
         expect(registry.getIntervals()).toEqual([]);
         expect(registry.getTimeouts()).toEqual([]);
         expect(app.get(OutboxWorker).running).toBe(false);
+        expect(app.get(RunsWorker).claiming).toBe(false);
       });
     });
   }

@@ -17,6 +17,8 @@ function fakeOwners() {
       canPoll: (s: string) => s !== 'gcal',
       tick: async (s: string) => void calls.push(`tick:${s}`),
       sweepAbandoned: call('sweepAbandoned'),
+      startClaiming: call('startClaiming'),
+      stopClaiming: call('stopClaiming'),
     },
     outbox: {
       start: call('start'),
@@ -36,6 +38,8 @@ function fakeOwners() {
     },
     idempotency: { purge: call('purge') },
     gcalChannels: { enabled: () => false, tick: call('renew') },
+    hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
+    revenueVerifier: { verify: call('verifyRevenue') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
 }
@@ -64,7 +68,12 @@ describe('JobScheduler', () => {
 
   it('leaves out jobs with nothing to do here: interval 0, vendor not pollable, channels not enabled', async () => {
     const { registry, scheduler } = await boot(['scheduler']);
-    expect(registry.getIntervals().sort()).toEqual(['idempotency:purge', 'sync:abandoned-sweep', 'sync:stripe']);
+    expect(registry.getIntervals().sort()).toEqual([
+      'idempotency:purge',
+      'revenue:verify',
+      'sync:abandoned-sweep',
+      'sync:stripe',
+    ]);
     await scheduler.onModuleDestroy();
   });
 
@@ -75,12 +84,13 @@ describe('JobScheduler', () => {
     await vi.advanceTimersByTimeAsync(3_600_000 - 60_000);
     expect(calls.filter((c) => c === 'tick:stripe')).toHaveLength(60);
     expect(calls.filter((c) => c === 'purge')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'verifyRevenue')).toHaveLength(1);
     await scheduler.onModuleDestroy();
   });
 
-  it('worker role: starts the claim loop, runs retention a minute after boot, sweeps leases every half lease', async () => {
+  it('worker role: starts the claim loops, runs retention a minute after boot, sweeps leases every half lease', async () => {
     const { registry, calls, scheduler, release } = await boot(['worker']);
-    expect(calls).toEqual(['start']);
+    expect(calls).toEqual(['start', 'startClaiming']);
     expect(registry.getTimeouts()).toEqual(['outbox:retention']);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls.filter((c) => c === 'sweepLeases')).toHaveLength(1);
@@ -101,6 +111,7 @@ describe('JobScheduler', () => {
     expect(registry.getIntervals()).toEqual([]);
     expect(calls).toContain('purgeRetention:aborted');
     expect(calls).toContain('stop');
+    expect(calls).toContain('stopClaiming');
     const before = calls.length;
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(calls).toHaveLength(before);
