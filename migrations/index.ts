@@ -5,6 +5,7 @@ import { Migration20261201000000_hubspot_pipelines } from './Migration2026120100
 import { Migration20261201001000_payment_rollups } from './Migration20261201001000_payment_rollups.js';
 import { Migration20261205000000_sync_run_leases } from './Migration20261205000000_sync_run_leases.js';
 import { Migration20261205001000_alerts } from './Migration20261205001000_alerts.js';
+import { Migration20261207000000_payment_lineage } from './Migration20261207000000_payment_lineage.js';
 
 /** Explicit list so the same migrations run from src (tests) and dist (app) without globbing. */
 export const migrationsList = [
@@ -15,4 +16,5 @@ export const migrationsList = [
   { name: 'Migration20261201001000_payment_rollups', class: Migration20261201001000_payment_rollups },
   { name: 'Migration20261205000000_sync_run_leases', class: Migration20261205000000_sync_run_leases },
   { name: 'Migration20261205001000_alerts', class: Migration20261205001000_alerts },
+  { name: 'Migration20261207000000_payment_lineage', class: Migration20261207000000_payment_lineage },
 ];

@@ -13,6 +13,7 @@ import {
 } from '../connectors/hubspot/hubspot-deal-stage.entity.js';
 import { PaymentRollupEntity, RevenueDriftEntity } from '../records/payment-rollup.entity.js';
 import { AlertEntity } from '../alerts/alert.entity.js';
+import { PaymentLineageEntity } from '../records/payment-lineage.entity.js';
 
 /**
  * Every table the migrations create, as an entity. Each entity file lives in the module that owns
@@ -35,4 +36,5 @@ export const ENTITIES = [
   PaymentRollupEntity,
   RevenueDriftEntity,
   AlertEntity,
+  PaymentLineageEntity,
 ];

@@ -331,6 +331,19 @@ export class OutboxRepository {
     );
     return rows.length;
   }
+
+  /**
+   * Which of these outbox ids still hold their stored event (retention has not purged them): the
+   * `payloadKept` of the ledger's lineage, which outlives the payloads. One primary-key probe per id.
+   */
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id::text FROM ingest_outbox WHERE id = ANY($1::bigint[])`,
+      [[...new Set(ids)]],
+    );
+    return new Set(rows.map((r) => String(r.id)));
+  }
 }
 
 async function notify(sql: Sql): Promise<void> {

@@ -22,7 +22,8 @@ export interface LedgerFigures {
 }
 
 /**
- * Revenue aggregates over the ledger, in SQL only: no query here returns ledger rows, only sums and counts.
+ * Revenue aggregates over the ledger, in SQL only: no query here returns ledger rows, only sums and
+ * counts, except countedRows, which lists the very rows those sums are made of (the trace).
  *
  * What counts is decided once, by the vendor mappers, in `payments.effect`; these queries just
  * sum by it for rows that are not deleted. Every query matches the partial index
@@ -52,6 +53,28 @@ export interface BucketKey {
   key: string;
   /** That local midnight as a UTC ISO instant. */
   startAt: string;
+}
+
+/** A counted ledger row, as the trace lists it. */
+export interface CountedRow {
+  id: string;
+  source: RevenueSource;
+  kind: string;
+  externalId: string;
+  parentExternalId: string | null;
+  effect: 'gross' | 'refund';
+  amountCents: bigint;
+  currency: string;
+  /** occurred_at to the microsecond (ISO, UTC): the keyset position of the row. */
+  occurredAt: string;
+  status: string;
+  rawStatus: string;
+}
+
+/** Keyset position in (occurred_at, id) order. */
+export interface RowPosition {
+  occurredAt: string;
+  id: string;
 }
 
 export interface UnmappedStatus {
@@ -321,6 +344,58 @@ export class LedgerFiguresRepository {
     const rows = await this.bucketed(sql, p, w, bounds);
     // A row outside every bucket keeps a key no bucket has, so the caller's total check sees it.
     return rows.map((r) => ({ key: keys[r.i - 1]?.key ?? `out-of-range:${r.i}`, ...toFigures(r) }));
+  }
+
+  /**
+   * The counted rows of [from, to) in (occurred_at, id) order after `after`, at most `limit`: the
+   * rows whose figures totals() sums, by the same definition (counted, within), so the pages of a
+   * window add up to its figures exactly. An index range on payments_revenue (its predicate is
+   * counted()'s), sorted on id only among rows of the same instant.
+   */
+  async countedRows(sql: Sql, w: InstantWindow, after: RowPosition | null, limit: number): Promise<CountedRow[]> {
+    const p = new Params();
+    const where = [counted(p, w, w.currency), within(p, w.from, w.to)];
+    if (after) {
+      const at = p.bind(after.occurredAt);
+      where.push(
+        `occurred_at >= ${at}::timestamptz`,
+        `(occurred_at, id) > (${at}::timestamptz, ${p.bind(after.id)}::bigint)`,
+      );
+    }
+    const rows = await sql.query<{
+      row_id: string;
+      source: RevenueSource;
+      kind: string;
+      external_id: string;
+      parent_external_id: string | null;
+      effect: 'gross' | 'refund';
+      amount_cents: string;
+      currency: string;
+      at: string;
+      status: string;
+      raw_status: string;
+    }>(
+      `SELECT p.id::text AS row_id, source, kind, external_id, parent_external_id, effect, amount_cents::text, currency,
+              to_char(occurred_at AT TIME ZONE 'UTC', ${ISO_INSTANT}) AS at, status, raw_status
+         FROM payments p
+        WHERE ${where.join(' AND ')}
+        ORDER BY p.occurred_at, p.id
+        LIMIT ${p.bind(limit)}`,
+      p.values,
+    );
+    return rows.map((r) => ({
+      id: String(r.row_id),
+      source: r.source,
+      kind: r.kind,
+      externalId: r.external_id,
+      parentExternalId: r.parent_external_id,
+      effect: r.effect,
+      amountCents: BigInt(r.amount_cents),
+      currency: r.currency,
+      occurredAt: r.at,
+      status: r.status,
+      rawStatus: r.raw_status,
+    }));
   }
 
   /**

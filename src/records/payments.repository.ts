@@ -1,35 +1,49 @@
 import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.sql.js';
+import { PaymentLineageRepository, type LineageEvent, type LineageWrite } from './payment-lineage.repository.js';
 import type { PaymentRecord, Version } from './record.types.js';
 import { newestPerKey, versionParams } from './record.version.js';
 
 /**
- * How a ledger row was derived: the revision of the derivation rules (HubSpot: the deal stage
- * classification revision; 0 for rules that never change) and the vendor snapshot it came from,
- * kept so the row can be re-derived when those rules change.
+ * How a ledger row was derived: the revision of the derivation (see derivationRev: the mapper
+ * family's code revision and, for HubSpot, the deal stage classification revision) and the vendor
+ * snapshot it came from, kept so the row can be re-derived when those rules change.
  */
 export interface Derivation {
   derivationRev?: number;
   vendorSnapshot?: unknown;
 }
 
+/** The stored vendor event a record was mapped from: with it, the write is recorded in payment_lineage. */
+export interface WithLineage {
+  lineage?: LineageEvent;
+}
+
 /**
  * The ledger write path. Last-write-wins on the version tuple (version_at, version_rank,
  * version_tiebreak, derivation_rev): an incoming row replaces the stored one only when strictly
  * newer, so any permutation or duplication of the same events ends in the same table, and the
- * same vendor version re-derived under newer rules replaces what older rules derived from it.
+ * same vendor version re-derived by newer code or under newer rules replaces what the older
+ * derivation made of it. A re-derivation that comes out identical changes nothing (not even
+ * updated_at or the revision): a replay moves exactly the rows whose derived fields changed.
  */
 @Injectable()
 export class PaymentsRepository {
-  /** Returns how many rows were inserted or changed. A record's own `outboxId` (batched handlers) beats the shared one. */
+  constructor(private readonly lineage: PaymentLineageRepository = new PaymentLineageRepository()) {}
+
+  /**
+   * Returns how many rows were inserted or changed. A record's own `outboxId` (batched handlers)
+   * beats the shared one. Records that carry `lineage` are recorded in payment_lineage, winners
+   * and losers alike, by a second statement: call it inside the batch's transaction.
+   */
   async upsertMany(
     sql: Sql,
-    records: readonly (PaymentRecord & { outboxId?: string | null } & Derivation)[],
+    records: readonly (PaymentRecord & { outboxId?: string | null } & Derivation & WithLineage)[],
     outboxId: string | null = null,
   ): Promise<number> {
     const rows = newestPerKey(records, (r) => `${r.source}\u0000${r.externalId}`);
     if (rows.length === 0) return 0;
-    const res = await sql.query(
+    const res = await sql.query<{ source: string; external_id: string }>(
       `INSERT INTO payments AS p (source, kind, external_id, parent_external_id, amount_cents, currency, status, raw_status,
                                   effect, occurred_at, customer_ref, description, deleted_at, version_at, version_rank,
                                   version_tiebreak, outbox_id, derivation_rev, vendor_snapshot)
@@ -46,7 +60,17 @@ export class PaymentsRepository {
          derivation_rev = excluded.derivation_rev, vendor_snapshot = excluded.vendor_snapshot, updated_at = now()
        WHERE (excluded.version_at, excluded.version_rank, excluded.version_tiebreak, excluded.derivation_rev)
            > (p.version_at, p.version_rank, p.version_tiebreak, p.derivation_rev)
-       RETURNING p.id`,
+         -- Only the revision is newer: a re-derivation, which writes only when it derives something else.
+         AND ((excluded.version_at, excluded.version_rank, excluded.version_tiebreak)
+                <> (p.version_at, p.version_rank, p.version_tiebreak)
+              OR (excluded.kind, COALESCE(excluded.parent_external_id, p.parent_external_id), excluded.amount_cents,
+                  excluded.currency, excluded.status, excluded.raw_status, excluded.effect, excluded.occurred_at,
+                  COALESCE(excluded.customer_ref, p.customer_ref), COALESCE(excluded.description, p.description),
+                  excluded.deleted_at, excluded.vendor_snapshot)
+                 IS DISTINCT FROM
+                 (p.kind, p.parent_external_id, p.amount_cents, p.currency, p.status, p.raw_status, p.effect, p.occurred_at,
+                  p.customer_ref, p.description, p.deleted_at, p.vendor_snapshot))
+       RETURNING p.source, p.external_id`,
       [
         rows.map((r) => r.source),
         rows.map((r) => r.kind),
@@ -67,6 +91,24 @@ export class PaymentsRepository {
         ),
       ],
     );
+    if (records.some((r) => r.lineage)) {
+      const written = new Set(res.map((r) => `${r.source}\u0000${r.external_id}`));
+      const applied = new Set(rows.filter((r) => written.has(`${r.source}\u0000${r.externalId}`)));
+      const writes: LineageWrite[] = [];
+      for (const r of records) {
+        if (!r.lineage) continue;
+        writes.push({
+          source: r.source,
+          externalId: r.externalId,
+          event: r.lineage,
+          version: r.version,
+          derivationRev: r.derivationRev ?? 0,
+          // A record that lost to a newer one of its own batch never reached the row.
+          won: applied.has(r),
+        });
+      }
+      await this.lineage.record(sql, writes);
+    }
     return res.length;
   }
 
@@ -124,6 +166,84 @@ export class PaymentsRepository {
     );
     return Number(row?.n ?? 0);
   }
+
+  /** One ledger row by its vendor key, or null (the record endpoint of the trace). */
+  async findByKey(sql: Sql, source: string, externalId: string): Promise<StoredPayment | null> {
+    const [r] = await sql.query<{
+      id: string;
+      source: PaymentRecord['source'];
+      kind: PaymentRecord['kind'];
+      external_id: string;
+      parent_external_id: string | null;
+      amount_cents: string;
+      currency: string;
+      status: string;
+      raw_status: string;
+      effect: PaymentRecord['effect'];
+      occurred_at: string;
+      customer_ref: string | null;
+      description: string | null;
+      deleted_at: string | null;
+      version_at: string;
+      version_rank: number;
+      version_tiebreak: string;
+      outbox_id: string | null;
+      derivation_rev: number;
+      created_at: string;
+      updated_at: string;
+    }>(
+      `SELECT id::text, source, kind, external_id, parent_external_id, amount_cents::text, currency, status, raw_status, effect,
+              occurred_at, customer_ref, description, deleted_at, version_at, version_rank, version_tiebreak, outbox_id::text,
+              derivation_rev, created_at, updated_at
+         FROM payments WHERE source = $1 AND external_id = $2`,
+      [source, externalId],
+    );
+    if (!r) return null;
+    return {
+      id: String(r.id),
+      source: r.source,
+      kind: r.kind,
+      externalId: r.external_id,
+      parentExternalId: r.parent_external_id,
+      amountCents: BigInt(r.amount_cents),
+      currency: r.currency,
+      status: r.status,
+      rawStatus: r.raw_status,
+      effect: r.effect,
+      occurredAt: new Date(r.occurred_at),
+      customerRef: r.customer_ref,
+      description: r.description,
+      deletedAt: r.deleted_at === null ? null : new Date(r.deleted_at),
+      version: { at: new Date(r.version_at), rank: Number(r.version_rank), tiebreak: r.version_tiebreak },
+      outboxId: r.outbox_id === null ? null : String(r.outbox_id),
+      derivationRev: Number(r.derivation_rev),
+      createdAt: new Date(r.created_at),
+      updatedAt: new Date(r.updated_at),
+    };
+  }
+}
+
+/** A ledger row as stored. */
+export interface StoredPayment {
+  id: string;
+  source: PaymentRecord['source'];
+  kind: PaymentRecord['kind'];
+  externalId: string;
+  parentExternalId: string | null;
+  amountCents: bigint;
+  currency: string;
+  status: string;
+  rawStatus: string;
+  effect: PaymentRecord['effect'];
+  occurredAt: Date;
+  customerRef: string | null;
+  description: string | null;
+  deletedAt: Date | null;
+  version: Version;
+  outboxId: string | null;
+  derivationRev: number;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface StoredDeal {

@@ -35,3 +35,28 @@ export function versionParams(
     rows.map((r) => r.outboxId ?? outboxId),
   ];
 }
+
+/**
+ * How far a rules revision may go before it would spill into the code revision. HubSpot's stage
+ * classification revision moves only when a stage changes class: a million is out of reach.
+ */
+export const RULES_REV_SPAN = 1_000_000;
+
+/**
+ * `payments.derivation_rev`, the last member of the last-write-wins tuple: the revision of the code
+ * that derived the row (a mapper family's constant, bumped with every change that alters a derived
+ * row) and of the data rules it used (HubSpot's stage classification; 0 where there are none),
+ * packed as `codeRev × RULES_REV_SPAN + rulesRev`. Both only ever grow, so a row derived from the
+ * same vendor version by newer code, or under newer rules, compares greater, and nothing older can
+ * win back. Revision 0 of every family is the code as it stood when revisions were introduced, so
+ * rows written before keep their meaning.
+ */
+export function derivationRev(codeRev: number, rulesRev = 0): number {
+  if (!Number.isSafeInteger(codeRev) || codeRev < 0 || !Number.isSafeInteger(rulesRev) || rulesRev < 0)
+    throw new Error(`derivation revisions are non-negative integers (got ${codeRev}, ${rulesRev})`);
+  if (rulesRev >= RULES_REV_SPAN) throw new Error(`rules revision ${rulesRev} overflows the derivation revision`);
+  const rev = codeRev * RULES_REV_SPAN + rulesRev;
+  // payments.derivation_rev is a 32-bit integer.
+  if (rev > 2_147_483_647) throw new Error(`code revision ${codeRev} overflows the derivation revision`);
+  return rev;
+}

@@ -3,11 +3,12 @@ import { ContactsRepository } from './contacts.repository.js';
 import { DealTombstonesRepository } from './deal-tombstones.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { LedgerFiguresRepository } from './ledger-figures.repository.js';
+import { PaymentLineageRepository } from './payment-lineage.repository.js';
 import { PaymentLinksRepository } from './payment-links.repository.js';
 import { PaymentsRepository } from './payments.repository.js';
 
 /**
- * The ledger: owns `payments`, `contacts` and `events`. Every ledger write (upserts, tombstones)
+ * The ledger: owns `payments` (with its rollups and lineage), `contacts` and `events`. Every ledger write (upserts, tombstones)
  * and every read of those tables (revenue aggregates, parent links) goes through these repositories.
  */
 const REPOSITORIES = [
@@ -17,6 +18,7 @@ const REPOSITORIES = [
   EventsRepository,
   LedgerFiguresRepository,
   PaymentLinksRepository,
+  PaymentLineageRepository,
 ];
 
 @Module({ providers: REPOSITORIES, exports: REPOSITORIES })

@@ -11,6 +11,7 @@ import {
   MAX_V1_DAYS,
   RangeQueryDto,
   revenueQueries,
+  TraceQueryDto,
   type RevenueQuerySchemas,
 } from './revenue.schemas.js';
 import { TimeZoneCatalog } from './time-zone.catalog.js';
@@ -22,6 +23,10 @@ export type RevenueQuery = z.output<RevenueQuerySchemas['range']>;
 /** v1 `GET /metrics/revenue`: the half-open window [from, to). */
 export type CollectedQuery = z.output<RevenueQuerySchemas['collected']>;
 export type BreakdownQuery = z.output<RevenueQuerySchemas['breakdown']>;
+/** The trace: a revenue range plus a page (`limit`, decoded `cursor`). */
+export type TraceQuery = z.output<RevenueQuerySchemas['trace']>;
+
+type AnyQuery = RevenueQuery | CollectedQuery | BreakdownQuery | TraceQuery;
 
 export function rangeTooLarge(days: number, maxDays: number, hint: string): AppError {
   return Errors.badRequest(
@@ -44,24 +49,22 @@ export const unknownZone = (raw: string) => `tz must be an IANA time zone name s
  */
 @Injectable()
 export class RevenueQueryPipe implements PipeTransform {
-  private readonly schemas: Map<unknown, z.ZodType<RevenueQuery | CollectedQuery | BreakdownQuery>>;
+  private readonly schemas: Map<unknown, z.ZodType<AnyQuery>>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly zones: TimeZoneCatalog,
   ) {
     const s = revenueQueries(config.reportingCurrency);
-    this.schemas = new Map<unknown, z.ZodType<RevenueQuery | CollectedQuery | BreakdownQuery>>([
+    this.schemas = new Map<unknown, z.ZodType<AnyQuery>>([
       [RangeQueryDto, s.range],
       [CollectedQueryDto, s.collected],
       [BreakdownQueryDto, s.breakdown],
+      [TraceQueryDto, s.trace],
     ]);
   }
 
-  async transform(
-    value: unknown,
-    { metatype }: ArgumentMetadata,
-  ): Promise<RevenueQuery | CollectedQuery | BreakdownQuery> {
+  async transform(value: unknown, { metatype }: ArgumentMetadata): Promise<AnyQuery> {
     const schema = this.schemas.get(metatype);
     if (!schema) throw new Error(`RevenueQueryPipe cannot parse ${metatype?.name ?? 'an untyped parameter'}`);
     const input = queryInput(value);

@@ -2,11 +2,14 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { calendarDate, instant, integer, oneOf, strictObject, text, whenValid } from '../common/request.validation.js';
 import { REVENUE_SOURCES } from '../records/record.types.js';
+import { traceCursor } from './revenue-trace.cursor.js';
 
 /** Request and response shapes of the revenue routes (CONTRACT "Revenue"): validation, types and OpenAPI. */
 
 /** About ten years of days. Applies to summary, daily and weekly alike, so any query one accepts the others accept. */
 export const MAX_RANGE_DAYS = 3700;
+/** Rows per trace page. */
+export const MAX_TRACE_LIMIT = 1000;
 /** v1 instant windows. */
 export const MAX_V1_DAYS = 366;
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
@@ -53,25 +56,26 @@ export function revenueQueries(reportingCurrency: string) {
     ...common,
   };
   const toAfterFrom = { path: ['to'], error: 'to must be later than from.', when: whenValid('from', 'to') };
-  return {
-    range: strictObject(
-      {
-        startDate: absentAsNull(calendarDate()).meta({
-          description: 'First day, YYYY-MM-DD, inclusive (a real calendar date).',
-          example: '2026-06-15',
-        }),
-        endDate: absentAsNull(calendarDate()).meta({
-          description: 'Last day, YYYY-MM-DD, inclusive; not before startDate.',
-          example: '2026-06-18',
-        }),
-        ...common,
-      },
-      'query',
-    ).refine((q) => !(q.startDate && q.endDate && q.endDate < q.startDate), {
-      path: ['endDate'],
-      error: 'endDate must be on or after startDate.',
-      when: whenValid('startDate', 'endDate'),
+  const days = {
+    startDate: absentAsNull(calendarDate()).meta({
+      description: 'First day, YYYY-MM-DD, inclusive (a real calendar date).',
+      example: '2026-06-15',
     }),
+    endDate: absentAsNull(calendarDate()).meta({
+      description: 'Last day, YYYY-MM-DD, inclusive; not before startDate.',
+      example: '2026-06-18',
+    }),
+    ...common,
+  };
+  const endNotBeforeStart = (q: { startDate: string | null; endDate: string | null }) =>
+    !(q.startDate && q.endDate && q.endDate < q.startDate);
+  const endNotBeforeStartIssue = () => ({
+    path: ['endDate'],
+    error: 'endDate must be on or after startDate.',
+    when: whenValid('startDate', 'endDate'),
+  });
+  return {
+    range: strictObject(days, 'query').refine(endNotBeforeStart, endNotBeforeStartIssue()),
     collected: strictObject(window, 'query').refine((q) => q.to.getTime() > q.from.getTime(), toAfterFrom),
     breakdown: strictObject(
       {
@@ -80,6 +84,17 @@ export function revenueQueries(reportingCurrency: string) {
       },
       'query',
     ).refine((q) => q.to.getTime() > q.from.getTime(), toAfterFrom),
+    trace: strictObject(
+      {
+        ...days,
+        limit: integer({ min: 1, max: MAX_TRACE_LIMIT, def: 100 }),
+        cursor: traceCursor()
+          .optional()
+          .transform((c) => c ?? null)
+          .meta({ description: 'nextCursor of the previous page, unchanged; omit for the first page.' }),
+      },
+      'query',
+    ).refine(endNotBeforeStart, endNotBeforeStartIssue()),
   };
 }
 
@@ -91,6 +106,7 @@ const documented = revenueQueries('USD');
 export class RangeQueryDto extends createZodDto(documented.range) {}
 export class CollectedQueryDto extends createZodDto(documented.collected) {}
 export class BreakdownQueryDto extends createZodDto(documented.breakdown) {}
+export class TraceQueryDto extends createZodDto(documented.trace) {}
 export class UnmappedQueryDto extends createZodDto(
   strictObject({ limit: integer({ min: 1, max: 500, def: 50 }) }, 'query'),
 ) {}

@@ -21,7 +21,11 @@ import {
   type CollectedQuery,
   type RevenueQuery,
 } from './revenue.query.js';
-import { LedgerFiguresRepository, type UnmappedStatus } from '../records/ledger-figures.repository.js';
+import {
+  LedgerFiguresRepository,
+  type InstantWindow,
+  type UnmappedStatus,
+} from '../records/ledger-figures.repository.js';
 import type { BreakdownJson, CollectedJson, RevenueReport } from './revenue.view.js';
 import { HubspotPipelinesService } from '../connectors/hubspot/hubspot-pipelines.service.js';
 
@@ -45,6 +49,29 @@ export class RevenueService {
   /** Summary, daily and weekly all render this report. */
   async report(q: RevenueQuery): Promise<RevenueReport> {
     return this.verified(() => this.snapshot('report', (sql) => this.build(sql, q)));
+  }
+
+  /**
+   * The report of `q`, exactly as summary answers it, and what `read` makes of the report's window,
+   * in the same snapshot: the trace lists the rows of the very figures it returns. `window` is the
+   * report's days as instants ([local midnight of startDate, of endDate + 1)), or null when the
+   * report has no days (nothing counts). A MetricDrift thrown by `read` is answered like any other.
+   */
+  async explain<T>(
+    q: RevenueQuery,
+    read: (sql: Sql, window: InstantWindow | null, report: RevenueReport) => Promise<T>,
+  ): Promise<{ report: RevenueReport; read: T }> {
+    return this.verified(() =>
+      this.snapshot('trace', async (sql) => {
+        const report = await this.build(sql, q);
+        let window: InstantWindow | null = null;
+        if (report.startDate !== null && report.endDate !== null && report.endDate >= report.startDate) {
+          const bounds = await this.window(sql, q.tz, report.startDate, report.endDate);
+          window = { currency: q.currency, source: q.source, from: bounds.from!, to: bounds.to! };
+        }
+        return { report, read: await read(sql, window, report) };
+      }),
+    );
   }
 
   /** v1 `GET /metrics/revenue`: net collected over [from, to). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AppError } from '../common/app.errors.js';
 
 /**
@@ -40,4 +41,44 @@ function nestingDepth(text: string): number {
     else if (c === 0x7d || c === 0x5d) depth--;
   }
   return max;
+}
+
+/**
+ * A verified webhook body that cannot be kept as JSON (not JSON at all, or nested past
+ * MAX_WEBHOOK_JSON_DEPTH): its signature makes it evidence, so it is stored anyway, byte for byte
+ * in base64 inside this wrapper, and the worker parks it as dead `invalid_payload`.
+ */
+export interface UnparsedBody {
+  unparsedBody: { reason: string; bytes: number; base64: string };
+}
+
+export function unparsedBody(raw: Buffer, reason: string): UnparsedBody {
+  return { unparsedBody: { reason, bytes: raw.length, base64: raw.toString('base64') } };
+}
+
+export function isUnparsedBody(v: unknown): v is UnparsedBody {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  const inner = (v as { unparsedBody?: unknown }).unparsedBody;
+  return (
+    keys.length === 1 &&
+    keys[0] === 'unparsedBody' &&
+    inner !== null &&
+    typeof inner === 'object' &&
+    typeof (inner as { base64?: unknown }).base64 === 'string'
+  );
+}
+
+/** The verified raw body as JSON, or why it cannot be kept as JSON (never throws). */
+export function readWebhookJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: parseWebhookJson(raw) };
+  } catch (err) {
+    return { ok: false, reason: err instanceof AppError ? err.message : 'The request body is not valid JSON.' };
+  }
+}
+
+/** Dedupe key of a stored event that has no usable vendor id: the same bytes are the same event. */
+export function digestKey(bytes: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }

@@ -108,13 +108,14 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/records': {
     // The ledger, HubSpot deal tombstones included.
-    tables: ['payments', 'contacts', 'events', 'payment_rollups', 'revenue_drift'],
+    tables: ['payments', 'contacts', 'events', 'payment_rollups', 'revenue_drift', 'payment_lineage'],
     publicSurface: [
       'records.module.ts',
       'contacts.repository.ts',
       'deal-tombstones.repository.ts',
       'events.repository.ts',
       'ledger-figures.repository.ts',
+      'payment-lineage.repository.ts',
       'payment-links.repository.ts',
       'payments.repository.ts',
       'record.types.ts',

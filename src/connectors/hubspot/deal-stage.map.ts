@@ -65,8 +65,9 @@ export function changedStages(
 
 /**
  * One immutable classification, tagged with the revision it was stored under. Ledger rows carry
- * that revision (payments.derivation_rev) so a row re-derived under a newer classification wins
- * over the same vendor version derived under an older one.
+ * that revision (packed with mapDeal's code revision into payments.derivation_rev, see
+ * dealDerivationRev) so a row re-derived under a newer classification wins over the same vendor
+ * version derived under an older one.
  */
 export class StageClassifier {
   static readonly builtin = new StageClassifier(0, effectiveClasses([], {}));

@@ -6,7 +6,7 @@ import { PaymentsRepository } from '../../records/payments.repository.js';
 import { changedStages, effectiveClasses, StageClassifier, type StageClass } from './deal-stage.map.js';
 import { HubspotConnection } from './hubspot.connection.js';
 import { classifyHubspotError, HubspotInvalidPayload } from './hubspot.errors.js';
-import { mapDeal, toHubspotObject } from './hubspot.mappers.js';
+import { dealDerivationRev, mapDeal, toHubspotObject } from './hubspot.mappers.js';
 import { mapPipelines, type StageRecord } from './hubspot-pipelines.mapper.js';
 import { HubspotPipelinesRepository } from './hubspot-pipelines.repository.js';
 
@@ -262,7 +262,7 @@ export class HubspotPipelinesService implements OnApplicationBootstrap, OnApplic
             version: row.version,
             deletedAt: row.deletedAt,
             outboxId: row.outboxId,
-            derivationRev: classifier.rev,
+            derivationRev: dealDerivationRev(classifier),
             vendorSnapshot: row.snapshot,
           });
         } catch (err) {

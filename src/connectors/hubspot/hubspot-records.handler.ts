@@ -6,7 +6,8 @@ import { ContactsRepository } from '../../records/contacts.repository.js';
 import { PaymentsRepository } from '../../records/payments.repository.js';
 import type { ContactRecord } from '../../records/record.types.js';
 import { HubspotInvalidPayload } from './hubspot.errors.js';
-import { mapContact, mapDeal, toHubspotObject } from './hubspot.mappers.js';
+import { lineageEvent } from '../../records/payment-lineage.repository.js';
+import { dealDerivationRev, mapContact, mapDeal, toHubspotObject } from './hubspot.mappers.js';
 import { HubspotPipelinesService, type UnknownStageSighting } from './hubspot-pipelines.service.js';
 import type { HubspotObject } from './hubspot.types.js';
 
@@ -61,7 +62,13 @@ export class HubspotRecordsHandler implements OutboxHandler, OnModuleInit {
           for (const { row, obj } of deals) {
             try {
               const rec = mapDeal(obj, this.config.hubspot.portalCurrency, stages);
-              records.push({ ...rec, outboxId: row.id, derivationRev: stages.rev, vendorSnapshot: obj });
+              records.push({
+                ...rec,
+                outboxId: row.id,
+                derivationRev: dealDerivationRev(stages),
+                vendorSnapshot: obj,
+                lineage: lineageEvent(row),
+              });
               written.push(row);
               if (rec.status === 'UNKNOWN' && rec.rawStatus)
                 unknown.push({ stageId: rec.rawStatus, modifiedAt: rec.version.at });

@@ -7,10 +7,10 @@ import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
 import { WebhookReceiptDto } from '../../webhooks/webhook.schemas.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { Errors } from '../../common/app.errors.js';
-import { parseWebhookJson } from '../../webhooks/webhook.json.js';
+import { readWebhookJson } from '../../webhooks/webhook.json.js';
 import { WebhookReceiver } from '../../webhooks/webhook-receiver.service.js';
 import { verifyHubspotSignatureV3 } from './hubspot.signature.js';
-import { validateWebhookBatch, webhookInsert } from './hubspot-webhook.event.js';
+import { signedBatchRows } from './hubspot-webhook.event.js';
 
 const EXAMPLE_BATCH = [
   {
@@ -40,9 +40,10 @@ const EXAMPLE_BATCH = [
 ];
 
 /**
- * Fast and dumb: verify the v3 signature on the raw bytes, check the batch shape, store every
- * event in the outbox in one transaction (deduped by eventId), answer. Processing happens in the
- * worker (HubspotWebhookHandler).
+ * Fast and dumb: verify the v3 signature on the raw bytes, store every event in the outbox in one
+ * statement (deduped by eventId), answer. Processing happens in the worker (HubspotWebhookHandler).
+ * A verified batch is stored whatever its shape (DESIGN invariant 6); the worker parks the events
+ * it cannot use as dead `invalid_payload`.
  */
 @ApiTags('webhooks')
 @Controller('webhooks')
@@ -60,13 +61,15 @@ export class HubspotWebhookController {
       'Signature: base64(HMAC-SHA256(HUBSPOT_CLIENT_SECRET, method + URI + raw body + X-HubSpot-Request-Timestamp)). The URI is ' +
       'HUBSPOT_WEBHOOK_URL when set, else rebuilt from the request (X-Forwarded-Proto/Host honoured). Timestamps older than 5 minutes are refused. ' +
       'The body is a JSON array of 1–100 events; each is stored once (dedupe by eventId). `duplicate` is true only when every event was already stored; ' +
-      '`stored` counts the new ones. Unknown subscription types are stored and later marked ignored.',
+      '`stored` counts the new ones. Unknown subscription types are stored and later marked ignored. Once the signature verifies, the body is ' +
+      'stored whatever its shape (events with odd or missing fields, a single object, even a body that is not JSON, kept base64): the worker parks ' +
+      'what it cannot use as dead with reason `invalid_payload` (see GET /outbox/dead). Events without a usable eventId are deduplicated by a hash of their JSON.',
   })
   @ApiHeader({ name: 'X-HubSpot-Signature-v3', required: true, description: 'base64 HMAC-SHA256 signature' })
   @ApiHeader({ name: 'X-HubSpot-Request-Timestamp', required: true, description: 'epoch milliseconds' })
   @ApiBody({ schema: { type: 'array', maxItems: 100, items: { type: 'object' }, example: EXAMPLE_BATCH } })
   @ZodResponse({ status: 200, description: 'Stored (or already stored); `type` is `batch`', type: WebhookReceiptDto })
-  @ApiError(400, 'missing_signature | invalid_signature | validation_failed', {
+  @ApiError(400, 'missing_signature | invalid_signature (a verified body is never refused for its shape)', {
     missing_signature: {
       error: 'missing_signature',
       message: 'X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers are required.',
@@ -118,10 +121,7 @@ export class HubspotWebhookController {
       throw Errors.badRequest('invalid_signature', `Invalid HubSpot signature: ${why}.`);
     }
 
-    const body = parseWebhookJson(rawBody);
-    const { events, issues } = validateWebhookBatch(body);
-    if (issues.length) throw Errors.validation(issues);
-    return this.receiver.store('batch', events.map(webhookInsert), { batch: true });
+    return this.receiver.store('batch', signedBatchRows(rawBody, readWebhookJson(rawBody)), { batch: true });
   }
 
   /** The URL HubSpot called, as HubSpot saw it: the configured public URL, else rebuilt behind any proxy. */

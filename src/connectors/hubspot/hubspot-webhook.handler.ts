@@ -8,6 +8,8 @@ import { DealTombstonesRepository, type DealTombstone } from '../../records/deal
 import { HubspotConnection } from './hubspot.connection.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { snapshotInsert } from './hubspot.mappers.js';
+import { webhookEventIssues } from './hubspot-webhook.event.js';
+import { isUnparsedBody } from '../../webhooks/webhook.json.js';
 import { specForObjectType, type EntitySpec, type HubspotEntity, type HubspotObject } from './hubspot.types.js';
 
 type Plan =
@@ -34,6 +36,15 @@ export function planEvent(payload: unknown): Plan {
   if (action === 'privacyDeletion' && spec.entity === 'contacts') return { action: 'erase', spec, objectId, at };
   if (FETCH_ACTIONS.has(action)) return { action: 'fetch', spec, objectId, deletion: action === 'deletion', at };
   return { action: 'ignore', reason: `subscription type "${type}" does not change stored fields` };
+}
+
+/** Why a stored webhook event cannot be used (its lastError when parked as dead), or null. */
+export function unusableEvent(payload: unknown): string | null {
+  if (isUnparsedBody(payload))
+    return `the signed body is not a JSON batch (${payload.unparsedBody.reason}); its bytes are kept base64 in the payload`;
+  const issues = webhookEventIssues(payload);
+  if (issues.length === 0) return null;
+  return `not a HubSpot webhook event: ${issues.map((i) => i.message).join(' ')}`.slice(0, 500);
 }
 
 /**
@@ -72,6 +83,12 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
     const erasures: ContactTombstone[] = [];
     const erasureRows: OutboxRow[] = [];
     for (const row of rows) {
+      // Verified batches are stored whatever their shape: what this handler cannot use is parked here.
+      const invalid = unusableEvent(row.payload);
+      if (invalid) {
+        outcomes.set(row.id, { status: 'failed', failureClass: 'invalid_payload', error: invalid });
+        continue;
+      }
       const plan = planEvent(row.payload);
       if (plan.action === 'ignore') outcomes.set(row.id, { status: 'ignored', reason: plan.reason });
       else if (plan.action === 'erase') {

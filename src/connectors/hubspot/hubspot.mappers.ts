@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OutboxInsert, OutboxOrigin } from '../../outbox/outbox.types.js';
 import type { ContactRecord, PaymentRecord, Version } from '../../records/record.types.js';
+import { derivationRev } from '../../records/record.version.js';
 import { AmountParseError, currencyExponent, parseDecimalToMinor } from './hubspot.amount.js';
 import { StageClassifier } from './deal-stage.map.js';
 import { HubspotInvalidPayload } from './hubspot.errors.js';
@@ -68,6 +69,18 @@ export function snapshotVersion(obj: HubspotObject, spec: EntitySpec): Version {
 function requireId(obj: HubspotObject, spec: EntitySpec): string {
   if (!/^\d{1,20}$/.test(obj.id)) throw new HubspotInvalidPayload(`${spec.objectType} has no valid id.`);
   return obj.id;
+}
+
+/**
+ * Revision of mapDeal (bump it with every change that alters a derived ledger row, so a replay of
+ * the stored snapshots repairs exactly the rows that change). It is packed with the stage
+ * classification revision into payments.derivation_rev (see derivationRev in src/records).
+ */
+export const HUBSPOT_DEAL_DERIVATION_REV = 0;
+
+/** The derivation revision of a deal row mapped with this classification by this code. */
+export function dealDerivationRev(stages: Pick<StageClassifier, 'rev'>): number {
+  return derivationRev(HUBSPOT_DEAL_DERIVATION_REV, stages.rev);
 }
 
 /**

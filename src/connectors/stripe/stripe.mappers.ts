@@ -11,7 +11,7 @@ import {
   StripePayloadError,
   type Json,
 } from './stripe.payload.js';
-import { chargeStatus, disputeStatus, refundStatus } from './stripe.status-map.js';
+import { chargeStatus, disputeStatus, refundStatus, type StatusEntry } from './stripe.status-map.js';
 
 /**
  * Pure mappers from raw Stripe objects to ledger rows. The revenue rules live here, once:
@@ -25,6 +25,29 @@ import { chargeStatus, disputeStatus, refundStatus } from './stripe.status-map.j
  * an object lands on the same day no matter which event or poll delivered it.
  */
 
+/**
+ * Revision of the rules below and of the status maps (see derivationRev in src/records). Bump it
+ * with every change that alters a derived ledger row, so `POST /outbox/replay` repairs the rows
+ * that change: the same Stripe version derived by the new code then wins last-write-wins, and
+ * rows it derives identically are left untouched.
+ */
+export const STRIPE_DERIVATION_REV = 0;
+
+/** The revision and the status maps a mapping runs with: the shipped ones unless a test injects others. */
+export interface StripeRules {
+  rev: number;
+  chargeStatus: (raw: string, captured: boolean) => StatusEntry;
+  refundStatus: (raw: string) => StatusEntry;
+  disputeStatus: (raw: string) => StatusEntry;
+}
+
+export const STRIPE_RULES: StripeRules = Object.freeze({
+  rev: STRIPE_DERIVATION_REV,
+  chargeStatus,
+  refundStatus,
+  disputeStatus,
+});
+
 /** Where a version comes from; the rank is derived from the object's lifecycle state. */
 export interface VersionHint {
   /** Event `created`, or the fetch time of a polled snapshot. */
@@ -33,7 +56,7 @@ export interface VersionHint {
   tiebreak: string;
 }
 
-export function chargeRecord(raw: unknown, v: VersionHint): PaymentRecord {
+export function chargeRecord(raw: unknown, v: VersionHint, rules: StripeRules = STRIPE_RULES): PaymentRecord {
   const c = asObject(raw, 'charge');
   if (c.object !== 'charge') throw new StripePayloadError(`expected a charge, got object "${String(c.object)}"`);
   const rawStatus = str(c, 'status', 'charge');
@@ -42,7 +65,7 @@ export function chargeRecord(raw: unknown, v: VersionHint): PaymentRecord {
   // API versions before amount_captured existed: a captured charge captured its full amount.
   const amountCaptured =
     c.amount_captured === undefined ? (captured ? amount : 0) : int(c, 'amount_captured', 'charge');
-  const st = chargeStatus(rawStatus, captured);
+  const st = rules.chargeStatus(rawStatus, captured);
   return {
     source: 'stripe',
     kind: 'charge',
@@ -61,20 +84,20 @@ export function chargeRecord(raw: unknown, v: VersionHint): PaymentRecord {
   };
 }
 
-export function refundRecord(raw: unknown, v: VersionHint): PaymentRecord {
+export function refundRecord(raw: unknown, v: VersionHint, rules: StripeRules = STRIPE_RULES): PaymentRecord {
   const r = asObject(raw, 'refund');
   if (r.object !== 'refund') throw new StripePayloadError(`expected a refund, got object "${String(r.object)}"`);
   // Stripe documents refund.status as nullable; a missing status is not a success.
   const rawStatus = typeof r.status === 'string' && r.status ? r.status : 'null';
-  const st = refundStatus(rawStatus);
+  const st = rules.refundStatus(rawStatus);
   return reversal('refund', r, rawStatus, st, st.status === 'SUCCEEDED', v);
 }
 
-export function disputeRecord(raw: unknown, v: VersionHint): PaymentRecord {
+export function disputeRecord(raw: unknown, v: VersionHint, rules: StripeRules = STRIPE_RULES): PaymentRecord {
   const d = asObject(raw, 'dispute');
   if (d.object !== 'dispute') throw new StripePayloadError(`expected a dispute, got object "${String(d.object)}"`);
   const rawStatus = str(d, 'status', 'dispute');
-  const st = disputeStatus(rawStatus);
+  const st = rules.disputeStatus(rawStatus);
   // Only a lost dispute takes money back; won or open ones change nothing.
   return reversal('dispute', d, rawStatus, st, st.status === 'LOST', v);
 }
@@ -107,15 +130,15 @@ function reversal(
 }
 
 /** Dispatches on the object's own `object` field. */
-export function objectRecord(raw: unknown, v: VersionHint): PaymentRecord {
+export function objectRecord(raw: unknown, v: VersionHint, rules: StripeRules = STRIPE_RULES): PaymentRecord {
   const o = asObject(raw, 'object');
   switch (o.object) {
     case 'charge':
-      return chargeRecord(o, v);
+      return chargeRecord(o, v, rules);
     case 'refund':
-      return refundRecord(o, v);
+      return refundRecord(o, v, rules);
     case 'dispute':
-      return disputeRecord(o, v);
+      return disputeRecord(o, v, rules);
     default:
       throw new StripePayloadError(`unsupported object "${String(o.object)}"`);
   }
@@ -169,7 +192,7 @@ export function eventHead(raw: unknown): StripeEventHead {
  * Event → ledger rows, versioned at the event's `created` (tiebreak: event id), so a replayed,
  * duplicated or reordered stream converges on the newest state of each object.
  */
-export function eventRecords(raw: unknown): EventMapping {
+export function eventRecords(raw: unknown, rules: StripeRules = STRIPE_RULES): EventMapping {
   const head = eventHead(raw);
   const expected = EVENT_OBJECT.get(head.type);
   if (!expected) return { handled: false, reason: `event type ${head.type} does not affect the ledger` };
@@ -177,7 +200,7 @@ export function eventRecords(raw: unknown): EventMapping {
     throw new StripePayloadError(`${head.type} must carry a ${expected}, got "${String(head.object.object)}"`);
   }
   const v: VersionHint = { at: seconds(head.created), tiebreak: head.id };
-  return { handled: true, records: [objectRecord(head.object, v), ...embeddedRefunds(head.object, v)] };
+  return { handled: true, records: [objectRecord(head.object, v, rules), ...embeddedRefunds(head.object, v, rules)] };
 }
 
 /**
@@ -186,9 +209,9 @@ export function eventRecords(raw: unknown): EventMapping {
  * becomes its own row keyed by its refund id, so it merges (last-write-wins) with the same refund
  * seen through refund events or polling instead of counting twice. Newer versions omit the list.
  */
-function embeddedRefunds(o: Json, v: VersionHint): PaymentRecord[] {
+function embeddedRefunds(o: Json, v: VersionHint, rules: StripeRules): PaymentRecord[] {
   if (o.object !== 'charge' || !o.refunds || typeof o.refunds !== 'object') return [];
   const data = (o.refunds as Json).data;
   if (!Array.isArray(data)) return [];
-  return data.map((r) => refundRecord(r, v));
+  return data.map((r) => refundRecord(r, v, rules));
 }

@@ -1,4 +1,5 @@
 import type { OutboxInsert, OutboxKind } from '../../outbox/outbox.types.js';
+import { digestKey, unparsedBody } from '../../webhooks/webhook.json.js';
 import type { Json } from './stripe.payload.js';
 import { chargeStatus, disputeStatus, refundStatus } from './stripe.status-map.js';
 
@@ -51,6 +52,46 @@ export function eventRow(e: { id: string; type: string; created: number }, origi
     eventType: e.type,
     payload: e,
     vendorTime: new Date(e.created * 1000),
+  };
+}
+
+/** 9999-12-31T23:59:59Z: later `created` values cannot become a timestamptz. */
+const LAST_UNIX_S = 253_402_300_799;
+
+/**
+ * A verified webhook body as an outbox row, whatever its shape: the signature makes it evidence
+ * (DESIGN invariant 6). Deduped by the event id when it has one, else by a hash of the raw bytes;
+ * typed and versioned by `type` and `created` when they are usable. The worker parks whatever is
+ * not a Stripe event it can map as dead `invalid_payload`, to be redriven after a fix.
+ */
+export function signedWebhookRow(
+  raw: Buffer,
+  body: { ok: true; value: unknown } | { ok: false; reason: string },
+): OutboxInsert {
+  const base = { source: 'stripe' as const, kind: 'stripe.event' as const, origin: 'webhook' as const };
+  if (!body.ok)
+    return {
+      ...base,
+      dedupeKey: digestKey(raw),
+      eventType: 'unknown',
+      payload: unparsedBody(raw, body.reason),
+      vendorTime: null,
+    };
+  const e =
+    body.value !== null && typeof body.value === 'object' && !Array.isArray(body.value)
+      ? (body.value as Record<string, unknown>)
+      : {};
+  const usable = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 255;
+  const created = e.created;
+  return {
+    ...base,
+    dedupeKey: usable(e.id) ? e.id : digestKey(raw),
+    eventType: usable(e.type) ? e.type : 'unknown',
+    payload: body.value,
+    vendorTime:
+      typeof created === 'number' && Number.isSafeInteger(created) && created > 0 && created <= LAST_UNIX_S
+        ? new Date(created * 1000)
+        : null,
   };
 }
 

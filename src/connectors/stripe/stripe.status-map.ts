@@ -8,10 +8,12 @@ import type { PaymentStatus } from '../../records/record.types.js';
  * Ranks order lifecycle states so two versions with the same timestamp resolve to the later
  * state (a refund's `pending` and `succeeded` events can share a second).
  */
-interface Entry {
+export interface StatusEntry {
   status: PaymentStatus;
   rank: number;
 }
+
+type Entry = StatusEntry;
 
 const CHARGE = new Map<string, Entry>([
   ['pending', { status: 'PENDING', rank: 10 }],
