@@ -187,7 +187,7 @@ export const POSTMAN_CASES: Record<string, PostmanCase[]> = {
           const lines = pm.response.text().split('\\n').filter(function (l) { return l !== ''; });
           pm.expect(lines.some(function (l) { return /^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped|info|stateset|gaugehistogram|unknown)$/.test(l); })).to.equal(true);
           lines.forEach(function (l) {
-            pm.expect(/^#/.test(l) || /^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{.*\\})? -?([0-9.e+-]+|NaN|\\+Inf|-Inf)( -?[0-9]+)?$/.test(l), l).to.equal(true);
+            pm.expect(/^#/.test(l) || /^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{.*\\})? -?([0-9.e+-]+|NaN|Nan|\\+Inf|-Inf)( -?[0-9]+)?$/.test(l), l).to.equal(true);
           });
         });
       `),

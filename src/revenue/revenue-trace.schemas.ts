@@ -133,7 +133,7 @@ export class TraceDto extends createZodDto(Trace) {}
 
 export class RecordParamsDto extends createZodDto(
   z.object({
-    source: oneOf(REVENUE_SOURCES).meta({ description: 'The vendor of the ledger row' }),
+    source: oneOf(REVENUE_SOURCES).meta({ description: 'The vendor of the ledger row', example: 'stripe' }),
     externalId: text({ max: 255 }).min(1, { error: 'externalId must not be empty.' }).meta({
       description: 'The vendor id (Stripe ch_/re_/dp_ id, HubSpot deal id)',
       example: 'ch_3QbUJ2CZ6qsJgndJ0xE4kq8s',
