@@ -1,14 +1,22 @@
 import { Injectable } from '@nestjs/common';
 
-/** In-process counters rendered in Prometheus text format by /metrics. */
+/** In-process counters and gauges rendered in Prometheus text format by /metrics. */
 @Injectable()
 export class HttpMetrics {
   private readonly counters = new Map<string, number>();
   private readonly help = new Map<string, string>();
+  private readonly gauges = new Set<string>();
 
   inc(name: string, labels: Record<string, string | number> = {}, by = 1, help = ''): void {
     const key = `${name}${fmtLabels(labels)}`;
     this.counters.set(key, (this.counters.get(key) ?? 0) + by);
+    if (help && !this.help.has(name)) this.help.set(name, help);
+  }
+
+  /** A gauge: the value replaces the previous one for these labels. */
+  set(name: string, labels: Record<string, string | number>, value: number, help = ''): void {
+    this.counters.set(`${name}${fmtLabels(labels)}`, value);
+    this.gauges.add(name);
     if (help && !this.help.has(name)) this.help.set(name, help);
   }
 
@@ -22,7 +30,7 @@ export class HttpMetrics {
     }
     let out = '';
     for (const [name, lines] of byName) {
-      out += `# HELP ${name} ${this.help.get(name) ?? name}\n# TYPE ${name} counter\n${lines.join('\n')}\n`;
+      out += `# HELP ${name} ${this.help.get(name) ?? name}\n# TYPE ${name} ${this.gauges.has(name) ? 'gauge' : 'counter'}\n${lines.join('\n')}\n`;
     }
     return out;
   }

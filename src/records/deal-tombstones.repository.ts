@@ -45,4 +45,15 @@ export class DealTombstonesRepository {
     );
     return res.length;
   }
+
+  /** Of these HubSpot deal ids, those the ledger still holds as live (not deleted): the deletion sweep's work list. */
+  async liveDeals(sql: Sql, externalIds: readonly string[]): Promise<string[]> {
+    if (externalIds.length === 0) return [];
+    const rows = await sql.query<{ external_id: string }>(
+      `SELECT external_id FROM payments
+        WHERE source = 'hubspot' AND external_id = ANY($1::text[]) AND deleted_at IS NULL`,
+      [externalIds],
+    );
+    return rows.map((r) => r.external_id);
+  }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ContactsRepository } from './contacts.repository.js';
 import { DealTombstonesRepository } from './deal-tombstones.repository.js';
+import { EventLinksRepository } from './event-links.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { LedgerFiguresRepository } from './ledger-figures.repository.js';
 import { PaymentLinksRepository } from './payment-links.repository.js';
@@ -17,6 +18,7 @@ const REPOSITORIES = [
   EventsRepository,
   LedgerFiguresRepository,
   PaymentLinksRepository,
+  EventLinksRepository,
 ];
 
 @Module({ providers: REPOSITORIES, exports: REPOSITORIES })

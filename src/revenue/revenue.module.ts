@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
+import { CommonModule } from '../common/common.module.js';
 import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { RecordsModule } from '../records/records.module.js';
 import { RevenueController } from './revenue.controller.js';
 import { RevenueService } from './revenue.service.js';
-import { TimeZoneCatalog } from './time-zone.catalog.js';
-import { TimeZoneRepository } from './time-zone.repository.js';
 
 /** Revenue figures cut from the ledger (read through RecordsModule); owns no table. */
 @Module({
-  imports: [RecordsModule, HubspotModule],
+  imports: [CommonModule, RecordsModule, HubspotModule],
   controllers: [RevenueController],
-  providers: [TimeZoneRepository, RevenueService, TimeZoneCatalog],
+  providers: [RevenueService],
   exports: [RevenueService],
 })
 export class RevenueModule {}

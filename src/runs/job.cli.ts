@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
+import { ReconcilerService } from '../reconciler/reconciler.service.js';
 import { RunsService } from './runs.service.js';
 import { SOURCES, type Source } from '../records/record.types.js';
 import type { SyncMode } from './sync.drivers.js';
@@ -9,12 +10,14 @@ import { runJson } from './run.view.js';
 import { isRunRefused } from './run.errors.js';
 
 /** One-shot jobs for external cron platforms (`npm run job -- …`). */
-export type JobCommand = { command: 'fetch'; source: Source; mode: SyncMode } | { command: 'process' };
+export type JobCommand =
+  { command: 'fetch'; source: Source; mode: SyncMode } | { command: 'process' } | { command: 'reconcile' };
 
 export const JOB_USAGE = [
   'Usage:',
   '  npm run job -- fetch <stripe|hubspot|gcal> [incremental|full]   sync one source now (same locks as the scheduler)',
   '  npm run job -- process                                          drain the outbox once',
+  '  npm run job -- reconcile                                        run the orphan sweep once',
 ].join('\n');
 
 export function parseJobArgs(argv: readonly string[]): JobCommand | { error: string } {
@@ -28,7 +31,7 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
     if (extra.length) return { error: `Unexpected argument "${extra[0]}".` };
     return { command, source: source as Source, mode: mode as SyncMode };
   }
-  if (command === 'process') {
+  if (command === 'process' || command === 'reconcile') {
     if (rest.length) return { error: `Unexpected argument "${rest[0]}".` };
     return { command };
   }
@@ -38,6 +41,8 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
 export interface JobDeps {
   runNow(source: Source, mode: SyncMode, trigger: 'job'): Promise<SyncRun[]>;
   drain(): Promise<{ processed: number; failed: number }>;
+  /** The orphan sweep, waiting for one running elsewhere. */
+  reconcile?(): Promise<{ scanned: number; flagged: number; linked: number; givenUp: unknown[] } | null>;
 }
 
 export interface JobResult {
@@ -55,6 +60,22 @@ export function overallStatus(runs: readonly SyncRun[]): RunStatus {
 }
 
 export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult> {
+  if (cmd.command === 'reconcile') {
+    const t0 = Date.now();
+    if (!deps.reconcile) throw new Error('reconcile is not available in this context');
+    const r = await deps.reconcile();
+    return {
+      exitCode: 0,
+      summary: {
+        command: 'reconcile',
+        scanned: r?.scanned ?? 0,
+        flagged: r?.flagged ?? 0,
+        linked: r?.linked ?? 0,
+        givenUp: r?.givenUp.length ?? 0,
+        ms: Date.now() - t0,
+      },
+    };
+  }
   if (cmd.command === 'process') {
     const t0 = Date.now();
     const res = await deps.drain();
@@ -95,5 +116,6 @@ export function runJobInContext(app: INestApplicationContext, cmd: JobCommand): 
   return runJob(cmd, {
     runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
     drain: () => app.get(OutboxWorker).drain(),
+    reconcile: () => app.get(ReconcilerService).sweep({ wait: true }),
   });
 }

@@ -1,9 +1,11 @@
 import type { AppConfig } from '../config/app.config.js';
 import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import type { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
+import { DELETION_SWEEP_LOCK, type HubspotDeletionSweep } from '../connectors/hubspot/hubspot-deletions.sweep.js';
 import { type GcalChannelRenewal, RENEWAL_LOCK, renewalEveryMs } from '../connectors/gcal/gcal-channel.renewal.js';
 import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/outbox.worker.js';
 import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
+import type { ReconciliationService } from '../reconciler/reconciliation.service.js';
 import type { Source } from '../records/record.types.js';
 import { runLockName } from '../runs/run.types.js';
 import type { SyncScheduler } from '../runs/sync.scheduler.js';
@@ -18,7 +20,7 @@ import type { ProcessRole } from './process.roles.js';
  * One-shot work at boot (migrations, RunsService's abandoned-run sweep) is not periodic and not here.
  */
 
-/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule). */
+/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, HubspotModule). */
 export interface JobOwners {
   syncs: SyncScheduler;
   outbox: OutboxWorker;
@@ -26,6 +28,8 @@ export interface JobOwners {
   idempotency: IdempotencyPurge;
   gcalChannels: GcalChannelRenewal;
   hubspotPipelines: HubspotPipelinesRefresh;
+  hubspotDeletions: HubspotDeletionSweep;
+  reconciliation: ReconciliationService;
 }
 
 export interface PeriodicJob {
@@ -111,6 +115,15 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     run: (o) => o.reconciler.sweep(),
   },
   {
+    name: 'reconciler:missed-webhooks',
+    // The gauge lives in the process that serves /metrics.
+    roles: ['api'],
+    lock: { none: 'reads one indexed count per source and sets an in-process gauge' },
+    everyMs: () => MINUTE_MS,
+    firstAfterMs: () => 5_000,
+    run: (o) => o.reconciliation.refreshMissedWebhooksGauge(),
+  },
+  {
     name: 'idempotency:purge',
     roles: ['scheduler'],
     lock: { none: 'deletes expired keys only: a second purge finds nothing left' },
@@ -136,6 +149,18 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     firstAfterMs: () => 2_000,
     enabled: (o) => o.hubspotPipelines.enabled(),
     run: (o) => o.hubspotPipelines.tick(),
+  },
+  {
+    // Lost HubSpot deletions (search cannot see archived objects). Stripe needs no such job (its
+    // objects cannot be deleted) and neither does Google Calendar (sync tokens report deletions).
+    name: 'hubspot:deletion-sweep',
+    roles: ['scheduler'],
+    lock: { advisory: DELETION_SWEEP_LOCK, held: 'session' },
+    everyMs: (c) => c.hubspot.deletionSweepS * 1000,
+    // A process restarted more often than the interval would otherwise never sweep.
+    firstAfterMs: (c) => Math.min(c.hubspot.deletionSweepS * 1000, 5 * MINUTE_MS),
+    enabled: (o) => o.hubspotDeletions.enabled(),
+    run: (o, signal) => o.hubspotDeletions.tick(signal),
   },
 ];
 

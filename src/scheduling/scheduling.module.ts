@@ -5,11 +5,13 @@ import { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import { GcalChannelRenewal } from '../connectors/gcal/gcal-channel.renewal.js';
 import { GcalModule } from '../connectors/gcal/gcal.module.js';
 import { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
+import { HubspotDeletionSweep } from '../connectors/hubspot/hubspot-deletions.sweep.js';
 import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerModule } from '../reconciler/reconciler.module.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
+import { ReconciliationService } from '../reconciler/reconciliation.service.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SyncScheduler } from '../runs/sync.scheduler.js';
 import { JOB_OWNERS, JobScheduler, PROCESS_ROLES_TOKEN } from './job.scheduler.js';
@@ -46,6 +48,8 @@ export class SchedulingModule {
             IdempotencyPurge,
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
+            HubspotDeletionSweep,
+            ReconciliationService,
           ],
           useFactory: (
             syncs: SyncScheduler,
@@ -54,6 +58,8 @@ export class SchedulingModule {
             idempotency: IdempotencyPurge,
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
+            hubspotDeletions: HubspotDeletionSweep,
+            reconciliation: ReconciliationService,
           ): JobOwners => ({
             syncs,
             outbox,
@@ -61,6 +67,8 @@ export class SchedulingModule {
             idempotency,
             gcalChannels,
             hubspotPipelines,
+            hubspotDeletions,
+            reconciliation,
           }),
         },
         JobScheduler,

@@ -21,10 +21,11 @@ import { createTestDatabase } from '../support/db.js';
  * fails here. Every vendor is configured so that no job is left out for lack of credentials.
  */
 const EXPECTED: Record<ProcessRole, string[]> = {
-  api: [],
+  api: ['reconciler:missed-webhooks'],
   worker: ['outbox:lease-sweep', 'outbox:retention', 'reconciler:orphans'],
   scheduler: [
     'gcal:channel-renewal',
+    'hubspot:deletion-sweep',
     'hubspot:pipelines-refresh',
     'idempotency:purge',
     'sync:abandoned-sweep',
@@ -36,9 +37,9 @@ const EXPECTED: Record<ProcessRole, string[]> = {
 };
 /** One-shot first runs sooner than the interval. */
 const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = {
-  api: [],
+  api: ['reconciler:missed-webhooks'],
   worker: ['outbox:retention'],
-  scheduler: ['hubspot:pipelines-refresh'],
+  scheduler: ['hubspot:deletion-sweep', 'hubspot:pipelines-refresh'],
   job: [],
 };
 
