@@ -270,7 +270,7 @@ export class OrphansRepository {
       at: string;
     }>(
       `SELECT id::text AS id, source, external_id, kind, parent_external_id, event, reason, outbox_id::text AS outbox_id, at
-         FROM orphan_events WHERE source = $1 AND external_id = $2 ORDER BY id`,
+         FROM orphan_events o WHERE source = $1 AND external_id = $2 ORDER BY o.id`,
       [source, externalId],
     );
     return rows.map((r) => ({

@@ -163,14 +163,13 @@ export class SightingsRepository {
     sql: Sql,
     q: { source: Source; startDate: string; endDate: string; tz: string; graceS: number; now: Date },
   ): Promise<DayCounts[]> {
-    const rows = await sql.query<{
-      day: string;
-      both: string;
-      webhook_only: string;
-      poll_only: string;
-      pending: string;
-    }>(
-      `SELECT to_char((vendor_created_at AT TIME ZONE $4)::date, 'YYYY-MM-DD') AS day,
+    // Rows are bucketed by a binary search over the days' start instants (width_bucket), computed
+    // once per query: converting every row to local time and formatting it costs several times more.
+    const rows = await sql.query<{ i: number; both: string; webhook_only: string; poll_only: string; pending: string }>(
+      `WITH d AS (
+         SELECT array_agg((($2::date + g)::timestamp AT TIME ZONE $4::text) ORDER BY g) AS starts
+           FROM generate_series(0, $3::date - $2::date) AS g)
+       SELECT width_bucket(vendor_created_at, (SELECT starts FROM d)) AS i,
               count(*) FILTER (WHERE first_poll_at IS NULL) AS webhook_only,
               count(*) FILTER (WHERE ${both('$5::int')}) AS both,
               count(*) FILTER (WHERE ${notBoth('$5::int')} AND first_poll_at > $6::timestamptz - $5::int * interval '1 second') AS pending,
@@ -180,8 +179,10 @@ export class SightingsRepository {
         GROUP BY 1 ORDER BY 1`,
       [q.source, q.startDate, q.endDate, q.tz, q.graceS, q.now.toISOString()],
     );
+    const days = new Date(Date.parse(`${q.startDate}T00:00:00Z`));
+    const dayAt = (i: number) => new Date(days.getTime() + (i - 1) * 86_400_000).toISOString().slice(0, 10);
     return rows.map((r) => ({
-      date: r.day,
+      date: dayAt(Number(r.i)),
       both: Number(r.both),
       webhookOnly: Number(r.webhook_only),
       pollOnly: Number(r.poll_only),
