@@ -73,7 +73,9 @@ export class OutboxStatsDto extends createZodDto(
         .meta({ format: 'date-time', description: 'Earliest scheduled retry of an event in error' }),
       bySource: z.object({ stripe: statusCounts, hubspot: statusCounts, gcal: statusCounts }),
       orphans: z.object({
-        unreconciled: z.int().meta({ description: 'Refunds and disputes still waiting for their parent charge' }),
+        unreconciled: z.int().meta({
+          description: 'Ledger children (refunds, disputes, calendar occurrences) still waiting for their parent',
+        }),
         givenUp: z.int(),
         oldestAgeS: z.int().nullable(),
       }),

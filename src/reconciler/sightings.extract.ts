@@ -1,4 +1,3 @@
-import type { OutboxKind } from '../outbox/outbox.types.js';
 import type { Source } from '../records/record.types.js';
 
 /**
@@ -78,7 +77,7 @@ function hubspotWebhook(e: unknown): Sighting[] {
   if (!isObj(e) || typeof e.subscriptionType !== 'string') return [];
   const [objectType, action] = e.subscriptionType.split('.', 2);
   if (objectType !== 'deal' && objectType !== 'contact') return [];
-  const id = String(e.objectId ?? '');
+  const id = typeof e.objectId === 'number' || typeof e.objectId === 'string' ? String(e.objectId) : '';
   if (!/^\d{1,20}$/.test(id)) return [];
   const at = action === 'creation' ? fromHubspot(e.occurredAt) : null;
   return [{ source: 'hubspot', objectType, externalId: id, scope: null, createdAt: at, createdExact: false }];
@@ -101,8 +100,8 @@ function gcalEvent(p: unknown): Sighting[] {
   ];
 }
 
-/** The objects one outbox payload shows (none for kinds that carry no object). */
-export function sightingsOf(kind: OutboxKind | string, payload: unknown): Sighting[] {
+/** The objects one outbox payload (of an OutboxKind) shows; none for kinds that carry no object. */
+export function sightingsOf(kind: string, payload: unknown): Sighting[] {
   switch (kind) {
     case 'stripe.event':
       return isObj(payload) && isObj(payload.data) ? stripeObject(payload.data.object) : [];
@@ -127,7 +126,7 @@ export function sightingsOf(kind: OutboxKind | string, payload: unknown): Sighti
  * The calendar a Google push notification says changed. `sync` is the handshake sent when a
  * channel opens, not a change; `not_exists` means the calendar is gone.
  */
-export function pushedCalendarOf(kind: OutboxKind | string, payload: unknown): string | null {
+export function pushedCalendarOf(kind: string, payload: unknown): string | null {
   if (kind !== 'gcal.notification' || !isObj(payload)) return null;
   return payload.resourceState === 'exists' && typeof payload.calendarId === 'string' && payload.calendarId !== ''
     ? payload.calendarId
