@@ -3,11 +3,13 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Revenue rollups (issue 9), owned by src/records with the ledger they summarize.
  *
- * payment_rollups holds, per (currency, source, quarter-hour slot in UTC), the counted figures of
- * the ledger rows whose occurred_at falls in the slot. Every real UTC offset (+05:30, +05:45,
- * +12:45 …) and every DST transition lies on the quarter-hour grid, so a zone-local day is a whole
- * number of slots and the revenue endpoints sum slots (O(buckets)) instead of ledger rows. Where a
- * boundary is off the grid (historical local mean time) the service reads that slot's ledger rows.
+ * payment_rollups holds, per (currency, source, grain, UTC slot), the counted figures of the ledger
+ * rows whose occurred_at falls in the slot, at two grains: quarter-hours ('q') and hours ('h'), and
+ * for each source and for all sources together (source '*'). Every real UTC offset (+05:30, +05:45,
+ * +12:45 …) and every DST transition lies on the quarter-hour grid, so a zone-local day is whole
+ * hours plus at most a few quarter-hours at its ends, and the revenue endpoints sum those slots
+ * (O(buckets)) instead of ledger rows. Where a boundary is off the quarter-hour grid (historical
+ * local mean time) the repository reads that quarter-hour's ledger rows.
  *
  * The rollups are kept by statement-level triggers on payments with transition tables, so they
  * change in the same transaction as every ledger write, whatever the write path (upserts,
@@ -26,12 +28,13 @@ export class Migration20261201001000_payment_rollups extends Migration {
       CREATE TABLE payment_rollups (
         currency       char(3) NOT NULL,
         source         text NOT NULL,
+        grain          char(1) NOT NULL CHECK (grain IN ('q','h')),
         slot           timestamptz NOT NULL,
         gross_cents    bigint NOT NULL DEFAULT 0,
         refunds_cents  bigint NOT NULL DEFAULT 0,
         gross_count    integer NOT NULL DEFAULT 0,
         refund_count   integer NOT NULL DEFAULT 0,
-        PRIMARY KEY (currency, source, slot)
+        PRIMARY KEY (currency, source, grain, slot)
       )`);
     this.addSql(`
       CREATE TABLE revenue_drift (
@@ -45,20 +48,23 @@ export class Migration20261201001000_payment_rollups extends Migration {
 
     // One function per event: a trigger with transition tables serves exactly one event.
     const apply = (rows: string) => `
-      INSERT INTO payment_rollups AS r (currency, source, slot, gross_cents, refunds_cents, gross_count, refund_count)
-      SELECT currency, source, slot, sum(gross_cents), sum(refunds_cents), sum(gross_count), sum(refund_count)
+      INSERT INTO payment_rollups AS r (currency, source, grain, slot, gross_cents, refunds_cents, gross_count, refund_count)
+      SELECT d.currency, s.source, g.grain, date_bin(g.width, d.occurred_at, timestamptz '2000-01-01 00:00:00+00'),
+             sum(d.gross_cents), sum(d.refunds_cents), sum(d.gross_count), sum(d.refund_count)
         FROM (${rows}) AS d
-       GROUP BY currency, source, slot
-      HAVING sum(gross_cents) <> 0 OR sum(refunds_cents) <> 0 OR sum(gross_count) <> 0 OR sum(refund_count) <> 0
-       ORDER BY currency, source, slot
-      ON CONFLICT (currency, source, slot) DO UPDATE SET
+             CROSS JOIN LATERAL (VALUES ('q', interval '15 minutes'), ('h', interval '1 hour')) AS g(grain, width)
+             CROSS JOIN LATERAL (VALUES (d.source), ('*')) AS s(source)
+       GROUP BY 1, 2, 3, 4
+      HAVING sum(d.gross_cents) <> 0 OR sum(d.refunds_cents) <> 0 OR sum(d.gross_count) <> 0 OR sum(d.refund_count) <> 0
+       ORDER BY 1, 2, 3, 4
+      ON CONFLICT (currency, source, grain, slot) DO UPDATE SET
         gross_cents = r.gross_cents + excluded.gross_cents,
         refunds_cents = r.refunds_cents + excluded.refunds_cents,
         gross_count = r.gross_count + excluded.gross_count,
         refund_count = r.refund_count + excluded.refund_count`;
     // A row's contribution, signed: +1 for the new image, -1 for the old one.
     const contribution = (table: string, sign: string) => `
-      SELECT currency, source, date_bin('15 minutes', occurred_at, timestamptz '2000-01-01 00:00:00+00') AS slot,
+      SELECT currency, source, occurred_at,
              ${sign} * CASE WHEN effect = 'gross' THEN amount_cents ELSE 0 END AS gross_cents,
              ${sign} * CASE WHEN effect = 'refund' THEN amount_cents ELSE 0 END AS refunds_cents,
              ${sign} * (effect = 'gross')::int AS gross_count,

@@ -27,8 +27,16 @@ import { RunsService } from '../src/runs/runs.service.js';
 import { generateStripeDataset, startStripeSimulator } from './sandbox/stripe/index.js';
 import { load, machine, progress, stats } from './bench/measure.js';
 import { chargeEvent, syntheticCharges, syntheticLedger } from './bench/fixtures.js';
+import { finish } from './bench/report.js';
+import { benchRevenue, type BenchRow } from './bench/revenue.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+/** Ledger sizes for the revenue figures; 10M takes minutes and is not run in CI: BENCH_REVENUE_SCALES=100000,1000000,10000000. */
+const REVENUE_SCALES = (process.env.BENCH_REVENUE_SCALES ?? '100000,1000000').split(',').map(Number);
+/** BENCH_ONLY=ingest,latency,processing,revenue,backfill runs a subset (the revenue figures alone take a while at 1M+). */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (section: string) => !ONLY || ONLY.has(section);
+const rows: BenchRow[] = [];
 const API_KEY = 'bench-read-key-0123456789';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const SECRET = 'whsec_bench_only_not_a_real_secret';
@@ -77,160 +85,177 @@ async function main() {
 
   try {
     // 1. webhook ingest ------------------------------------------------------------------------
-    const n1 = Math.round(3000 * SCALE);
-    const health = await load(n1, 32, async () => {
-      const r = await fetch(`${base}/healthz`);
-      await r.arrayBuffer();
-    });
-    const events = Array.from({ length: n1 }, (_, i) =>
-      JSON.stringify(chargeEvent(`evt_bench_ingest_${i}`, `ch_bench_ingest_${i}`, 1000 + (i % 50))),
-    );
-    const ingest = await load(
-      n1,
-      32,
-      async (i) => {
-        const body = events[i];
+    if (want('ingest')) {
+      const n1 = Math.round(3000 * SCALE);
+      const health = await load(n1, 32, async () => {
+        const r = await fetch(`${base}/healthz`);
+        await r.arrayBuffer();
+      });
+      const events = Array.from({ length: n1 }, (_, i) =>
+        JSON.stringify(chargeEvent(`evt_bench_ingest_${i}`, `ch_bench_ingest_${i}`, 1000 + (i % 50))),
+      );
+      const ingest = await load(
+        n1,
+        32,
+        async (i) => {
+          const body = events[i];
+          const sig = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
+          const r = await fetch(`${base}/webhooks/stripe`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'stripe-signature': sig },
+            body,
+          });
+          if (r.status !== 200) throw new Error(`webhook ${r.status} ${await r.text()}`);
+          await r.arrayBuffer();
+        },
+        (d) => progress('ingest', { done: d, of: n1 }),
+      );
+      report(
+        'webhook ingest (32 concurrent)',
+        { perSecond: ingest.perSecond, latencyMs: ingest.latency },
+        { perSecond: health.perSecond, latencyMs: health.latency },
+        'signed Stripe webhooks verified and committed to the outbox, vs GET /healthz on the same server',
+      );
+      rows.push({
+        name: 'signed Stripe webhook ingest, 32 in flight (per second)',
+        figure: ingest.perSecond,
+        unit: '/s',
+        target: '≥ 3,000/s, p99 ≤ 50 ms',
+        met: ingest.perSecond >= 3000 && ingest.latency.p99 <= 50,
+        baseline: `p99 ${ingest.latency.p99} ms · GET /healthz ${health.perSecond}/s`,
+      });
+      await app.get(OutboxWorker).drain();
+    }
+
+    // 2. webhook → revenue latency ---------------------------------------------------------------
+    if (want('latency')) {
+      const samples: number[] = [];
+      const postOnly: number[] = [];
+      const day = new Date().toISOString().slice(0, 10);
+      const summary = async () => {
+        const r = await fetch(`${base}/metrics/revenue/summary?startDate=${day}&endDate=${day}&source=stripe`, {
+          headers: { 'x-api-key': API_KEY },
+        });
+        return BigInt(((await r.json()) as { grossCents: string }).grossCents);
+      };
+      for (let i = 0; i < 40; i++) {
+        const before = await summary();
+        const body = JSON.stringify(chargeEvent(`evt_bench_latency_${i}`, `ch_bench_latency_${i}`, 777));
         const sig = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
-        const r = await fetch(`${base}/webhooks/stripe`, {
+        const t0 = performance.now();
+        await fetch(`${base}/webhooks/stripe`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'stripe-signature': sig },
           body,
         });
-        if (r.status !== 200) throw new Error(`webhook ${r.status} ${await r.text()}`);
-        await r.arrayBuffer();
-      },
-      (d) => progress('ingest', { done: d, of: n1 }),
-    );
-    report(
-      'webhook ingest (32 concurrent)',
-      { perSecond: ingest.perSecond, latencyMs: ingest.latency },
-      { perSecond: health.perSecond, latencyMs: health.latency },
-      'signed Stripe webhooks verified and committed to the outbox, vs GET /healthz on the same server',
-    );
-    await app.get(OutboxWorker).drain();
-
-    // 2. webhook → revenue latency ---------------------------------------------------------------
-    const samples: number[] = [];
-    const postOnly: number[] = [];
-    const day = new Date().toISOString().slice(0, 10);
-    const summary = async () => {
-      const r = await fetch(`${base}/metrics/revenue/summary?startDate=${day}&endDate=${day}&source=stripe`, {
-        headers: { 'x-api-key': API_KEY },
-      });
-      return BigInt(((await r.json()) as { grossCents: string }).grossCents);
-    };
-    for (let i = 0; i < 40; i++) {
-      const before = await summary();
-      const body = JSON.stringify(chargeEvent(`evt_bench_latency_${i}`, `ch_bench_latency_${i}`, 777));
-      const sig = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET });
-      const t0 = performance.now();
-      await fetch(`${base}/webhooks/stripe`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'stripe-signature': sig },
-        body,
-      });
-      postOnly.push(performance.now() - t0);
-      while ((await summary()) === before) {
-        if (performance.now() - t0 > 10_000) throw new Error('webhook never reached revenue');
+        postOnly.push(performance.now() - t0);
+        while ((await summary()) === before) {
+          if (performance.now() - t0 > 10_000) throw new Error('webhook never reached revenue');
+        }
+        samples.push(performance.now() - t0);
       }
-      samples.push(performance.now() - t0);
+      report(
+        'webhook → revenue visible',
+        { latencyMs: stats(samples) },
+        { webhookPostOnlyMs: stats(postOnly) },
+        'POST a charge.succeeded webhook, poll the revenue summary until it includes it (worker woken by LISTEN/NOTIFY)',
+      );
     }
-    report(
-      'webhook → revenue visible',
-      { latencyMs: stats(samples) },
-      { webhookPostOnlyMs: stats(postOnly) },
-      'POST a charge.succeeded webhook, poll the revenue summary until it includes it (worker woken by LISTEN/NOTIFY)',
-    );
 
     // 3. outbox processing throughput ------------------------------------------------------------
-    const n3 = Math.round(30_000 * SCALE);
-    const worker = app.get(OutboxWorker);
-    await worker.stop();
-    const rows = syntheticCharges(n3);
-    const outbox = new OutboxInsertRepository();
-    for (let i = 0; i < rows.length; i += 1000) await db.tx((sql) => outbox.insertMany(sql, rows.slice(i, i + 1000)));
-    const t3 = performance.now();
-    const drained = await worker.drain();
-    const workerMs = performance.now() - t3;
-    const { records } = syntheticLedger(n3, 'bench_direct');
-    const payments = new PaymentsRepository();
-    const t3b = performance.now();
-    for (let i = 0; i < records.length; i += config.worker.batchSize)
-      await db.tx((sql) => payments.upsertMany(sql, records.slice(i, i + config.worker.batchSize)));
-    const directMs = performance.now() - t3b;
-    report(
-      'outbox processing',
-      {
-        rows: drained.processed,
-        perSecond: Math.round((drained.processed / workerMs) * 1000),
-        ms: Math.round(workerMs),
-      },
-      { rows: records.length, perSecond: Math.round((records.length / directMs) * 1000), ms: Math.round(directMs) },
-      `polled charge snapshots claimed (SKIP LOCKED, batch ${config.worker.batchSize}), normalized and upserted by one worker, vs the same number of ledger upserts written directly`,
-    );
-
-    // 4. revenue query -------------------------------------------------------------------------
-    const n4 = Math.round(200_000 * SCALE);
-    const big = syntheticLedger(n4, 'bench_ledger');
-    for (let i = 0; i < big.records.length; i += 5000)
-      await db.tx((sql) => payments.upsertMany(sql, big.records.slice(i, i + 5000)));
-    await db.query('ANALYZE payments');
-    const q = `startDate=${big.from}&endDate=${big.to}&currency=USD&tz=America/New_York`;
-    const daily = await load(40, 1, async () => {
-      const r = await fetch(`${base}/metrics/revenue/daily?${q}`, { headers: { 'x-api-key': API_KEY } });
-      if (r.status !== 200) throw new Error(`daily ${r.status} ${await r.text()}`);
-      await r.arrayBuffer();
-    });
-    const rawSum = await load(40, 1, async () => {
-      await db.query(
-        `SELECT sum(amount_cents), count(*) FROM payments WHERE currency = 'USD' AND occurred_at >= $1 AND occurred_at < $2`,
-        [big.from, big.to],
+    if (want('processing')) {
+      const n3 = Math.round(30_000 * SCALE);
+      const worker = app.get(OutboxWorker);
+      await worker.stop();
+      const snapshots = syntheticCharges(n3);
+      const outbox = new OutboxInsertRepository();
+      for (let i = 0; i < snapshots.length; i += 1000)
+        await db.tx((sql) => outbox.insertMany(sql, snapshots.slice(i, i + 1000)));
+      const t3 = performance.now();
+      const drained = await worker.drain();
+      const workerMs = performance.now() - t3;
+      const { records } = syntheticLedger(n3, 'bench_direct');
+      const payments = new PaymentsRepository();
+      const t3b = performance.now();
+      for (let i = 0; i < records.length; i += config.worker.batchSize)
+        await db.tx((sql) => payments.upsertMany(sql, records.slice(i, i + config.worker.batchSize)));
+      const directMs = performance.now() - t3b;
+      report(
+        'outbox processing',
+        {
+          rows: drained.processed,
+          perSecond: Math.round((drained.processed / workerMs) * 1000),
+          ms: Math.round(workerMs),
+        },
+        { rows: records.length, perSecond: Math.round((records.length / directMs) * 1000), ms: Math.round(directMs) },
+        `polled charge snapshots claimed (SKIP LOCKED, batch ${config.worker.batchSize}), normalized and upserted by one worker, vs the same number of ledger upserts written directly`,
       );
-    });
-    report(
-      `revenue daily over ${big.from}..${big.to} (${n4} ledger rows)`,
-      { latencyMs: daily.latency },
-      { rawSqlSumMs: rawSum.latency },
-      'GET /metrics/revenue/daily (one repeatable-read snapshot, dense buckets, totals cross-checked) vs a single SQL sum over the same rows',
-    );
+      const perSecond = Math.round((drained.processed / workerMs) * 1000);
+      rows.push({
+        name: 'outbox processing, one worker',
+        figure: perSecond,
+        unit: 'rows/s',
+        target: '≥ 20,000 rows/s',
+        met: perSecond >= 20_000,
+        baseline: `direct upserts ${Math.round((records.length / directMs) * 1000)} rows/s`,
+      });
+      await worker.start();
+    }
+
+    // 4. revenue at 100k / 1M (/ 10M with BENCH_REVENUE_SCALES) ledger rows ------------------
+    if (want('revenue'))
+      rows.push(...(await benchRevenue({ base, db, apiKey: API_KEY, webhookSecret: SECRET }, REVENUE_SCALES)));
 
     // 5. stripe backfill through the SDK -------------------------------------------------------
-    const runs = app.get(RunsService);
-    const t5 = performance.now();
-    const done = await runs.runNow('stripe', 'full', 'job');
-    const syncMs = performance.now() - t5;
-    const fetched = done.reduce((a, r) => a + r.counts.recordsFetched, 0);
-    const t5b = performance.now();
-    let raw = 0;
-    let after: string | undefined;
-    for (;;) {
-      const r = await fetch(`${stripeSim.url}/v1/charges?limit=100${after ? `&starting_after=${after}` : ''}`, {
-        headers: { authorization: `Bearer ${STRIPE_KEY}` },
+    if (want('backfill')) {
+      const runs = app.get(RunsService);
+      const t5 = performance.now();
+      const done = await runs.runNow('stripe', 'full', 'job');
+      const syncMs = performance.now() - t5;
+      const fetched = done.reduce((a, r) => a + r.counts.recordsFetched, 0);
+      const t5b = performance.now();
+      let raw = 0;
+      let after: string | undefined;
+      for (;;) {
+        const r = await fetch(`${stripeSim.url}/v1/charges?limit=100${after ? `&starting_after=${after}` : ''}`, {
+          headers: { authorization: `Bearer ${STRIPE_KEY}` },
+        });
+        const page = (await r.json()) as { data: { id: string }[]; has_more: boolean };
+        raw += page.data.length;
+        if (!page.has_more) break;
+        after = page.data[page.data.length - 1].id;
+      }
+      const rawMs = performance.now() - t5b;
+      report(
+        'stripe full backfill',
+        {
+          records: fetched,
+          perSecond: Math.round((fetched / syncMs) * 1000),
+          ms: Math.round(syncMs),
+          runs: done.map((r) => `${r.entity}:${r.status}`),
+        },
+        { charges: raw, perSecond: Math.round((raw / rawMs) * 1000), ms: Math.round(rawMs) },
+        'full sync of charges, refunds (and events) via the stripe SDK, Bottleneck and the outbox (one transaction per page), vs plain HTTP paging of the same simulator',
+      );
+      const perSecond = Math.round((fetched / syncMs) * 1000);
+      const rawPerSecond = Math.round((raw / rawMs) * 1000);
+      rows.push({
+        name: 'Stripe full backfill (records per second)',
+        figure: perSecond,
+        unit: 'records/s',
+        target: '≥ 90 % of raw paging',
+        met: perSecond >= 0.9 * rawPerSecond,
+        baseline: `raw paging ${rawPerSecond}/s (${Math.round((perSecond / rawPerSecond) * 100)} %)`,
       });
-      const page = (await r.json()) as { data: { id: string }[]; has_more: boolean };
-      raw += page.data.length;
-      if (!page.has_more) break;
-      after = page.data[page.data.length - 1].id;
     }
-    const rawMs = performance.now() - t5b;
-    report(
-      'stripe full backfill',
-      {
-        records: fetched,
-        perSecond: Math.round((fetched / syncMs) * 1000),
-        ms: Math.round(syncMs),
-        runs: done.map((r) => `${r.entity}:${r.status}`),
-      },
-      { charges: raw, perSecond: Math.round((raw / rawMs) * 1000), ms: Math.round(rawMs) },
-      'full sync of charges, refunds (and events) via the stripe SDK, Bottleneck and the outbox (one transaction per page), vs plain HTTP paging of the same simulator',
-    );
   } finally {
     await app.close();
     await stripeSim.stop();
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`\n${JSON.stringify({ machine: machine(), scale: SCALE, results })}\n`);
+  const file = finish(rows, machine(), { scale: SCALE, revenueScales: REVENUE_SCALES, detail: results });
+  process.stdout.write(`results written to ${file}\n`);
 }
 
 main().catch((err) => {

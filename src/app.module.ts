@@ -11,6 +11,7 @@ import { ReconcilerModule } from './reconciler/reconciler.module.js';
 import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 import { GcalModule } from './connectors/gcal/gcal.module.js';
 import { StripeModule } from './connectors/stripe/stripe.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
 import { apiRoles, type ProcessRole } from './scheduling/process.roles.js';
 
@@ -33,6 +34,7 @@ export class AppModule {
         HubspotModule,
         GcalModule,
         StripeModule,
+        DashboardModule,
         SchedulingModule.forRoot(roles),
       ],
     };

@@ -38,13 +38,11 @@ export function rateLimit(perS: number, burst: number) {
     }
     const retryAfterS = Math.max(1, Math.ceil((1 - b.tokens) / perS));
     res.setHeader('Retry-After', String(retryAfterS));
-    res
-      .status(429)
-      .json({
-        error: 'rate_limited',
-        message: `Too many requests; retry in ${retryAfterS} s.`,
-        requestId: requestIdOf(req),
-        retryAfterS,
-      });
+    res.status(429).json({
+      error: 'rate_limited',
+      message: `Too many requests; retry in ${retryAfterS} s.`,
+      requestId: requestIdOf(req),
+      retryAfterS,
+    });
   };
 }

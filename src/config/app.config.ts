@@ -28,6 +28,8 @@ export interface AppConfig {
     /** RECONCILE_GRACE_S: how long after a poll found an object its webhook may still come without counting as missed. */
     graceS: number;
   };
+  /** How often the revenue verifier compares the rollups with the ledger (0 = never on a schedule). */
+  revenueVerifyIntervalS: number;
   stripe: {
     apiKey: string | null;
     webhookSecret: string | null;
@@ -228,6 +230,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     retention: { doneDays: int(env, 'OUTBOX_RETENTION_DAYS', 7, 1, 3650) },
     reconcile: { graceS: int(env, 'RECONCILE_GRACE_S', 300, 0, 7 * 86_400) },
+    revenueVerifyIntervalS: int(env, 'REVENUE_VERIFY_INTERVAL_S', 3600, 0, 604800),
     stripe: {
       apiKey: str(env, 'STRIPE_API_KEY'),
       webhookSecret: str(env, 'STRIPE_WEBHOOK_SECRET'),

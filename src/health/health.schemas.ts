@@ -19,14 +19,10 @@ const check = z.looseObject({
     .meta({ format: 'date-time', description: 'vendors: when the last sync run finished' }),
   lastStatus: z.string().nullable().optional().meta({ description: 'vendors: status of the last sync run' }),
   error: z.string().nullable().optional(),
-  pipelinesRefreshedAt: z
-    .string()
-    .nullable()
-    .optional()
-    .meta({
-      format: 'date-time',
-      description: 'hubspot: when the deal pipelines (which decide what is won) were last read',
-    }),
+  pipelinesRefreshedAt: z.string().nullable().optional().meta({
+    format: 'date-time',
+    description: 'hubspot: when the deal pipelines (which decide what is won) were last read',
+  }),
   pipelinesError: z
     .string()
     .optional()

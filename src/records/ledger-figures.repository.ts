@@ -2,6 +2,16 @@ import { Injectable } from '@nestjs/common';
 import type { Sql } from '../database/database.sql.js';
 import type { RevenueSource } from './record.types.js';
 
+/** One (currency, source, slot) where the rollups and the ledger disagree: figures as gross/refunds/count/refundCount. */
+export interface RollupMismatch {
+  currency: string;
+  source: string;
+  grain: string;
+  slot: string;
+  ledger: string | null;
+  rollup: string | null;
+}
+
 /** Money figures of a set of ledger rows, in BigInt cents. */
 export interface LedgerFigures {
   grossCents: bigint;
@@ -115,9 +125,28 @@ function localMidnight(day: string, tz: string): string {
 
 const ISO_INSTANT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
-/** The rollup grain: every real UTC offset and DST transition lies on it. Mirrors the migration's triggers. */
-const SLOT_WIDTH = `interval '15 minutes'`;
-const SLOT = (at: string) => `date_bin(${SLOT_WIDTH}, ${at}, timestamptz '2000-01-01 00:00:00+00')`;
+/**
+ * The rollup grains (mirroring the migration's triggers): quarter-hours, on which every real UTC
+ * offset and DST transition lies, and hours. Source '*' rows hold all sources together.
+ */
+const QUARTER = `interval '15 minutes'`;
+const HOUR = `interval '1 hour'`;
+const bin = (grain: 'quarter' | 'hour', at: string) =>
+  `date_bin(${grain === 'hour' ? HOUR : QUARTER}, ${at}, timestamptz '2000-01-01 00:00:00+00')`;
+const ALL_SOURCES = '*';
+
+/** What payment_rollups must hold, computed from the ledger itself (the verifier's and the rebuild's truth). */
+const LEDGER_ROLLUP = `
+  SELECT currency, s.source, g.grain, date_bin(g.width, occurred_at, timestamptz '2000-01-01 00:00:00+00') AS slot,
+         COALESCE(sum(amount_cents) FILTER (WHERE effect = 'gross'), 0)::text AS gross,
+         COALESCE(sum(amount_cents) FILTER (WHERE effect = 'refund'), 0)::text AS refunds,
+         (count(*) FILTER (WHERE effect = 'gross'))::int AS count,
+         (count(*) FILTER (WHERE effect = 'refund'))::int AS refund_count
+    FROM payments
+         CROSS JOIN LATERAL (VALUES ('q', ${QUARTER}), ('h', ${HOUR})) AS g(grain, width)
+         CROSS JOIN LATERAL (VALUES (payments.source), ('*')) AS s(source)
+   WHERE effect <> 'none' AND deleted_at IS NULL
+   GROUP BY 1, 2, 3, 4`;
 
 @Injectable()
 export class LedgerFiguresRepository {
@@ -165,11 +194,12 @@ export class LedgerFiguresRepository {
 
   /**
    * Figures of the counted rows in [from, to), grouped by `width_bucket` over `boundsSql` (an
-   * ascending timestamptz[] expression; null = one bucket, the window). Cost grows with the
-   * quarter-hour slots asked for, not with the ledger: whole slots come from payment_rollups
-   * (kept in the same transaction as every ledger write), and only a slot that a bound or a
-   * window end cuts in two (a zone offset off the quarter-hour grid, a v1 instant like 10:07)
-   * is read from the ledger rows themselves, through the payments_revenue index.
+   * ascending timestamptz[] expression; null = one bucket, the window). Cost grows with the hours
+   * asked for, not with the ledger: whole hours come from the hourly rollups, an hour that a bound
+   * or a window end cuts (a +05:30 / +05:45 zone, a v1 instant like 10:07) from its quarter-hour
+   * rollups, and only a quarter-hour cut by a bound off that grid (historical local mean time, a
+   * v1 instant) from the ledger rows themselves, through the payments_revenue index. The rollups
+   * are kept by triggers in the same transaction as every ledger write.
    */
   private async bucketed(
     sql: Sql,
@@ -181,30 +211,32 @@ export class LedgerFiguresRepository {
     const to = p.bind(w.to);
     const bounds = boundsSql ?? `ARRAY[${from}::timestamptz, ${to}::timestamptz]`;
     const ledger = counted(p, w, w.currency);
-    const rollup = [
-      `r.currency = ${p.bind(w.currency)}`,
-      ...(w.source !== null ? [`r.source = ${p.bind(w.source)}`] : []),
-    ].join(' AND ');
+    const rollup = `r.currency = ${p.bind(w.currency)} AND r.source = ${p.bind(w.source ?? ALL_SOURCES)}`;
     return sql.query<FigureRow & { i: number }>(
       `WITH b AS MATERIALIZED (SELECT ${bounds} AS at),
+       ends AS MATERIALIZED (SELECT x.at FROM b, unnest(b.at || ARRAY[${from}::timestamptz, ${to}::timestamptz]) AS x(at)),
        cut AS MATERIALIZED (
-         SELECT coalesce(array_agg(DISTINCT e.slot), '{}') AS slots
-           FROM b, unnest(b.at || ARRAY[${from}::timestamptz, ${to}::timestamptz]) AS x(at),
-                LATERAL (SELECT ${SLOT('x.at')} AS slot) AS e
-          WHERE e.slot <> x.at
+         SELECT coalesce((SELECT array_agg(DISTINCT ${bin('hour', 'at')}) FROM ends WHERE ${bin('hour', 'at')} <> at), '{}') AS hours,
+                coalesce((SELECT array_agg(DISTINCT ${bin('quarter', 'at')}) FROM ends WHERE ${bin('quarter', 'at')} <> at), '{}') AS quarters
        ),
        parts AS (
          SELECT width_bucket(r.slot, b.at) AS i, r.gross_cents AS g, r.refunds_cents AS rf, r.gross_count AS gc, r.refund_count AS rc
            FROM payment_rollups r, b, cut
-          WHERE ${rollup} AND r.slot >= ${from}::timestamptz AND r.slot < ${to}::timestamptz AND r.slot <> ALL (cut.slots)
+          WHERE ${rollup} AND r.grain = 'h' AND r.slot >= ${from}::timestamptz AND r.slot < ${to}::timestamptz
+            AND r.slot <> ALL (cut.hours)
+         UNION ALL
+         SELECT width_bucket(r.slot, b.at), r.gross_cents, r.refunds_cents, r.gross_count, r.refund_count
+           FROM b, cut, unnest(cut.hours) AS h(slot), payment_rollups r
+          WHERE ${rollup} AND r.grain = 'q' AND r.slot >= h.slot AND r.slot < h.slot + interval '1 hour'
+            AND r.slot >= ${from}::timestamptz AND r.slot < ${to}::timestamptz AND r.slot <> ALL (cut.quarters)
          UNION ALL
          SELECT width_bucket(l.occurred_at, b.at),
                 CASE WHEN l.effect = 'gross' THEN l.amount_cents ELSE 0 END,
                 CASE WHEN l.effect = 'refund' THEN l.amount_cents ELSE 0 END,
                 (l.effect = 'gross')::int, (l.effect = 'refund')::int
-           FROM b, cut, unnest(cut.slots) AS e(slot),
+           FROM b, cut, unnest(cut.quarters) AS e(slot),
                 LATERAL (SELECT occurred_at, effect, amount_cents FROM payments
-                          WHERE ${ledger} AND occurred_at >= e.slot AND occurred_at < e.slot + ${SLOT_WIDTH}
+                          WHERE ${ledger} AND occurred_at >= e.slot AND occurred_at < e.slot + ${QUARTER}
                             AND occurred_at >= ${from}::timestamptz AND occurred_at < ${to}::timestamptz) AS l
        )
        SELECT i, COALESCE(sum(g), 0)::text AS gross, COALESCE(sum(rf), 0)::text AS refunds,
@@ -318,5 +350,92 @@ export class LedgerFiguresRepository {
         sample: r.sample,
       })),
     };
+  }
+
+  // ---- Rollups vs ledger (the revenue verifier) ----
+
+  /**
+   * Every (currency, source, grain, slot) where payment_rollups and an aggregate of the ledger itself
+   * disagree, counted, with the first `limit` as a sample. Reads the whole ledger: run it in a
+   * snapshot, off the request path.
+   */
+  async rollupMismatches(sql: Sql, limit: number): Promise<{ count: number; sample: RollupMismatch[] }> {
+    const rows = await sql.query<{
+      currency: string;
+      source: string;
+      grain: string;
+      slot: string;
+      ledger: string | null;
+      rollup: string | null;
+      total: number;
+    }>(
+      `WITH ledger AS (${LEDGER_ROLLUP}), rollup AS (
+         SELECT currency, source, grain, slot, gross_cents::text AS gross, refunds_cents::text AS refunds, gross_count AS count, refund_count
+           FROM payment_rollups
+          WHERE gross_cents <> 0 OR refunds_cents <> 0 OR gross_count <> 0 OR refund_count <> 0
+       )
+       SELECT currency::text, source, grain::text, to_char(slot AT TIME ZONE 'UTC', ${ISO_INSTANT}) AS slot,
+              CASE WHEN l.slot IS NULL THEN NULL ELSE concat_ws('/', l.gross, l.refunds, l.count, l.refund_count) END AS ledger,
+              CASE WHEN r.slot IS NULL THEN NULL ELSE concat_ws('/', r.gross, r.refunds, r.count, r.refund_count) END AS rollup,
+              (count(*) OVER ())::int AS total
+         FROM ledger l FULL JOIN rollup r USING (currency, source, grain, slot)
+        WHERE (l.gross, l.refunds, l.count, l.refund_count) IS DISTINCT FROM (r.gross, r.refunds, r.count, r.refund_count)
+        ORDER BY 1, 2, 3, 4
+        LIMIT $1`,
+      [limit],
+    );
+    return {
+      count: rows.length ? Number(rows[0].total) : 0,
+      sample: rows.map((r) => ({
+        currency: r.currency,
+        source: r.source,
+        grain: r.grain,
+        slot: r.slot,
+        ledger: r.ledger,
+        rollup: r.rollup,
+      })),
+    };
+  }
+
+  /** True while a verifier finding is open: the revenue endpoints then refuse to answer. */
+  async driftOpen(sql: Sql): Promise<boolean> {
+    const [row] = await sql.query<{ open: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM revenue_drift WHERE resolved_at IS NULL) AS open',
+    );
+    return row?.open === true;
+  }
+
+  /** Opens a finding unless one is open already (then it is refreshed with the latest count and sample). */
+  async recordDrift(sql: Sql, count: number, sample: readonly RollupMismatch[]): Promise<void> {
+    const updated = await sql.query(
+      `UPDATE revenue_drift SET mismatches = $1, sample = $2::jsonb WHERE resolved_at IS NULL RETURNING id`,
+      [count, JSON.stringify(sample)],
+    );
+    if (updated.length === 0)
+      await sql.query(`INSERT INTO revenue_drift (mismatches, sample) VALUES ($1, $2::jsonb)`, [
+        count,
+        JSON.stringify(sample),
+      ]);
+  }
+
+  /** Resolves open findings; returns how many. */
+  async resolveDrift(sql: Sql): Promise<number> {
+    return (await sql.query(`UPDATE revenue_drift SET resolved_at = now() WHERE resolved_at IS NULL RETURNING id`))
+      .length;
+  }
+
+  /**
+   * Recomputes payment_rollups from the ledger. Ledger writes wait for it (SHARE ROW EXCLUSIVE
+   * blocks writers, not readers), so no write can slip between the delete and the insert.
+   */
+  async rebuildRollups(sql: Sql): Promise<number> {
+    await sql.query('LOCK TABLE payments IN SHARE ROW EXCLUSIVE MODE');
+    await sql.query('DELETE FROM payment_rollups');
+    const rows = await sql.query(
+      `INSERT INTO payment_rollups (currency, source, grain, slot, gross_cents, refunds_cents, gross_count, refund_count)
+       SELECT currency, source, grain, slot, gross::bigint, refunds::bigint, count, refund_count FROM (${LEDGER_ROLLUP}) AS l
+       RETURNING slot`,
+    );
+    return rows.length;
   }
 }

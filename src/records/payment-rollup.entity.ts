@@ -8,9 +8,13 @@ import { defineEntity, p } from '@mikro-orm/core';
 export const PaymentRollupEntity = defineEntity({
   name: 'PaymentRollup',
   tableName: 'payment_rollups',
+  checks: [{ name: 'payment_rollups_grain_check', expression: "grain IN ('q','h')" }],
   properties: {
     currency: p.character().length(3).primary(),
+    /** A source, or '*' for all sources together. */
     source: p.text().primary(),
+    /** 'q' quarter-hour, 'h' hour. */
+    grain: p.character().length(1).primary(),
     slot: p.datetime().primary(),
     grossCents: p.bigint('string').defaultRaw('0'),
     refundsCents: p.bigint('string').defaultRaw('0'),

@@ -47,7 +47,12 @@ export class RevenueService {
 
   /** v1 `GET /metrics/revenue`: net collected over [from, to). */
   async collected(q: CollectedQuery): Promise<CollectedJson> {
-    const totals = await this.snapshot((sql) => this.repo.totals(sql, instants(q)));
+    const totals = await this.verified(() =>
+      this.snapshot(async (sql) => {
+        await this.refuseOnDrift(sql);
+        return this.repo.totals(sql, instants(q));
+      }),
+    );
     return {
       totalCollectedCents: netCents(totals).toString(),
       txnCount: totals.count,
@@ -62,6 +67,7 @@ export class RevenueService {
   async breakdown(q: BreakdownQuery): Promise<BreakdownJson> {
     return this.verified(() =>
       this.snapshot(async (sql) => {
+        await this.refuseOnDrift(sql);
         const w = instants(q);
         const keys = await this.repo.bucketKeys(sql, w);
         const rows = await this.repo.bucketFigures(sql, w);
@@ -102,6 +108,7 @@ export class RevenueService {
   }
 
   private async build(sql: Sql, q: RevenueQuery): Promise<RevenueReport> {
+    await this.refuseOnDrift(sql);
     const base = { currency: q.currency, source: q.source, tz: q.tz };
     const asked = await this.window(sql, q.tz, q.startDate, q.endDate);
     const currencies = await this.repo.currencies(sql, { source: q.source, ...asked });
@@ -157,6 +164,12 @@ export class RevenueService {
     if (wanted.length === 0) return { from: null, to: null };
     const found = await this.repo.localMidnights(sql, tz, wanted);
     return { from: startDate === null ? null : found[0], to: endDate === null ? null : found[found.length - 1] };
+  }
+
+  /** The verifier found rollups that disagree with the ledger: no figure from them can be trusted. */
+  private async refuseOnDrift(sql: Sql): Promise<void> {
+    if (await this.repo.driftOpen(sql))
+      throw new MetricDrift('rollups vs ledger (revenue verifier)', { finding: 'open' });
   }
 
   private snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
+import { RevenueVerifier, type VerifyResult } from '../revenue/revenue.verifier.js';
 import { RunsService } from './runs.service.js';
 import { SOURCES, type Source } from '../records/record.types.js';
 import type { SyncMode } from './sync.drivers.js';
@@ -11,13 +12,19 @@ import { isRunRefused } from './run.errors.js';
 
 /** One-shot jobs for external cron platforms (`npm run job -- …`). */
 export type JobCommand =
-  { command: 'fetch'; source: Source; mode: SyncMode } | { command: 'process' } | { command: 'reconcile' };
+  | { command: 'fetch'; source: Source; mode: SyncMode }
+  | { command: 'process' }
+  | { command: 'reconcile' }
+  | { command: 'verify-revenue' }
+  | { command: 'rebuild-revenue' };
 
 export const JOB_USAGE = [
   'Usage:',
   '  npm run job -- fetch <stripe|hubspot|gcal> [incremental|full]   sync one source now (same locks as the scheduler)',
   '  npm run job -- process                                          drain the outbox once',
   '  npm run job -- reconcile                                        run the orphan sweep once',
+  '  npm run job -- verify-revenue                                   compare the revenue rollups with the ledger (exit 1 on drift)',
+  '  npm run job -- rebuild-revenue                                  recompute the revenue rollups from the ledger, then verify',
 ].join('\n');
 
 export function parseJobArgs(argv: readonly string[]): JobCommand | { error: string } {
@@ -31,7 +38,12 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
     if (extra.length) return { error: `Unexpected argument "${extra[0]}".` };
     return { command, source: source as Source, mode: mode as SyncMode };
   }
-  if (command === 'process' || command === 'reconcile') {
+  if (
+    command === 'process' ||
+    command === 'reconcile' ||
+    command === 'verify-revenue' ||
+    command === 'rebuild-revenue'
+  ) {
     if (rest.length) return { error: `Unexpected argument "${rest[0]}".` };
     return { command };
   }
@@ -43,6 +55,8 @@ export interface JobDeps {
   drain(): Promise<{ processed: number; failed: number }>;
   /** The orphan sweep, waiting for one running elsewhere. */
   reconcile?(): Promise<{ scanned: number; flagged: number; linked: number; givenUp: unknown[] } | null>;
+  verifyRevenue(): Promise<VerifyResult>;
+  rebuildRevenue(): Promise<VerifyResult & { slots: number }>;
 }
 
 export interface JobResult {
@@ -75,6 +89,12 @@ export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult>
         ms: Date.now() - t0,
       },
     };
+  }
+  if (cmd.command === 'verify-revenue' || cmd.command === 'rebuild-revenue') {
+    const res = cmd.command === 'verify-revenue' ? await deps.verifyRevenue() : await deps.rebuildRevenue();
+    // Drift is a failure an operator must see: exit 1, like a failed run.
+    const status = !res.checked ? 'skipped' : res.mismatches > 0 ? 'metric_drift' : 'ok';
+    return { exitCode: res.mismatches > 0 ? 1 : 0, summary: { command: cmd.command, status, ...res } };
   }
   if (cmd.command === 'process') {
     const t0 = Date.now();
@@ -117,5 +137,7 @@ export function runJobInContext(app: INestApplicationContext, cmd: JobCommand): 
     runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
     drain: () => app.get(OutboxWorker).drain(),
     reconcile: () => app.get(ReconcilerService).sweep({ wait: true }),
+    verifyRevenue: () => app.get(RevenueVerifier).verify(),
+    rebuildRevenue: () => app.get(RevenueVerifier).rebuild(),
   });
 }

@@ -16,11 +16,9 @@ export class TriggerParamsDto extends createZodDto(
   z.object({ source: source.meta({ example: 'stripe' }), mode: mode.meta({ example: 'incremental' }) }),
 ) {}
 
-const entityName = z
-  .string()
-  .regex(ENTITY_PATTERN, {
-    error: (iss) => `${String(iss.path?.[0])} must contain entity names (printable characters, no spaces).`,
-  });
+const entityName = z.string().regex(ENTITY_PATTERN, {
+  error: (iss) => `${String(iss.path?.[0])} must contain entity names (printable characters, no spaces).`,
+});
 const notEntityList = (iss: { path?: PropertyKey[] }) =>
   `${String(iss.path?.[0])} must be a non-empty array of at most 100 entity names.`;
 

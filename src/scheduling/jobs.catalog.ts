@@ -7,6 +7,7 @@ import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/
 import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
 import type { ReconciliationService } from '../reconciler/reconciliation.service.js';
 import type { Source } from '../records/record.types.js';
+import { REVENUE_VERIFY_LOCK, type RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { runLockName } from '../runs/run.types.js';
 import type { SyncScheduler } from '../runs/sync.scheduler.js';
 import type { ProcessRole } from './process.roles.js';
@@ -30,6 +31,7 @@ export interface JobOwners {
   hubspotPipelines: HubspotPipelinesRefresh;
   hubspotDeletions: HubspotDeletionSweep;
   reconciliation: ReconciliationService;
+  revenueVerifier: RevenueVerifier;
 }
 
 export interface PeriodicJob {
@@ -149,6 +151,13 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     firstAfterMs: () => 2_000,
     enabled: (o) => o.hubspotPipelines.enabled(),
     run: (o) => o.hubspotPipelines.tick(),
+  },
+  {
+    name: 'revenue:verify',
+    roles: ['scheduler'],
+    lock: { advisory: REVENUE_VERIFY_LOCK, held: 'transaction' },
+    everyMs: (c) => c.revenueVerifyIntervalS * 1000,
+    run: (o) => o.revenueVerifier.verify(),
   },
   {
     // Lost HubSpot deletions (search cannot see archived objects). Stripe needs no such job (its

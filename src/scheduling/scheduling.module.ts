@@ -12,6 +12,8 @@ import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerModule } from '../reconciler/reconciler.module.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
 import { ReconciliationService } from '../reconciler/reconciliation.service.js';
+import { RevenueModule } from '../revenue/revenue.module.js';
+import { RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SyncScheduler } from '../runs/sync.scheduler.js';
 import { JOB_OWNERS, JobScheduler, PROCESS_ROLES_TOKEN } from './job.scheduler.js';
@@ -36,6 +38,7 @@ export class SchedulingModule {
         IdempotencyModule,
         GcalModule,
         HubspotModule,
+        RevenueModule,
       ],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
@@ -50,6 +53,7 @@ export class SchedulingModule {
             HubspotPipelinesRefresh,
             HubspotDeletionSweep,
             ReconciliationService,
+            RevenueVerifier,
           ],
           useFactory: (
             syncs: SyncScheduler,
@@ -60,6 +64,7 @@ export class SchedulingModule {
             hubspotPipelines: HubspotPipelinesRefresh,
             hubspotDeletions: HubspotDeletionSweep,
             reconciliation: ReconciliationService,
+            revenueVerifier: RevenueVerifier,
           ): JobOwners => ({
             syncs,
             outbox,
@@ -69,6 +74,7 @@ export class SchedulingModule {
             hubspotPipelines,
             hubspotDeletions,
             reconciliation,
+            revenueVerifier,
           }),
         },
         JobScheduler,

@@ -34,6 +34,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'body-error.guard.ts',
       'client-error.handler.ts',
       'common.module.ts',
+      'currency.ts',
       'exception.filter.ts',
       'http.metrics.ts',
       'rate-limit.middleware.ts',
@@ -64,6 +65,10 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   'src/connectors/stripe': {
     tables: [],
     publicSurface: ['stripe.module.ts'],
+  },
+  'src/dashboard': {
+    tables: [],
+    publicSurface: ['dashboard.module.ts'],
   },
   'src/database': {
     tables: ['mikro_orm_migrations'],
@@ -124,7 +129,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/revenue': {
     tables: [],
-    publicSurface: ['revenue.module.ts'],
+    publicSurface: ['revenue.module.ts', 'revenue.verifier.ts'],
   },
   'src/runs': {
     tables: ['sync_runs', 'sync_cursors'],

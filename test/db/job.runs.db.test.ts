@@ -15,6 +15,10 @@ describe('job: fetch and process', () => {
   const noDrain = async () => {
     throw new Error('not used');
   };
+  const notUsed = async (): Promise<never> => {
+    throw new Error('not used');
+  };
+  const unusedRevenue = { verifyRevenue: notUsed, rebuildRevenue: notUsed };
 
   it('fetch runs every entity to completion and exits 0 with a JSON summary', async () => {
     const driver = new ScriptedDriver('stripe', ['charges', 'refunds'], async (ctx) => {
@@ -23,7 +27,7 @@ describe('job: fetch and process', () => {
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
     const res = await runJob(
       { command: 'fetch', source: 'stripe', mode: 'full' },
-      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain, ...unusedRevenue },
     );
     expect(res.exitCode).toBe(0);
     expect(res.summary).toMatchObject({ command: 'fetch', source: 'stripe', mode: 'full', status: 'succeeded' });
@@ -49,7 +53,7 @@ describe('job: fetch and process', () => {
     try {
       const res = await runJob(
         { command: 'fetch', source: 'hubspot', mode: 'incremental' },
-        { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+        { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain, ...unusedRevenue },
       );
       expect(res.exitCode).toBe(0);
       expect(res.summary.status).toBe('skipped');
@@ -66,7 +70,7 @@ describe('job: fetch and process', () => {
     const { service } = runsServiceFor(t.db, t.locks, [driver]);
     const res = await runJob(
       { command: 'fetch', source: 'stripe', mode: 'incremental' },
-      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain, ...unusedRevenue },
     );
     expect(res.exitCode).toBe(1);
     expect(res.summary).toMatchObject({
@@ -80,7 +84,7 @@ describe('job: fetch and process', () => {
     const before = (await repo.list({ source: 'gcal', limit: 10 })).runs.length;
     const res = await runJob(
       { command: 'fetch', source: 'gcal', mode: 'incremental' },
-      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain },
+      { runNow: (s, m, tr) => service.runNow(s, m, tr), drain: noDrain, ...unusedRevenue },
     );
     expect(res).toMatchObject({ exitCode: 2, summary: { status: 'not_run', error: 'source_not_enabled' } });
     expect((await repo.list({ source: 'gcal', limit: 10 })).runs.length).toBe(before);
@@ -92,6 +96,7 @@ describe('job: fetch and process', () => {
       { command: 'process' },
       {
         runNow: async () => [],
+        ...unusedRevenue,
         drain: async () => {
           calls++;
           return { processed: 7, failed: 1 };

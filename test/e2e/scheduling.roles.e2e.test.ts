@@ -28,6 +28,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
     'hubspot:deletion-sweep',
     'hubspot:pipelines-refresh',
     'idempotency:purge',
+    'revenue:verify',
     'sync:abandoned-sweep',
     'sync:gcal',
     'sync:hubspot',

@@ -127,9 +127,7 @@ export async function insertOutbox(db: Database, rows: OutboxInsert[]): Promise<
   await db.tx((sql) => repo.insertMany(sql, rows));
 }
 
-export async function outboxRows(
-  db: Database,
-): Promise<
+export async function outboxRows(db: Database): Promise<
   {
     id: string;
     status: string;

@@ -36,6 +36,8 @@ function fakeOwners() {
     },
     idempotency: { purge: call('purge') },
     gcalChannels: { enabled: () => false, tick: call('renew') },
+    hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
+    revenueVerifier: { verify: call('verifyRevenue') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
 }
@@ -64,7 +66,12 @@ describe('JobScheduler', () => {
 
   it('leaves out jobs with nothing to do here: interval 0, vendor not pollable, channels not enabled', async () => {
     const { registry, scheduler } = await boot(['scheduler']);
-    expect(registry.getIntervals().sort()).toEqual(['idempotency:purge', 'sync:abandoned-sweep', 'sync:stripe']);
+    expect(registry.getIntervals().sort()).toEqual([
+      'idempotency:purge',
+      'revenue:verify',
+      'sync:abandoned-sweep',
+      'sync:stripe',
+    ]);
     await scheduler.onModuleDestroy();
   });
 
@@ -75,6 +82,7 @@ describe('JobScheduler', () => {
     await vi.advanceTimersByTimeAsync(3_600_000 - 60_000);
     expect(calls.filter((c) => c === 'tick:stripe')).toHaveLength(60);
     expect(calls.filter((c) => c === 'purge')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'verifyRevenue')).toHaveLength(1);
     await scheduler.onModuleDestroy();
   });
 

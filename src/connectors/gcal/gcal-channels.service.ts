@@ -133,15 +133,13 @@ export class GcalChannelsService {
     for (const old of previous) {
       // Best effort: a channel Google already dropped (expired) answers 404, and an old channel
       // that keeps sending is refused by the webhook once marked stopped here.
-      await client
-        .stopChannel(old.channelId, old.resourceId)
-        .catch((err) =>
-          logger.warn('gcal channel stop failed', {
-            calendarId,
-            channelId: old.channelId,
-            err: (err as Error).message,
-          }),
-        );
+      await client.stopChannel(old.channelId, old.resourceId).catch((err) =>
+        logger.warn('gcal channel stop failed', {
+          calendarId,
+          channelId: old.channelId,
+          err: (err as Error).message,
+        }),
+      );
     }
     await this.channels.markStopped(
       this.db,

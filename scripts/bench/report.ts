@@ -1,0 +1,33 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BenchRow } from './revenue.js';
+
+/** The closing table (each figure beside its target and same-run baseline), one JSON line, and the results file. */
+export function finish(
+  rows: readonly BenchRow[],
+  machine: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): string {
+  const cells = rows.map((r) => [
+    r.met === undefined ? ' ' : r.met ? '✓' : '✗',
+    r.name,
+    `${r.figure} ${r.unit}`,
+    r.target,
+    r.baseline,
+  ]);
+  const header = ['', 'benchmark', 'figure', 'target', 'same-run baseline'];
+  const md = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...cells.map((c) => `| ${c.join(' | ')} |`),
+  ].join('\n');
+  process.stdout.write(`\n${md}\n\n`);
+  const date = new Date().toISOString().slice(0, 10);
+  const out = { date, machine, ...extra, rows };
+  const dir = resolve('scripts/bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, `${date}.json`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return file;
+}
