@@ -38,6 +38,8 @@ function fakeOwners() {
     gcalChannels: { enabled: () => false, tick: call('renew') },
     hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
     revenueVerifier: { verify: call('verifyRevenue') },
+    hubspotDeletions: { enabled: () => false, tick: call('deletions') },
+    reconciliation: { refreshMissedWebhooksGauge: call('missedWebhooksGauge') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
 }
@@ -114,13 +116,19 @@ describe('JobScheduler', () => {
     expect(calls).toHaveLength(before);
   });
 
-  it('api and job roles: nothing at all', async () => {
-    for (const roles of [['api'], ['job']] as ProcessRole[][]) {
-      const { registry, calls } = await boot(roles);
-      expect(registry.getIntervals()).toEqual([]);
-      expect(registry.getTimeouts()).toEqual([]);
-      expect(calls).toEqual([]);
-    }
+  it('api role: only the missed-webhooks gauge (it lives where /metrics is served); job role: nothing at all', async () => {
+    const api = await boot(['api']);
+    expect(api.registry.getIntervals()).toEqual(['reconciler:missed-webhooks']);
+    expect(api.registry.getTimeouts()).toEqual(['reconciler:missed-webhooks']);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(api.calls).toEqual(['missedWebhooksGauge']);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.calls).toEqual(['missedWebhooksGauge', 'missedWebhooksGauge']);
+    await api.scheduler.onModuleDestroy();
+    const job = await boot(['job']);
+    expect(job.registry.getIntervals()).toEqual([]);
+    expect(job.registry.getTimeouts()).toEqual([]);
+    expect(job.calls).toEqual([]);
   });
 
   it('every job names its lock, or why it needs none', () => {
