@@ -20,6 +20,9 @@ import { Migration } from '@mikro-orm/migrations';
  * revenue_drift records what the verifier found when rollups and ledger disagree; while a finding
  * is open the revenue endpoints refuse to answer (500 metric_drift).
  */
+/** pg_advisory_xact_lock key serializing rollup writers ("buffalo:rollups"). */
+const ROLLUP_LOCK = 7_342_002;
+
 export class Migration20261201001000_payment_rollups extends Migration {
   override name = 'Migration20261201001000_payment_rollups';
 
@@ -46,6 +49,10 @@ export class Migration20261201001000_payment_rollups extends Migration {
       )`);
     this.addSql(`CREATE INDEX revenue_drift_open ON revenue_drift (detected_at) WHERE resolved_at IS NULL`);
 
+    // Every ledger-writing transaction touches the shared all-sources rows, and one transaction may
+    // write the ledger in several statements: rollup rows locked in different orders by two
+    // workers deadlocked. One transaction-level lock, taken by the first rollup write and held to
+    // commit, orders them; the wait is only the short tail of the other transaction.
     // One function per event: a trigger with transition tables serves exactly one event.
     const apply = (rows: string) => `
       INSERT INTO payment_rollups AS r (currency, source, grain, slot, gross_cents, refunds_cents, gross_count, refund_count)
@@ -74,18 +81,21 @@ export class Migration20261201001000_payment_rollups extends Migration {
     this.addSql(`
       CREATE FUNCTION payment_rollups_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        PERFORM pg_advisory_xact_lock(${ROLLUP_LOCK});
         ${apply(contribution('new_rows', '1'))};
         RETURN NULL;
       END $$`);
     this.addSql(`
       CREATE FUNCTION payment_rollups_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        PERFORM pg_advisory_xact_lock(${ROLLUP_LOCK});
         ${apply(`${contribution('new_rows', '1')} UNION ALL ${contribution('old_rows', '-1')}`)};
         RETURN NULL;
       END $$`);
     this.addSql(`
       CREATE FUNCTION payment_rollups_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        PERFORM pg_advisory_xact_lock(${ROLLUP_LOCK});
         ${apply(contribution('old_rows', '-1'))};
         RETURN NULL;
       END $$`);

@@ -1,6 +1,7 @@
 /**
  * Writes postman/openapi.json (the OpenAPI document the app serves at /docs/openapi.json) and
- * postman/buffalo.postman_collection.json (a Postman v2.1 collection generated from it).
+ * postman/buffalo.postman_collection.json (a Postman v2.1 collection generated from it, with the
+ * tests of scripts/postman/postman.cases.ts) and postman/buffalo.postman_environment.json.
  * test/e2e/openapi-drift.e2e.test.ts renders both with renderApiDocs and fails when the committed
  * files differ, so they never drift from the code.
  * Run: npm run docs:export
@@ -15,7 +16,7 @@ import { loadConfig } from '../src/config/app.config.js';
 import { startEmbeddedPostgres } from '../src/database/database.embedded.js';
 import { logger } from '../src/common/app.logger.js';
 import { buildOpenApiDocument } from '../src/common/swagger.setup.js';
-import { toPostman } from './postman-from-openapi.js';
+import { toPostman, toPostmanEnvironment } from './postman-from-openapi.js';
 
 /** The committed files, keyed by their path in the repository, exactly as they are written. */
 export function renderApiDocs(app: INestApplication): Record<string, string> {
@@ -23,6 +24,7 @@ export function renderApiDocs(app: INestApplication): Record<string, string> {
   return {
     'postman/openapi.json': JSON.stringify(openapi, null, 2) + '\n',
     'postman/buffalo.postman_collection.json': JSON.stringify(toPostman(openapi), null, 2) + '\n',
+    'postman/buffalo.postman_environment.json': JSON.stringify(toPostmanEnvironment(), null, 2) + '\n',
   };
 }
 

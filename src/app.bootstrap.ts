@@ -10,6 +10,8 @@ import { AllExceptionsFilter } from './common/exception.filter.js';
 import { AppError } from './common/app.errors.js';
 import { NestJsonLogger } from './common/app.logger.js';
 import { requestIdMiddleware } from './common/request-id.middleware.js';
+import { httpAccess } from './common/http.access.js';
+import { HttpMetrics } from './common/http.metrics.js';
 import { rateLimit } from './common/rate-limit.middleware.js';
 import { setupSwagger } from './common/swagger.setup.js';
 
@@ -70,6 +72,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(requestIdMiddleware);
+  app.use(httpAccess(app.get(HttpMetrics)));
   app.use(requireHostHeader);
   app.use(rateLimit(config.limits.ratePerS, config.limits.rateBurst));
   app.use(bodyParsing(config));

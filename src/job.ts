@@ -6,7 +6,8 @@ import { JOB_ROLES } from './scheduling/process.roles.js';
 /**
  * `npm run job -- fetch <source> [mode]` / `process` / `reconcile`: one-shot work for external
  * cron platforms, with the same advisory locks as the in-process scheduler. The job role has no
- * claim loop and no periodic job: only the asked-for work runs. The JSON summary is the last line
+ * claim loop and no periodic job: only the asked-for work runs, here (a fetch executes the runs it
+ * queues in this process, under the same leases as a worker's). The JSON summary is the last line
  * on stdout.
  */
 async function main() {
@@ -17,7 +18,7 @@ async function main() {
   }
   const config = loadConfigOrExit({ requireKeys: false });
   const app = await createAppContext(config, JOB_ROLES, { quiet: true });
-  let exitCode = 1;
+  let exitCode: number;
   try {
     const result = await runJobInContext(app, cmd);
     process.stdout.write(`${JSON.stringify(result.summary)}\n`);

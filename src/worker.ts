@@ -4,9 +4,10 @@ import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './app.
 import { WORKER_ROLES } from './scheduling/process.roles.js';
 
 /**
- * `npm run worker`: the worker role only (the claim loop and the worker's periodic jobs), no HTTP
- * and no scheduler, so workers scale out as more processes of the same image. SIGTERM closes the
- * app: the current batch finishes or its lease lets another worker take it over.
+ * `npm run worker`: the worker role only (the outbox and sync-run claim loops and the worker's
+ * periodic jobs), no HTTP and no scheduler, so workers scale out as more processes of the same
+ * image. SIGTERM closes the app: the current batch finishes or its lease lets another worker take
+ * it over, and running syncs stop between pages and go back to the queue.
  */
 async function main() {
   const config = loadConfigOrExit({ requireKeys: false });

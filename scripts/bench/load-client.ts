@@ -1,53 +1,143 @@
 /**
- * A load generator in its own process (the server under test never measures itself): issues
- * `total` requests with `concurrency` in flight and prints one JSON line of latency stats.
- * Usage: node load-client.js '<json spec>' with { url, total, concurrency, method?, headers?, bodies? }.
- * `bodies` (optional) is a list of { body, headers } cycled per request (e.g. pre-signed webhooks).
+ * A separate load process for the ingest bench, so the load generator does not share the server's
+ * event loop (an in-process generator measured its own cost too). Spawned by scripts/bench/ingest.ts
+ * with one JSON argument; prints one JSON line with throughput, latency percentiles and statuses.
+ *
+ *   kind 'get'     GET `path` `total` times
+ *   kind 'stripe'  POST signed Stripe charge.succeeded events to `path` (bodies and signatures are
+ *                  made before the clock starts; every `duplicateEvery`-th request resends an
+ *                  earlier event id, which must be answered duplicate:true)
+ *
+ * node:http with a keep-alive agent of `concurrency` sockets: far lighter per request than fetch.
  */
+import { Agent, request } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { stats } from './measure.js';
+import { chargeEvent } from './fixtures.js';
 
-interface Spec {
+export interface LoadSpec {
   url: string;
+  path: string;
+  kind: 'get' | 'stripe';
   total: number;
   concurrency: number;
-  method?: string;
-  headers?: Record<string, string>;
-  bodies?: { body: string; headers?: Record<string, string> }[];
-  expectStatus?: number;
+  /** Stripe: the webhook signing secret. */
+  secret?: string;
+  /** Stripe: event id prefix, unique per run. */
+  prefix?: string;
+  /** Stripe: every n-th request repeats the event of request i - 1 (0 = never). */
+  duplicateEvery?: number;
+  /** Untimed requests first (JIT, connections). */
+  warmup?: number;
 }
 
-async function main() {
-  const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
+export interface LoadResult {
+  total: number;
+  perSecond: number;
+  wallMs: number;
+  latencyMs: ReturnType<typeof stats>;
+  statuses: Record<string, number>;
+  duplicatesAnswered: number;
+  duplicatesSent: number;
+}
+
+function sign(body: string, secret: string): string {
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const target = new URL(spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
+  const warm = spec.warmup ?? 0;
+  const n = spec.total + warm;
+  const bodies: (Buffer | null)[] = [];
+  const sigs: string[] = [];
+  let duplicatesSent = 0;
+  for (let i = 0; i < n; i++) {
+    if (spec.kind === 'get') {
+      bodies.push(null);
+      continue;
+    }
+    const every = spec.duplicateEvery ?? 0;
+    const dup = every > 0 && i > 0 && i % every === 0;
+    if (dup && i >= warm) duplicatesSent++;
+    const j = dup ? i - 1 : i;
+    const body = JSON.stringify(chargeEvent(`evt_${spec.prefix}_${j}`, `ch_${spec.prefix}_${j}`, 1000 + (j % 50)));
+    bodies.push(Buffer.from(body));
+    sigs.push(sign(body, spec.secret ?? ''));
+  }
+
+  const send = (i: number) =>
+    new Promise<{ status: number; duplicate: boolean }>((resolve, reject) => {
+      const body = bodies[i];
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: spec.path,
+          method: body ? 'POST' : 'GET',
+          agent,
+          headers: body
+            ? { 'content-type': 'application/json', 'content-length': body.length, 'stripe-signature': sigs[i] }
+            : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              duplicate: body !== null && Buffer.concat(chunks).includes('"duplicate":true'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body ?? undefined);
+    });
+
+  const statuses: Record<string, number> = {};
   const lat: number[] = [];
+  let duplicatesAnswered = 0;
   let next = 0;
-  let errors = 0;
-  let firstError: string | null = null;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(spec.concurrency, spec.total) }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= spec.total) return;
-        const b = spec.bodies?.[i % spec.bodies.length];
-        const s = performance.now();
-        const r = await fetch(spec.url, {
-          method: spec.method ?? 'GET',
-          headers: { ...spec.headers, ...b?.headers },
-          body: b?.body,
-        });
-        const text = await r.text();
-        lat.push(performance.now() - s);
-        if (r.status !== (spec.expectStatus ?? 200)) {
-          errors++;
-          firstError ??= `${r.status} ${text.slice(0, 200)}`;
-        }
-      }
-    }),
-  );
+  let t0 = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      if (i === warm) t0 = performance.now();
+      const s = performance.now();
+      const r = await send(i);
+      if (i < warm) continue;
+      lat.push(performance.now() - s);
+      statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      if (r.duplicate) duplicatesAnswered++;
+    }
+  };
+  if (warm === 0) t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, n) }, worker));
   const wallMs = performance.now() - t0;
-  process.stdout.write(
-    `${JSON.stringify({ latency: stats(lat), perSecond: Math.round((spec.total / wallMs) * 1000), errors, firstError })}\n`,
-  );
+  agent.destroy();
+  return {
+    total: spec.total,
+    perSecond: Math.round((spec.total / wallMs) * 1000),
+    wallMs: Math.round(wallMs),
+    latencyMs: stats(lat),
+    statuses,
+    duplicatesAnswered,
+    duplicatesSent,
+  };
 }
 
-void main();
+// Run as a child process: `node load-client.js '<LoadSpec JSON>'`.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\u0000')) {
+  runLoad(JSON.parse(process.argv[2] ?? '{}') as LoadSpec).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err) => {
+      process.stderr.write(`load failed: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -13,7 +13,7 @@ import { chargeEvent } from './fixtures.js';
 import { progress, stats, type LatencyStats } from './measure.js';
 
 const run = promisify(execFile);
-const LOAD_CLIENT = fileURLToPath(new URL('./load-client.js', import.meta.url));
+const LOAD_CLIENT = fileURLToPath(new URL('./get-load-client.js', import.meta.url));
 
 export interface BenchRow {
   name: string;

@@ -11,8 +11,8 @@ import { requestIdOf } from './request-id.middleware.js';
 import { isDbUnavailable } from '../database/database.sql.js';
 
 /** Body-parser / express errors carry `type` and `status`; map them to contract codes. */
-function fromHttpLayer(err: any): AppError | null {
-  const type = err?.type as string | undefined;
+function fromHttpLayer(err: unknown): AppError | null {
+  const type = (err as { type?: unknown } | null | undefined)?.type;
   if (type === 'entity.too.large')
     return new AppError(413, 'payload_too_large', 'The request body is larger than this endpoint accepts.');
   if (type === 'entity.parse.failed') {
@@ -89,6 +89,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       err = new AppError(500, err.code, err.message, { ...err.extra, errorId: randomUUID() }, err.headers);
     if (err.status >= 500 && err.code !== 'internal_error')
       logger.error('request failed', { code: err.code, status: err.status, path: req.path, ...err.extra });
+    // The access line of this request names the same errorId.
+    if (err.status === 500) res.locals.errorId = err.extra.errorId;
     if (res.headersSent) return;
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     res.status(err.status).json({ error: err.code, message: err.message, requestId, ...err.extra });

@@ -189,7 +189,7 @@ function renameSchemas(document: OpenAPIObject): void {
     if (taken.has(name)) throw new Error(`Two schemas would both be named ${name} in the OpenAPI document`);
     taken.add(name);
   }
-  const renamed = JSON.parse(JSON.stringify(document), (key, value) =>
+  const renamed = JSON.parse(JSON.stringify(document), (key: string, value: unknown) =>
     key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/')
       ? `#/components/schemas/${names.get(value.slice(21)) ?? value.slice(21)}`
       : value,

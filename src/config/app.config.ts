@@ -8,11 +8,15 @@ export interface AppConfig {
   port: number;
   host: string;
   databaseUrl: string | null;
+  /** REDIS_URL: vendor request budgets shared by every process (Bottleneck clustering); null = per process. */
+  redisUrl: string | null;
   dataDir: string;
   apiKeys: string[];
   adminApiKeys: string[];
   reportingCurrency: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** METRICS_PORT: processes without the API (worker, job) serve GET /metrics here; null = they do not. */
+  metricsPort: number | null;
   worker: {
     enabled: boolean;
     batchSize: number;
@@ -133,12 +137,13 @@ function url(env: Env, name: string): string | null {
 function serviceAccountJson(env: Env, name: string): string | null {
   const v = str(env, name);
   if (v === null) return null;
-  let o: any;
+  let parsed: unknown;
   try {
-    o = JSON.parse(v);
+    parsed = JSON.parse(v);
   } catch {
     throw new ConfigError(`${name} must be the service-account key file as a JSON string.`);
   }
+  const o = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
   if (o?.type !== 'service_account' || typeof o.client_email !== 'string' || typeof o.private_key !== 'string') {
     throw new ConfigError(
       `${name} must be a service-account key with "type": "service_account", client_email and private_key.`,
@@ -187,6 +192,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL.');
   }
+  const redisUrl = str(env, 'REDIS_URL');
+  if (redisUrl !== null && !/^rediss?:\/\/[^/?#]+(\/\d*)?$/.test(redisUrl)) {
+    // The value may hold a password: it is not repeated.
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL like redis://localhost:6379/0.');
+  }
   const logLevel = (str(env, 'LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error, got "${logLevel}".`);
@@ -208,18 +218,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl,
+    redisUrl,
     dataDir: resolve(str(env, 'DATA_DIR') ?? '.data/pg'),
     apiKeys,
     adminApiKeys,
     reportingCurrency: currency(env, 'REPORTING_CURRENCY', 'USD'),
     logLevel,
+    metricsPort: str(env, 'METRICS_PORT') === null ? null : int(env, 'METRICS_PORT', 0, 0, 65535),
     worker: {
       enabled: workerMode === null ? true : bool(env, 'WORKER', true),
-      batchSize: int(env, 'WORKER_BATCH_SIZE', 200, 1, 5000),
+      batchSize: int(env, 'WORKER_BATCH_SIZE', 1000, 1, 5000),
       pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
       leaseMs: int(env, 'WORKER_LEASE_MS', 60_000, 1000, 3_600_000),
       maxAttempts: int(env, 'WORKER_MAX_ATTEMPTS', 8, 1, 100),
-      concurrency: int(env, 'WORKER_CONCURRENCY', 1, 1, 16),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 2, 1, 16),
     },
     scheduler: { enabled: bool(env, 'SCHEDULER', true) },
     limits: {

@@ -144,7 +144,7 @@ export async function startEmbeddedPostgres(
     await pg.start();
   } catch (err) {
     const detail = err instanceof Error ? err.message : logs.slice(-5).join(' ').trim();
-    throw new Error(`embedded postgres failed to start on port ${port}: ${detail || 'unknown reason'}`);
+    throw new Error(`embedded postgres failed to start on port ${port}: ${detail || 'unknown reason'}`, { cause: err });
   }
   const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   let stopped = false;

@@ -2,9 +2,9 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
 import { AppError } from '../common/app.errors.js';
-import { HttpMetrics, fmtLabels } from '../common/http.metrics.js';
+import { Registry } from 'prom-client';
+import { HttpMetrics } from '../common/http.metrics.js';
 import { ZodContract } from '../common/request.validation.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { HealthzDto, ReadyzDownDto, ReadyzDto } from './health.schemas.js';
 import { ReadinessCheck } from './readiness.check.js';
 
@@ -17,7 +17,6 @@ const uptimeS = () => Math.round((Date.now() - started) / 1000);
 export class HealthController {
   constructor(
     private readonly readiness: ReadinessCheck,
-    private readonly outbox: OutboxRepository,
     private readonly httpMetrics: HttpMetrics,
   ) {}
 
@@ -40,19 +39,11 @@ export class HealthController {
   }
 
   @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  // The format prom-client's registries render (text 0.0.4), not a hand-kept string.
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @ApiProduces('text/plain')
   @ApiOperation({ summary: 'Prometheus metrics (outbox gauges, HTTP and pipeline counters)' })
   async metrics(): Promise<string> {
-    let out = `# HELP buffalo_uptime_seconds Process uptime\n# TYPE buffalo_uptime_seconds gauge\nbuffalo_uptime_seconds ${uptimeS()}\n`;
-    const stats = await this.outbox.stats().catch(() => null);
-    if (stats) {
-      out += '# HELP buffalo_outbox_rows Outbox rows by status and source\n# TYPE buffalo_outbox_rows gauge\n';
-      for (const [source, counts] of Object.entries(stats.bySource)) {
-        for (const [status, n] of Object.entries(counts))
-          out += `buffalo_outbox_rows${fmtLabels({ status, source })} ${n}\n`;
-      }
-    }
-    return out + this.httpMetrics.render();
+    return this.httpMetrics.render();
   }
 }

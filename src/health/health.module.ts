@@ -6,6 +6,8 @@ import { OutboxModule } from '../outbox/outbox.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { DbHealthIndicator } from './db.indicator.js';
 import { HealthController } from './health.controller.js';
+import { PipelineMetrics } from './metrics.collectors.js';
+import { MetricsServer } from './metrics.server.js';
 import { ReadinessCheck } from './readiness.check.js';
 import { VendorSyncHealthIndicator } from './vendor-sync.indicator.js';
 
@@ -13,6 +15,7 @@ import { VendorSyncHealthIndicator } from './vendor-sync.indicator.js';
 @Module({
   imports: [TerminusModule, CommonModule, RunsModule, OutboxModule, HubspotModule],
   controllers: [HealthController],
-  providers: [DbHealthIndicator, VendorSyncHealthIndicator, ReadinessCheck],
+  providers: [DbHealthIndicator, VendorSyncHealthIndicator, ReadinessCheck, PipelineMetrics, MetricsServer],
+  exports: [MetricsServer],
 })
 export class HealthModule {}

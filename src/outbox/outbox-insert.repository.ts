@@ -6,7 +6,7 @@ import type { OutboxInsert } from './outbox.types.js';
 export interface InsertResult {
   inserted: number;
   duplicates: number;
-  /** Dedupe keys that were new (in input order). */
+  /** Dedupe keys that were new, as the rows gave them (in input order). */
   insertedKeys: Set<string>;
 }
 
@@ -51,8 +51,9 @@ export class OutboxInsertRepository {
         rows.map((r) => r.runId ?? null),
       ],
     );
-    const insertedKeys = new Set(res.map((r) => r.dedupe_key));
-    return { inserted: insertedKeys.size, duplicates: rows.length - insertedKeys.size, insertedKeys };
+    const stored = new Set(res.map((r) => r.dedupe_key));
+    const insertedKeys = new Set(rows.map((r) => r.dedupeKey).filter((k) => stored.has(storableText(k))));
+    return { inserted: res.length, duplicates: rows.length - res.length, insertedKeys };
   }
 }
 

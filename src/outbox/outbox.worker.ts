@@ -228,6 +228,7 @@ export class OutboxWorker {
     const { maxAttempts } = this.config.worker;
     let lost = 0;
     for (const [kind, group] of byKind) {
+      const kindDone = this.metrics.startTimer('buffalo_outbox_kind_duration_seconds', { kind });
       const outcomes = await this.dispatch(kind, group, ctx);
       const settlements = group.map((row) =>
         settle(
@@ -241,6 +242,7 @@ export class OutboxWorker {
         ),
       );
       const settled = await this.repo.settle(token, settlements);
+      kindDone();
       lost += settlements.length - settled.size;
       for (const s of settlements) {
         if (!settled.has(s.id)) continue;
@@ -278,13 +280,15 @@ export class OutboxWorker {
         workerId: this.workerId,
         rows: lost,
       });
+    const ms = performance.now() - t0;
+    this.metrics.observe('buffalo_outbox_batch_duration_seconds', {}, ms / 1000);
     logger.info('outbox batch', {
       workerId: this.workerId,
       claimed: rows.length,
       processed: result.processed,
       failed: result.failed,
       dead: result.dead,
-      ms: Math.round(performance.now() - t0),
+      ms: Math.round(ms),
     });
     return result;
   }

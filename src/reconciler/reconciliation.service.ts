@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { Database } from '../database/database.sql.js';
 import { HttpMetrics } from '../common/http.metrics.js';
@@ -50,10 +50,11 @@ export function daysBetween(startDate: string, endDate: string): string[] {
 /**
  * Webhook-vs-poll reconciliation (CONTRACT "Reconciliation"), read from object_sightings and
  * payment_orphans alone (never the outbox), in one read-only snapshot. Also the figures alerts
- * and /metrics need: missed webhooks of the last day, and given-up orphans.
+ * and /metrics need: missed webhooks of the last day (a gauge read at each scrape, so every
+ * process reports the same shared figure), and given-up orphans.
  */
 @Injectable()
-export class ReconciliationService {
+export class ReconciliationService implements OnModuleInit {
   constructor(
     private readonly db: Database,
     private readonly sightings: SightingsRepository,
@@ -61,6 +62,12 @@ export class ReconciliationService {
     private readonly metrics: HttpMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.metrics.onScrape(async () => {
+      await this.collectMissedWebhooks();
+    });
+  }
 
   get graceS(): number {
     return this.config.reconcile.graceS;
@@ -138,16 +145,12 @@ export class ReconciliationService {
     return this.orphans.givenUp(limit);
   }
 
-  /** Sets the `buffalo_missed_webhooks{source}` gauge (the `reconciler:missed-webhooks` job, in API processes). */
-  async refreshMissedWebhooksGauge(): Promise<Record<Source, number>> {
+  /** Sets the `buffalo_missed_webhooks{source}` gauge (a scrape collector). */
+  async collectMissedWebhooks(): Promise<Record<Source, number>> {
+    // Stale figures are worse than none: if the database does not answer, the series go absent.
+    this.metrics.resetGauge(MISSED_WEBHOOKS_METRIC);
     const counts = await this.missedWebhookCounts();
-    for (const source of SOURCES)
-      this.metrics.set(
-        MISSED_WEBHOOKS_METRIC,
-        { source },
-        counts[source],
-        `Objects created in the last ${MISSED_WEBHOOK_WINDOW_S / 3600} h that a poll found and no webhook brought within RECONCILE_GRACE_S`,
-      );
+    for (const source of SOURCES) this.metrics.setGauge(MISSED_WEBHOOKS_METRIC, { source }, counts[source]);
     return counts;
   }
 }

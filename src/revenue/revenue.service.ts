@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppError } from '../common/app.errors.js';
 import { logger } from '../common/app.logger.js';
+import { HttpMetrics } from '../common/http.metrics.js';
 import { Database, type Sql } from '../database/database.sql.js';
 import { addDays, daysInclusive } from './revenue.calendar.js';
 import {
@@ -38,17 +39,18 @@ export class RevenueService {
     private readonly repo: LedgerFiguresRepository,
     /** Which HubSpot deal stage ids its pipelines or HUBSPOT_STAGE_MAP explain (absent in tests that only need figures). */
     @Optional() private readonly hubspotStages?: HubspotPipelinesService,
+    @Optional() private readonly metrics?: HttpMetrics,
   ) {}
 
   /** Summary, daily and weekly all render this report. */
   async report(q: RevenueQuery): Promise<RevenueReport> {
-    return this.verified(() => this.snapshot((sql) => this.build(sql, q)));
+    return this.verified(() => this.snapshot('report', (sql) => this.build(sql, q)));
   }
 
   /** v1 `GET /metrics/revenue`: net collected over [from, to). */
   async collected(q: CollectedQuery): Promise<CollectedJson> {
     const totals = await this.verified(() =>
-      this.snapshot(async (sql) => {
+      this.snapshot('collected', async (sql) => {
         await this.refuseOnDrift(sql);
         return this.repo.totals(sql, instants(q));
       }),
@@ -66,7 +68,7 @@ export class RevenueService {
   /** v1 `GET /metrics/revenue/breakdown`: dense day/week/month buckets over [from, to). */
   async breakdown(q: BreakdownQuery): Promise<BreakdownJson> {
     return this.verified(() =>
-      this.snapshot(async (sql) => {
+      this.snapshot('breakdown', async (sql) => {
         await this.refuseOnDrift(sql);
         const w = instants(q);
         const keys = await this.repo.bucketKeys(sql, w);
@@ -172,8 +174,13 @@ export class RevenueService {
       throw new MetricDrift('rollups vs ledger (revenue verifier)', { finding: 'open' });
   }
 
-  private snapshot<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.db.tx(fn, { isolation: 'repeatable read', readOnly: true });
+  private async snapshot<T>(query: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const done = this.metrics?.startTimer('buffalo_revenue_query_duration_seconds', { query });
+    try {
+      return await this.db.tx(fn, { isolation: 'repeatable read', readOnly: true });
+    } finally {
+      done?.();
+    }
   }
 
   private async verified<T>(fn: () => Promise<T>): Promise<T> {

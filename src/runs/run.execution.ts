@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../database/database.sql.js';
+import type { Database, Sql } from '../database/database.sql.js';
 import { logger } from '../common/app.logger.js';
 import type { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { OutboxInsert } from '../outbox/outbox.types.js';
@@ -10,32 +10,64 @@ import type { RunErrorClass, RunOutcome, SyncRun } from './run.types.js';
 const MAX_UNMAPPED = 50;
 const MAX_ERROR_CHARS = 500;
 
+/** The claim a run executes under: every write of the run checks that it still holds it. */
+export interface RunLease {
+  token: string;
+  leaseMs: number;
+}
+
+/** Where this attempt starts: the stored cursor, in the run's mode (or incremental, see RunsWorker). */
+export interface RunStart {
+  mode: SyncMode;
+  cursor: unknown;
+}
+
 /**
- * One run's drive of its driver, already under the run's lock: builds the SyncContext, handles a
+ * The claim no longer holds the run (its lease expired and another worker took it over): the
+ * write that found out is rolled back, so a worker that lost a run never commits a page of it.
+ */
+export class LeaseLostError extends Error {
+  constructor(runId: string) {
+    super(`sync run ${runId} was taken over by another worker (its lease had expired)`);
+  }
+}
+
+/**
+ * One attempt at a run, already under the run's lock and claim: builds the SyncContext, handles a
  * stale cursor by wiping it and resyncing in full within the same run, and turns the result into
- * the run's verdict. Auth errors never touch the cursor: a revoked key is not a stale cursor.
+ * the run's verdict. Auth errors never touch the cursor: a revoked key is not a stale cursor. A
+ * resumed run starts from the counts its earlier attempts committed.
  */
 export class RunExecution {
-  private pages = 0;
-  private failed = 0;
-  private readonly unmapped = new Set<string>();
-  private stale = false;
-  private full = false;
+  private pages: number;
+  private failed: number;
+  private readonly unmapped: Set<string>;
+  private stale: boolean;
+  private full: boolean;
+  /** Set once a write found the claim gone: the run belongs to another worker now. */
+  leaseLost = false;
 
   constructor(
     private readonly run: SyncRun,
-    private readonly cursorBefore: unknown,
+    private readonly start: RunStart,
     private readonly db: Database,
     private readonly repo: RunsRepository,
     private readonly outbox: OutboxInsertRepository,
     private readonly signal: AbortSignal,
-  ) {}
+    private readonly lease: RunLease,
+  ) {
+    this.pages = run.counts.pagesFetched;
+    this.failed = run.counts.recordsFailed;
+    this.unmapped = new Set(run.unmappedStatusesSeen);
+    this.stale = run.staleCursorDetected;
+    this.full = run.fullBackfillTriggered;
+  }
 
   async execute(driver: SyncDriver | undefined): Promise<RunOutcome> {
     if (!driver) return this.outcome('failed', `no sync driver is registered for ${this.run.source}`, 'permanent');
     try {
       try {
-        await driver.sync(this.context(this.run.mode, this.cursorBefore));
+        await driver.sync(this.context(this.start.mode, this.start.cursor));
       } catch (err) {
         if (!(err instanceof SyncError && err.errorClass === 'stale_cursor') || this.signal.aborted) throw err;
         logger.warn('stale cursor: cleared, resyncing in full', {
@@ -43,7 +75,7 @@ export class RunExecution {
           entity: this.run.entity,
           reason: err.message,
         });
-        await this.repo.deleteCursor(this.db, this.run.source, this.run.entity);
+        await this.fenced((sql) => this.repo.deleteCursor(sql, this.run.source, this.run.entity));
         this.stale = true;
         this.full = true;
         await driver.sync(this.context('full', null));
@@ -65,8 +97,8 @@ export class RunExecution {
       cursor: cursor ?? null,
       signal: this.signal,
       commitPage: (rows, nextCursor) => this.commitPage(rows, nextCursor),
-      saveCursor: (c) => this.db.tx((sql) => this.repo.saveCursor(sql, source, entity, c, runId)),
-      clearCursor: () => this.repo.deleteCursor(this.db, source, entity),
+      saveCursor: (c) => this.fenced((sql) => this.repo.saveCursor(sql, source, entity, c, runId)),
+      clearCursor: () => this.fenced((sql) => this.repo.deleteCursor(sql, source, entity)),
       markStaleCursor: () => {
         this.stale = true;
       },
@@ -92,13 +124,14 @@ export class RunExecution {
     const res = await this.db.tx(async (sql) => {
       const ins = await this.outbox.insertMany(sql, tagged);
       if (nextCursor !== undefined) await this.repo.saveCursor(sql, source, entity, nextCursor, runId);
-      await this.repo.addPage(sql, runId, {
+      const held = await this.repo.addPage(sql, runId, this.lease.token, this.lease.leaseMs, {
         fetched: rows.length,
         inserted: ins.inserted,
         duplicates: ins.duplicates,
         failedTotal: this.failed,
         unmapped: [...this.unmapped].sort(),
       });
+      if (!held) this.lost();
       return ins;
     });
     this.pages++;
@@ -113,7 +146,21 @@ export class RunExecution {
     return { inserted: res.inserted, duplicates: res.duplicates };
   }
 
+  /** A cursor write without rows, in a transaction that first checks (and renews) the claim. */
+  private async fenced(write: (sql: Sql) => Promise<void>): Promise<void> {
+    await this.db.tx(async (sql) => {
+      if (!(await this.repo.touchClaim(sql, this.run.id, this.lease.token, this.lease.leaseMs))) this.lost();
+      await write(sql);
+    });
+  }
+
+  private lost(): never {
+    this.leaseLost = true;
+    throw new LeaseLostError(this.run.id);
+  }
+
   private failure(err: unknown): RunOutcome {
+    if (this.leaseLost) return this.outcome(this.pages > 0 ? 'partial' : 'failed', (err as Error).message, 'aborted');
     if (this.signal.aborted || (err as Error)?.name === 'AbortError') return this.interrupted();
     if (err instanceof SyncError) {
       const message = truncate(err.message || err.errorClass);

@@ -12,8 +12,8 @@ export const SYNC_MODES: readonly SyncMode[] = ['incremental', 'full'] as const;
 /**
  * Why a run did not succeed, beyond SyncError's classes:
  *  locked       skipped: another run of the same source and entity held the lock
- *  aborted      the process shut down mid-run
- *  abandoned    the process running it died (found by the sweeper)
+ *  aborted      the process shut down mid-run (runs from before shutdowns re-queued them)
+ *  abandoned    its process died too many times (RUN_MAX_ATTEMPTS), or no worker ever claimed it
  *  internal     an unclassified error (a bug or the database), logged with the run id
  */
 export const RUN_ERROR_CLASSES = [
@@ -53,6 +53,8 @@ export interface SyncRun {
   fullBackfillTriggered: boolean;
   error: string | null;
   errorClass: RunErrorClass | null;
+  /** How many times a worker started it: more than 1 when it was resumed after its process died. */
+  attempts: number;
   counts: RunCounts;
   unmappedStatusesSeen: string[];
 }

@@ -4,7 +4,7 @@ import type { Run } from './runs.schemas.js';
 
 export type RunJson = z.input<typeof Run>;
 
-/** The contract's Run JSON (plus the additive `trigger`, `createdAt` and `errorClass`). */
+/** The contract's Run JSON (plus the additive `trigger`, `createdAt`, `errorClass` and `attempts`). */
 export function runJson(r: SyncRun): RunJson {
   return {
     runId: r.id,
@@ -22,6 +22,7 @@ export function runJson(r: SyncRun): RunJson {
     fullBackfillTriggered: r.fullBackfillTriggered,
     error: r.error,
     errorClass: r.errorClass,
+    attempts: r.attempts,
     counts: { ...r.counts },
     unmappedStatusesSeen: [...r.unmappedStatusesSeen],
   };

@@ -35,7 +35,8 @@ export class RunsController {
   @ApiOperation({
     summary: 'Queue a sync of one source (one run per entity)',
     description:
-      'Writes one `queued` run per entity of the source before answering, then runs them in the background. ' +
+      'Writes one `queued` run per entity of the source before answering; a process with the worker role executes them ' +
+      '(this one, unless it runs with WORKER=off). ' +
       'Each run holds the advisory lock of its source and entity for its whole duration: a run started while another ' +
       'holds it ends `skipped`. Requires `Idempotency-Key`; a replay returns the first answer with `Idempotent-Replayed: true`. ' +
       'The body is optional.',

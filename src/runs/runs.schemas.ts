@@ -95,6 +95,7 @@ export const RUN_EXAMPLE = {
   fullBackfillTriggered: false,
   error: null,
   errorClass: null,
+  attempts: 1,
   counts: { pagesFetched: 3, recordsFetched: 250, recordsUpserted: 212, recordsDeduped: 38, recordsFailed: 0 },
   unmappedStatusesSeen: [],
 } as const;
@@ -109,6 +110,7 @@ export const Run = z
     mode,
     status: z.enum(RUN_STATUSES).meta({
       description:
+        '`queued`: waiting for a worker (also a run re-queued after its process stopped; it resumes from its last committed cursor). ' +
         '`skipped`: another run of the same source and entity held the lock. `partial`: some pages were committed before a transient failure.',
     }),
     trigger: z.enum(RUN_TRIGGERS),
@@ -121,6 +123,10 @@ export const Run = z
     fullBackfillTriggered: z.boolean(),
     error: z.string().nullable(),
     errorClass: z.enum(RUN_ERROR_CLASSES).nullable(),
+    attempts: z.int().meta({
+      description:
+        'How many times a worker started the run: above 1 when it resumed after its process died (failed `abandoned` after too many)',
+    }),
     counts,
     unmappedStatusesSeen: z.array(z.string()).meta({ description: 'Raw vendor statuses that mapped to UNKNOWN' }),
   })

@@ -1,18 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
-import { Database, isDbUnavailable } from '../database/database.sql.js';
 import { PgLocks } from '../database/database.locks.js';
-import { logContext, logger } from '../common/app.logger.js';
+import { logger } from '../common/app.logger.js';
 import { pollableSources } from '../config/config.sources.js';
-import { OutboxInsertRepository } from '../outbox/outbox-insert.repository.js';
 import type { Source } from '../records/record.types.js';
 import { SyncDriverRegistry, type SyncDriver, type SyncMode } from './sync.drivers.js';
 import { RunsRepository, type SourceSyncState } from './runs.repository.js';
 
 export type { SourceSyncState };
-import { internalErrorText, RunExecution } from './run.execution.js';
-import { runLockName, type RunOutcome, type RunTrigger, type SyncRun } from './run.types.js';
+import { exhaustedError, RunsWorker } from './runs.worker.js';
+import { runLockName, type RunTrigger, type SyncRun } from './run.types.js';
 import { RunRefusedError } from './run.errors.js';
 
 export interface TriggerOptions {
@@ -21,12 +18,8 @@ export interface TriggerOptions {
   entities?: string[];
 }
 
-const HEARTBEAT_MS = 10_000;
-/** A running run whose heartbeat is this old AND whose lock is free has lost its process. */
-const ABANDONED_RUNNING_MS = 120_000;
-/** Runs start right after their row is written; a queued row this old was orphaned by a dead process. */
-const ABANDONED_QUEUED_MS = 600_000;
-const SHUTDOWN_GRACE_MS = 15_000;
+/** A queued run no worker claimed for this long (counted from its last sign of life) is failed. */
+const UNCLAIMED_MS = 600_000;
 
 const SETUP_HINT: Record<Source, string> = {
   stripe: 'set STRIPE_API_KEY',
@@ -35,43 +28,58 @@ const SETUP_HINT: Record<Source, string> = {
 };
 
 /**
- * Sync runs: `trigger` writes one queued run per entity before returning, then executes them in
- * this process. Each run holds the session advisory lock `sync:<source>:<entity>` for its whole
- * duration, so a second trigger or a double-fired cron (in any process) ends `skipped`, never a
- * parallel sync of the same cursor.
+ * Sync runs: `trigger` writes one queued run per entity before returning. Processes with the
+ * worker role execute them (RunsWorker): the triggering process itself when its claim loop is on,
+ * any worker otherwise (`WORKER=off npm start` queues, `npm run worker` executes). Each run holds
+ * the session advisory lock `sync:<source>:<entity>` for its whole duration, so a second trigger
+ * or a double-fired cron (in any process) ends `skipped`, never a parallel sync of the same cursor.
  */
 @Injectable()
 export class RunsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly inflight = new Map<string, Promise<unknown>>();
-  private readonly abort = new AbortController();
   private closing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly db: Database,
     private readonly locks: PgLocks,
     private readonly registry: SyncDriverRegistry,
     private readonly repo: RunsRepository,
-    private readonly outbox: OutboxInsertRepository,
+    private readonly worker: RunsWorker,
   ) {}
 
-  /** Validates, writes the queued runs, and starts them in the background. */
+  /**
+   * Validates and writes the queued runs. With this process's claim loop on, they are reserved
+   * for it and start at once here; otherwise a worker claims them (woken by NOTIFY).
+   */
   async trigger(source: Source, mode: SyncMode, opts: TriggerOptions = {}): Promise<{ runIds: string[] }> {
-    const runs = await this.enqueue(source, mode, opts);
-    for (const { id } of runs) this.track(id, this.executeRun(id));
+    const local = this.worker.claiming;
+    const runs = await this.enqueue(source, mode, opts, local);
+    if (local) for (const { id } of runs) void this.worker.runReserved(id);
     return { runIds: runs.map((r) => r.id) };
   }
 
-  /** The same path as `trigger`, awaited (the one-shot job): returns the finished runs. */
+  /** The one-shot job: the runs are executed here, whatever the roles, and awaited. */
   async runNow(source: Source, mode: SyncMode, trigger: RunTrigger = 'job'): Promise<SyncRun[]> {
-    const runs = await this.enqueue(source, mode, { trigger });
-    await Promise.all(runs.map(({ id }) => this.track(id, this.executeRun(id))));
+    const runs = await this.enqueue(source, mode, { trigger }, true);
+    await Promise.all(runs.map(({ id }) => this.worker.runReserved(id)));
     return this.repo.getMany(runs.map((r) => r.id));
   }
 
-  /** Resolves once no run started by this instance is in flight (tests, shutdown). */
+  /** The worker role's claim loop: runs queued anywhere are claimed and executed here from now on. */
+  async startClaiming(): Promise<void> {
+    await this.worker.start();
+  }
+
+  /** Resolves once no run is in flight in this process (tests, shutdown). */
   async waitForIdle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    await this.worker.waitForIdle();
+  }
+
+  /**
+   * Executes here every queued run this process can sync and waits for them, whatever the roles:
+   * what a test of a process without the worker role does in its place.
+   */
+  async drain(): Promise<void> {
+    await this.worker.drain();
   }
 
   /** Every process sweeps once at boot, so runs left by a crashed one-shot job are not stuck until a scheduler runs. */
@@ -85,106 +93,44 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     await this.shutdown();
   }
 
-  /** Stops accepting triggers, asks running drivers to stop between pages, and waits a bounded time. */
-  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+  /** Stops accepting triggers; running runs stop between pages and go back to the queue. */
+  async shutdown(graceMs?: number): Promise<void> {
     this.closing = true;
-    if (this.inflight.size === 0) return;
-    logger.info('stopping sync runs', { inflight: [...this.inflight.keys()] });
-    this.abort.abort();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      this.waitForIdle().then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
-    ]);
-    clearTimeout(timer);
-    if (!timedOut) return;
-    // A driver that ignores the signal must not leave its run looking alive; its lock dies with our connections.
-    for (const id of this.inflight.keys()) {
-      await this.repo
-        .failUnfinished(id, 'interrupted by shutdown before the driver stopped', 'aborted')
-        .catch(() => undefined);
-      logger.warn('sync run interrupted by shutdown', { runId: id });
-    }
+    await this.worker.stop(graceMs);
   }
 
   /**
-   * Executes one queued run under its lock. Never throws for sync failures: the verdict is on the
-   * run row. Returns the run as stored afterwards.
+   * The abandoned-run sweep. A running run whose lease expired while nobody holds its lock lost
+   * its process: it goes back to the queue (a worker resumes it from its last committed cursor),
+   * or is failed once it has been started the maximum number of times. A queued run that no worker
+   * claimed for a long time is failed: no process with the worker role can run it.
    */
-  async executeRun(runId: string): Promise<SyncRun | null> {
-    return logContext.run({ ...logContext.getStore(), runId }, async () => {
-      const run = await this.repo.get(runId);
-      if (!run || run.status !== 'queued') return run;
-      const lock = await this.locks.tryAcquire(runLockName(run.source, run.entity));
-      if (!lock) {
-        await this.repo.markSkipped(runId, `skipped: another run of ${run.source}/${run.entity} held the lock`);
-        logger.info('sync run skipped: lock held elsewhere', { source: run.source, entity: run.entity });
-        return this.repo.get(runId);
-      }
-      let heartbeat: NodeJS.Timeout | undefined;
-      let outcome: RunOutcome;
-      let cursorAfter: unknown;
-      const t0 = Date.now();
-      try {
-        const cursorBefore = await this.repo.loadCursor(run.source, run.entity);
-        if (!(await this.repo.markRunning(runId, cursorBefore))) return this.repo.get(runId);
-        heartbeat = setInterval(() => void this.repo.heartbeat(runId).catch(() => undefined), HEARTBEAT_MS);
-        heartbeat.unref();
-        logger.info('sync run started', {
-          source: run.source,
-          entity: run.entity,
-          mode: run.mode,
-          trigger: run.trigger,
-        });
-        const exec = new RunExecution(run, cursorBefore, this.db, this.repo, this.outbox, this.abort.signal);
-        outcome = await exec.execute(this.registry.get(run.source));
-        cursorAfter = await this.repo.loadCursor(run.source, run.entity);
-      } finally {
-        clearInterval(heartbeat);
-        await lock.release();
-      }
-      // Verdict after the lock is free: a client that sees a finished run and triggers again is never `skipped` by it.
-      await this.repo.finish(runId, outcome, cursorAfter);
-      const done = await this.repo.get(runId);
-      const fields = {
-        source: run.source,
-        entity: run.entity,
-        status: outcome.status,
-        ms: Date.now() - t0,
-        counts: done?.counts,
-        error: outcome.error,
-      };
-      if (outcome.status === 'succeeded') logger.info('sync run finished', fields);
-      else logger.warn('sync run finished', { ...fields, errorClass: outcome.errorClass });
-      return done;
-    });
-  }
-
-  /**
-   * Abandoned-run sweep: a running run with a stale heartbeat whose lock nobody holds lost its
-   * process; a queued run nobody started for a long time too. Both become `failed` with a reason.
-   */
-  async sweepAbandoned(opts: { runningMs?: number; queuedMs?: number } = {}): Promise<string[]> {
-    const swept = await this.repo.failStaleQueued(opts.queuedMs ?? ABANDONED_QUEUED_MS);
-    for (const run of await this.repo.staleRunning(opts.runningMs ?? ABANDONED_RUNNING_MS)) {
-      if (this.inflight.has(run.id)) continue;
+  async sweepAbandoned(opts: { unclaimedMs?: number } = {}): Promise<{ requeued: string[]; failed: string[] }> {
+    const unclaimedMs = opts.unclaimedMs ?? UNCLAIMED_MS;
+    const failed = await this.repo.failUnclaimed(
+      unclaimedMs,
+      `abandoned: no worker claimed the run within ${Math.round(unclaimedMs / 1000)} s (is a process with the worker role and this vendor's credentials running?)`,
+    );
+    const requeued: string[] = [];
+    for (const run of await this.repo.expiredRunning()) {
+      // A held lock means the process is alive, only late with its lease.
       const lock = await this.locks.tryAcquire(runLockName(run.source, run.entity));
       if (!lock) continue;
       try {
-        if (
-          await this.repo.failUnfinished(
-            run.id,
-            'abandoned: the process running it stopped without finishing',
-            'abandoned',
-          )
-        )
-          swept.push(run.id);
+        const became = await this.repo.requeueExpired(
+          run.id,
+          this.worker.options.maxAttempts,
+          exhaustedError(run.attempts),
+        );
+        if (became === 'queued') requeued.push(run.id);
+        if (became === 'failed') failed.push(run.id);
       } finally {
         await lock.release();
       }
     }
-    if (swept.length) logger.warn('abandoned sync runs marked failed', { runIds: swept });
-    return swept;
+    if (requeued.length) logger.warn('sync runs whose process stopped were re-queued', { runIds: requeued });
+    if (failed.length) logger.warn('abandoned sync runs marked failed', { runIds: failed });
+    return { requeued, failed };
   }
 
   /** Per source with runs: its last successful sync and latest verdict (readiness reports them). */
@@ -192,12 +138,18 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.repo.lastSyncBySource();
   }
 
-  private async enqueue(source: Source, mode: SyncMode, opts: TriggerOptions) {
+  private async enqueue(source: Source, mode: SyncMode, opts: TriggerOptions, reserve: boolean) {
     if (this.closing)
       throw new RunRefusedError('shutting_down', 'The service is shutting down; retry on another instance.');
     const driver = this.pollableDriver(source);
     const entities = this.entitiesFor(driver, opts.entities);
-    return this.repo.createQueued(source, mode, opts.trigger ?? 'manual', entities);
+    return this.repo.createQueued(
+      source,
+      mode,
+      opts.trigger ?? 'manual',
+      entities,
+      reserve ? this.worker.reservation() : null,
+    );
   }
 
   private pollableDriver(source: Source): SyncDriver {
@@ -237,24 +189,5 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
       );
     }
     return [...new Set(wanted)];
-  }
-
-  private track<T>(id: string, p: Promise<T>): Promise<T | null> {
-    const guarded = p
-      .catch(async (err) => {
-        // Not a sync failure (those are recorded by the execution) but e.g. the database going away.
-        const errorId = randomUUID();
-        logger.error('sync run crashed', {
-          errorId,
-          runId: id,
-          err: (err as Error)?.message,
-          dbUnavailable: isDbUnavailable(err),
-        });
-        await this.repo.failUnfinished(id, internalErrorText(errorId), 'internal').catch(() => undefined);
-        return null;
-      })
-      .finally(() => this.inflight.delete(id));
-    this.inflight.set(id, guarded);
-    return guarded;
   }
 }

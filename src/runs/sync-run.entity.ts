@@ -3,7 +3,7 @@ import { TextArrayType } from '../database/database.types.js';
 import type { Source } from '../records/record.types.js';
 import type { RunErrorClass, RunTrigger } from './run.types.js';
 
-/** sync_runs: one row per (source, entity) sync, from queued to its verdict (migration 20261121000000). */
+/** sync_runs: one row per (source, entity) sync, from queued to its verdict (migrations 20261121000000, 20261205000000). */
 export const SyncRunEntity = defineEntity({
   name: 'SyncRun',
   tableName: 'sync_runs',
@@ -30,6 +30,12 @@ export const SyncRunEntity = defineEntity({
     recordsDeduped: p.integer().default(0),
     recordsFailed: p.integer().default(0),
     unmappedStatusesSeen: p.type(TextArrayType).defaultRaw(`'{}'`),
+    /** How many times a worker started the run (a resumption after its process died counts again). */
+    attempts: p.integer().default(0),
+    /** The token of the claim that holds the run; page commits and the verdict must still match it. */
+    leaseOwner: p.text().nullable(),
+    /** Until when that claim holds; an expired lease makes the run claimable again. */
+    leaseUntil: p.datetime().nullable(),
   },
   indexes: [
     {
@@ -47,6 +53,11 @@ export const SyncRunEntity = defineEntity({
       properties: ['source', 'entity', 'finishedAt'],
       columns: [{ name: 'source' }, { name: 'entity' }, { name: 'finished_at', sort: 'DESC' }],
       where: `status IN ('succeeded','partial')`,
+    },
+    {
+      name: 'sync_runs_unfinished',
+      properties: ['id'],
+      where: `status IN ('queued','running')`,
     },
   ],
 });

@@ -8,10 +8,10 @@ import { RunsService } from './runs.service.js';
 import { isRunRefused } from './run.errors.js';
 
 /**
- * What the periodic sync jobs run (src/scheduling/jobs.catalog.ts registers them). A tick only
- * hands out work: it queues an incremental run. Every scheduler process ticks; the per-entity
- * advisory lock turns the extra ticks into `skipped` runs instead of parallel syncs, so no
- * leader election is needed.
+ * What the scheduling module runs for sync runs (src/scheduling/jobs.catalog.ts registers it). A
+ * tick only hands out work: it queues an incremental run. Every scheduler process ticks; the
+ * per-entity advisory lock turns the extra ticks into `skipped` runs instead of parallel syncs,
+ * so no leader election is needed. The run-claim loop runs in processes with the worker role.
  */
 @Injectable()
 export class SyncScheduler {
@@ -36,8 +36,18 @@ export class SyncScheduler {
     }
   }
 
-  /** Runs left `running` or `queued` by a dead process become `failed` with a reason. */
-  async sweepAbandoned(): Promise<string[]> {
+  /** Runs whose process stopped go back to the queue (or fail after too many attempts); unclaimed ones fail. */
+  async sweepAbandoned(): Promise<{ requeued: string[]; failed: string[] }> {
     return this.runs.sweepAbandoned();
+  }
+
+  /** The run-claim loop of a worker process: from bootstrap to shutdown. */
+  startClaiming(): Promise<void> {
+    return this.runs.startClaiming();
+  }
+
+  /** Stops claiming; runs in flight stop between pages and go back to the queue. */
+  stopClaiming(): Promise<void> {
+    return this.runs.shutdown();
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { logger } from '../common/app.logger.js';
-import { CLAIM_LOOP, type JobOwners, PERIODIC_JOBS, type PeriodicJob, runsIn } from './jobs.catalog.js';
+import { CLAIM_LOOPS, type JobOwners, PERIODIC_JOBS, type PeriodicJob, runsIn } from './jobs.catalog.js';
 import type { ProcessRole } from './process.roles.js';
 
 export const PROCESS_ROLES_TOKEN = Symbol('PROCESS_ROLES');
@@ -13,16 +13,16 @@ const STOP_WAIT_MS = 10_000;
 
 /**
  * The one place background work starts and stops. At bootstrap (after every module's
- * onModuleInit, so sync drivers are registered) it starts the claim loop and registers the
+ * onModuleInit, so sync drivers are registered) it starts the claim loops and registers the
  * catalog's jobs for this process's roles with SchedulerRegistry; at shutdown it removes them,
- * stops the loop and waits for runs in flight, before the database closes.
+ * stops the loops and waits for runs in flight, before the database closes.
  */
 @Injectable()
 export class JobScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly registered: string[] = [];
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
-  private loopStarted = false;
+  private readonly loopsStarted: (typeof CLAIM_LOOPS)[number][] = [];
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -38,11 +38,16 @@ export class JobScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(everyMs > 0)) continue;
       this.register(job, everyMs);
     }
-    if (runsIn(CLAIM_LOOP, this.roles)) {
-      await CLAIM_LOOP.start(this.owners);
-      this.loopStarted = true;
+    for (const loop of CLAIM_LOOPS) {
+      if (!runsIn(loop, this.roles)) continue;
+      await loop.start(this.owners);
+      this.loopsStarted.push(loop);
     }
-    logger.info('background work scheduled', { roles: this.roles, claimLoop: this.loopStarted, jobs: this.registered });
+    logger.info('background work scheduled', {
+      roles: this.roles,
+      claimLoops: this.loopsStarted.map((l) => l.name),
+      jobs: this.registered,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -56,9 +61,9 @@ export class JobScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       Promise.allSettled([...this.inflight.values()]).then(() => true),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(false), STOP_WAIT_MS))),
     ]);
-    const [finished] = await Promise.all([jobsDone, this.loopStarted ? CLAIM_LOOP.stop(this.owners) : undefined]);
+    const loops = this.loopsStarted.splice(0);
+    const [finished] = await Promise.all([jobsDone, ...loops.map((l) => l.stop(this.owners))]);
     clearTimeout(timer);
-    this.loopStarted = false;
     if (!finished) logger.warn('periodic jobs still running at shutdown', { jobs: [...this.inflight.keys()] });
   }
 

@@ -5,7 +5,6 @@ import { DELETION_SWEEP_LOCK, type HubspotDeletionSweep } from '../connectors/hu
 import { type GcalChannelRenewal, RENEWAL_LOCK, renewalEveryMs } from '../connectors/gcal/gcal-channel.renewal.js';
 import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/outbox.worker.js';
 import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
-import type { ReconciliationService } from '../reconciler/reconciliation.service.js';
 import type { Source } from '../records/record.types.js';
 import { REVENUE_VERIFY_LOCK, type RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { runLockName } from '../runs/run.types.js';
@@ -18,7 +17,8 @@ import type { ProcessRole } from './process.roles.js';
  * A job only hands out work: it calls one method of the service that owns the work and its
  * tables. Several processes may share a role, so every job is safe to fire twice at once: it
  * takes the advisory lock named here for its whole run, or its work is idempotent by itself.
- * One-shot work at boot (migrations, RunsService's abandoned-run sweep) is not periodic and not here.
+ * One-shot work at boot (migrations, RunsService's abandoned-run sweep) is not periodic and not here;
+ * neither are the claim loops (CLAIM_LOOPS), which run continuously.
  */
 
 /** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, HubspotModule). */
@@ -30,7 +30,6 @@ export interface JobOwners {
   gcalChannels: GcalChannelRenewal;
   hubspotPipelines: HubspotPipelinesRefresh;
   hubspotDeletions: HubspotDeletionSweep;
-  reconciliation: ReconciliationService;
   revenueVerifier: RevenueVerifier;
 }
 
@@ -84,12 +83,13 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
   syncSchedule('hubspot'),
   syncSchedule('gcal'),
   {
+    // Re-queues runs whose process died (workers also claim them directly), fails those that died too often or that no worker claims.
     name: 'sync:abandoned-sweep',
     roles: ['scheduler'],
     lock: {
       advisory: runLockName('<source>', '<entity>'),
       held: 'session',
-      by: 'each stale run while it is failed: a held lock means its process is alive',
+      by: 'each run whose lease expired, while it is re-queued: a held lock means its process is alive',
     },
     everyMs: () => MINUTE_MS,
     run: (o) => o.syncs.sweepAbandoned(),
@@ -115,15 +115,6 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     lock: { advisory: RECONCILER_LOCK, held: 'transaction' },
     everyMs: () => MINUTE_MS,
     run: (o) => o.reconciler.sweep(),
-  },
-  {
-    name: 'reconciler:missed-webhooks',
-    // The gauge lives in the process that serves /metrics.
-    roles: ['api'],
-    lock: { none: 'reads one indexed count per source and sets an in-process gauge' },
-    everyMs: () => MINUTE_MS,
-    firstAfterMs: () => 5_000,
-    run: (o) => o.reconciliation.refreshMissedWebhooksGauge(),
   },
   {
     name: 'idempotency:purge',
@@ -183,6 +174,19 @@ export const CLAIM_LOOP = {
   start: (o: JobOwners) => o.outbox.start(),
   stop: (o: JobOwners) => o.outbox.stop(),
 };
+
+/**
+ * Not periodic: the sync-run claim loop (woken by NOTIFY when a run is queued, polled as a
+ * fallback and for expired leases) from bootstrap to shutdown in processes with these roles.
+ */
+export const RUN_CLAIM_LOOP = {
+  name: 'sync:claim-loop',
+  roles: ['worker'] as readonly ProcessRole[],
+  start: (o: JobOwners) => o.syncs.startClaiming(),
+  stop: (o: JobOwners) => o.syncs.stopClaiming(),
+};
+
+export const CLAIM_LOOPS = [CLAIM_LOOP, RUN_CLAIM_LOOP] as const;
 
 export function runsIn(job: { roles: readonly ProcessRole[] }, roles: readonly ProcessRole[]): boolean {
   return job.roles.some((r) => roles.includes(r));

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config/app.config.js';
 /**
  * What a process is for. The periodic jobs it runs follow from its roles (jobs.catalog.ts):
  *  api        HTTP (`npm start`)
- *  worker     the outbox claim loop and the outbox/ledger upkeep that goes with it
+ *  worker     the claim loops (outbox batches and queued sync runs) and the outbox/ledger upkeep
  *  scheduler  vendor sync schedules and the upkeep of runs, API state and push channels
  *  job        one-shot work for external cron platforms (`npm run job`): no periodic job at all
  */

@@ -11,7 +11,6 @@ import { OutboxModule } from '../outbox/outbox.module.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
 import { ReconcilerModule } from '../reconciler/reconciler.module.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
-import { ReconciliationService } from '../reconciler/reconciliation.service.js';
 import { RevenueModule } from '../revenue/revenue.module.js';
 import { RevenueVerifier } from '../revenue/revenue.verifier.js';
 import { RunsModule } from '../runs/runs.module.js';
@@ -52,7 +51,6 @@ export class SchedulingModule {
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
             HubspotDeletionSweep,
-            ReconciliationService,
             RevenueVerifier,
           ],
           useFactory: (
@@ -63,7 +61,6 @@ export class SchedulingModule {
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
             hubspotDeletions: HubspotDeletionSweep,
-            reconciliation: ReconciliationService,
             revenueVerifier: RevenueVerifier,
           ): JobOwners => ({
             syncs,
@@ -73,7 +70,6 @@ export class SchedulingModule {
             gcalChannels,
             hubspotPipelines,
             hubspotDeletions,
-            reconciliation,
             revenueVerifier,
           }),
         },

@@ -36,12 +36,15 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'common.module.ts',
       'currency.ts',
       'exception.filter.ts',
+      'http.access.ts',
       'http.metrics.ts',
+      'metrics.catalog.ts',
       'rate-limit.middleware.ts',
       'request-id.middleware.ts',
       'request.validation.ts',
       'swagger.setup.ts',
       'time-zone.catalog.ts',
+      'vendor.limiter.ts',
     ],
   },
   'src/config': {
@@ -83,7 +86,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   },
   'src/health': {
     tables: [],
-    publicSurface: ['health.module.ts'],
+    publicSurface: ['health.module.ts', 'metrics.server.ts'],
   },
   'src/idempotency': {
     tables: ['api_idempotency'],

@@ -210,7 +210,7 @@ describe('sync runs: cursors and verdicts', () => {
     expect(perm).toMatchObject({ status: 'failed', errorClass: 'permanent', error: 'unexpected response shape' });
   });
 
-  it('shutdown asks drivers to stop between pages: the run ends partial, and new triggers are refused', async () => {
+  it('shutdown asks drivers to stop between pages: the run goes back to the queue, and new triggers are refused', async () => {
     const started = new Gate();
     const driver = new ScriptedDriver('stripe', ['c-abort'], async (ctx) => {
       for (let i = 0; !ctx.signal.aborted; i++) {
@@ -224,49 +224,79 @@ describe('sync runs: cursors and verdicts', () => {
     await started.opened;
     await service.shutdown(5_000);
     const run = (await repo.get(runIds[0]))!;
-    expect(run).toMatchObject({ status: 'partial', errorClass: 'aborted', error: 'interrupted by shutdown' });
+    // Not a verdict: the committed pages and cursor stay, and the next worker resumes from them.
+    expect(run).toMatchObject({ status: 'queued', error: null, finishedAt: null, attempts: 0 });
     expect(run.counts.pagesFetched).toBeGreaterThan(0);
     await expect(service.trigger('stripe', 'incremental')).rejects.toMatchObject({
       status: 503,
       code: 'shutting_down',
     });
+    const next = runsServiceFor(t.db, t.locks, [new ScriptedDriver('stripe', ['c-abort'])]);
+    await next.service.drain();
+    const resumed = (await repo.get(runIds[0]))!;
+    expect(resumed).toMatchObject({ status: 'succeeded', attempts: 1, cursorBefore: null });
+    expect(resumed.counts.pagesFetched).toBe(run.counts.pagesFetched);
+    expect((next.registry.get('stripe') as ScriptedDriver).calls).toEqual([
+      { entity: 'c-abort', mode: 'incremental', cursor: { i: run.counts.pagesFetched - 1 } },
+    ]);
   });
 
-  it('a driver that ignores the shutdown signal has its run failed when the grace period ends', async () => {
+  it('a driver that ignores the shutdown signal loses its claim when the grace period ends', async () => {
     const never = new Gate();
-    const driver = new ScriptedDriver('stripe', ['c-stuck'], async () => never.opened);
+    const driver = new ScriptedDriver('stripe', ['c-stuck'], async (ctx) => {
+      await never.opened;
+      await ctx.commitPage(pageRows('stripe', 'stuck-late', 1), { late: true });
+    });
     const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
     const { runIds } = await service.trigger('stripe', 'incremental');
     await waitForStatus(repo, runIds[0], ['running']);
     await service.shutdown(100);
-    expect(await repo.get(runIds[0])).toMatchObject({ status: 'failed', errorClass: 'aborted' });
+    expect(await repo.get(runIds[0])).toMatchObject({ status: 'queued', finishedAt: null });
     never.open();
     await service.waitForIdle();
-    // The late finish does not overwrite the verdict.
-    expect((await repo.get(runIds[0]))!.status).toBe('failed');
+    // Its late page is refused (claim revoked), and its late verdict does not overwrite the state.
+    expect(await outboxKeys('stuck-late')).toHaveLength(0);
+    expect(await cursorOf('c-stuck')).toBeNull();
+    expect(await repo.get(runIds[0])).toMatchObject({ status: 'queued', counts: { pagesFetched: 0 } });
   });
 
-  it('the abandoned sweep fails runs whose process died, and leaves live ones alone', async () => {
+  it('the abandoned sweep re-queues runs whose process died, fails those that died too often or were never claimed, and leaves live ones alone', async () => {
     const gate = new Gate();
     const driver = new ScriptedDriver('stripe', ['c-live'], async () => gate.opened);
     const { service, repo } = runsServiceFor(t.db, t.locks, [driver]);
-    // A run that a dead process left `running` (nobody holds its lock) and one left `queued`.
+    // Runs a dead process left `running` (lease expired, nobody holds their lock): one started
+    // once, one already resumed up to the limit; and one left `queued` that no worker ever claimed.
     const [dead] = await t.db.query<{ id: string }>(
-      `INSERT INTO sync_runs (source, entity, mode, status, started_at, heartbeat_at) VALUES ('stripe', 'c-dead', 'incremental', 'running', now() - interval '10 minutes', now() - interval '10 minutes') RETURNING id`,
+      `INSERT INTO sync_runs (source, entity, mode, status, started_at, heartbeat_at, attempts, lease_owner, lease_until)
+       VALUES ('stripe', 'c-dead', 'incremental', 'running', now() - interval '10 minutes', now() - interval '10 minutes', 1, 'gone#1', now() - interval '9 minutes') RETURNING id`,
+    );
+    const [exhausted] = await t.db.query<{ id: string }>(
+      `INSERT INTO sync_runs (source, entity, mode, status, started_at, heartbeat_at, attempts, lease_owner, lease_until)
+       VALUES ('stripe', 'c-dead2', 'incremental', 'running', now() - interval '10 minutes', now() - interval '10 minutes', 3, 'gone#2', now() - interval '9 minutes') RETURNING id`,
     );
     const [orphan] = await t.db.query<{ id: string }>(
       `INSERT INTO sync_runs (source, entity, mode, status, created_at) VALUES ('stripe', 'c-dead', 'incremental', 'queued', now() - interval '1 hour') RETURNING id`,
     );
-    // A live run in another "process": its heartbeat is stale but it still holds its lock.
+    // A live run in another "process": its lease has expired but it still holds its lock.
     const other = runsServiceFor(t.db, t.locks, [driver]);
     const live = (await other.service.trigger('stripe', 'incremental')).runIds[0];
     await waitUntil(() => driver.active === 1);
-    await t.db.query(`UPDATE sync_runs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [live]);
+    await t.db.query(`UPDATE sync_runs SET lease_until = now() - interval '1 minute' WHERE id = $1`, [live]);
 
-    const swept = await service.sweepAbandoned({ runningMs: 60_000, queuedMs: 60_000 });
-    expect(swept.sort()).toEqual([String(dead.id), String(orphan.id)].sort());
-    expect(await repo.get(String(dead.id))).toMatchObject({ status: 'failed', errorClass: 'abandoned' });
-    expect(await repo.get(String(orphan.id))).toMatchObject({ status: 'failed', errorClass: 'abandoned' });
+    const swept = await service.sweepAbandoned({ unclaimedMs: 60_000 });
+    expect(swept.requeued).toEqual([String(dead.id)]);
+    expect(swept.failed.sort()).toEqual([String(exhausted.id), String(orphan.id)].sort());
+    expect(await repo.get(String(dead.id))).toMatchObject({ status: 'queued', attempts: 1, error: null });
+    expect(await repo.get(String(exhausted.id))).toMatchObject({
+      status: 'failed',
+      errorClass: 'abandoned',
+      error: expect.stringMatching(/^abandoned: its process stopped 3 times/),
+    });
+    expect(await repo.get(String(orphan.id))).toMatchObject({
+      status: 'failed',
+      errorClass: 'abandoned',
+      error: expect.stringMatching(/^abandoned: no worker claimed the run/),
+    });
     expect((await repo.get(live))!.status).toBe('running');
     gate.open();
     await other.service.waitForIdle();
@@ -308,7 +338,8 @@ describe('sync runs: cursors and verdicts', () => {
     expect(seen).toEqual([{ v: 1 }, null]);
     // Text arrays keep blanks, a bare NULL, quotes, backslashes and commas as they were.
     const statuses = ['charge:odd ', 'NULL', 'a,b', 'q"', 'b\\s', ''];
-    expect(await repo.markRunning(run.id, null)).toBe(true);
+    const token = 'cursor-test#1';
+    await t.db.tx((sql) => repo.takeClaim(sql, run.id, token, 60_000, null));
     const outcome = {
       status: 'succeeded' as const,
       error: null,
@@ -317,7 +348,8 @@ describe('sync runs: cursors and verdicts', () => {
       fullBackfillTriggered: false,
       recordsFailed: 0,
     };
-    expect(await repo.finish(run.id, { ...outcome, unmappedStatusesSeen: statuses }, null)).toBe(true);
+    expect(await repo.finish(run.id, 'another-claim#1', { ...outcome, unmappedStatusesSeen: [] }, null)).toBe(false);
+    expect(await repo.finish(run.id, token, { ...outcome, unmappedStatusesSeen: statuses }, null)).toBe(true);
     expect((await repo.get(run.id))!.unmappedStatusesSeen).toEqual(statuses);
   });
 });

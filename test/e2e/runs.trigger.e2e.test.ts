@@ -6,6 +6,7 @@ import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../supp
 import { Gate, pageRows, ScriptedDriver } from '../support/runs-test-driver.js';
 
 const RUN_KEYS = [
+  'attempts',
   'counts',
   'createdAt',
   'cursorAfter',
@@ -35,8 +36,9 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
   let gate: Gate | null = null;
 
   beforeAll(async () => {
-    // Stripe is pollable (API key set); the test driver stands in for the SDK connector.
-    t = await bootTestApp({ STRIPE_API_KEY: 'sk_test_runs_e2e', STRIPE_API_BASE: 'http://127.0.0.1:9' });
+    // Stripe is pollable (API key set); the test driver stands in for the SDK connector. The worker
+    // role is on, as in `npm start`: the process that queues a run executes it.
+    t = await bootTestApp({ STRIPE_API_KEY: 'sk_test_runs_e2e', STRIPE_API_BASE: 'http://127.0.0.1:9', WORKER: 'on' });
     driver = new ScriptedDriver('stripe', ['charges', 'refunds'], async (ctx) => {
       if (gate) await gate.opened;
       await ctx.commitPage(pageRows('stripe', `e2e-${ctx.runId}`, 2), { last: ctx.runId });
@@ -210,7 +212,7 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
   });
 
   describe('GET /runs and /runs/:runId', () => {
-    it('a run has exactly the contract fields (plus trigger, createdAt, errorClass)', async () => {
+    it('a run has exactly the contract fields (plus trigger, createdAt, errorClass, attempts)', async () => {
       const { body } = await trigger('/trigger/stripe/incremental', key(), { entities: ['charges'] });
       await runs.waitForIdle();
       const res = await request(t.url).get(`/runs/${body.runId}`).set('X-Api-Key', TEST_API_KEY);
@@ -227,6 +229,7 @@ describe('POST /trigger, GET /runs, GET /runs/:runId', () => {
         fullBackfillTriggered: false,
         error: null,
         errorClass: null,
+        attempts: 1,
         cursorAfter: { last: body.runId },
         counts: { pagesFetched: 1, recordsFetched: 2, recordsUpserted: 2, recordsDeduped: 0, recordsFailed: 0 },
         unmappedStatusesSeen: [],

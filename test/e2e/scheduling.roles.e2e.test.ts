@@ -5,6 +5,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { createAppContext } from '../../src/app.process-entry.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
+import { RunsWorker } from '../../src/runs/runs.worker.js';
 import { PERIODIC_JOBS } from '../../src/scheduling/jobs.catalog.js';
 import {
   apiRoles,
@@ -21,7 +22,7 @@ import { createTestDatabase } from '../support/db.js';
  * fails here. Every vendor is configured so that no job is left out for lack of credentials.
  */
 const EXPECTED: Record<ProcessRole, string[]> = {
-  api: ['reconciler:missed-webhooks'],
+  api: [],
   worker: ['outbox:lease-sweep', 'outbox:retention', 'reconciler:orphans'],
   scheduler: [
     'gcal:channel-renewal',
@@ -38,7 +39,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
 };
 /** One-shot first runs sooner than the interval. */
 const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = {
-  api: ['reconciler:missed-webhooks'],
+  api: [],
   worker: ['outbox:retention'],
   scheduler: ['hubspot:deletion-sweep', 'hubspot:pipelines-refresh'],
   job: [],
@@ -106,11 +107,12 @@ describe('periodic jobs are registered with SchedulerRegistry per process role',
         if (!closed) await app?.close();
       });
 
-      it('registers exactly the jobs of its roles, and the claim loop runs only with the worker role', () => {
+      it('registers exactly the jobs of its roles, and the claim loops run only with the worker role', () => {
         expect(registry.getIntervals().sort()).toEqual([...new Set(roles.flatMap((r) => EXPECTED[r]))].sort());
         expect(registry.getTimeouts().sort()).toEqual(roles.flatMap((r) => EXPECTED_TIMEOUTS[r]).sort());
         expect(registry.getCronJobs().size).toBe(0);
         expect(app.get(OutboxWorker).running).toBe(roles.includes('worker'));
+        expect(app.get(RunsWorker).claiming).toBe(roles.includes('worker'));
       });
 
       it('removes every job and stops the loop when the app closes', async () => {
@@ -119,6 +121,7 @@ describe('periodic jobs are registered with SchedulerRegistry per process role',
         expect(registry.getIntervals()).toEqual([]);
         expect(registry.getTimeouts()).toEqual([]);
         expect(app.get(OutboxWorker).running).toBe(false);
+        expect(app.get(RunsWorker).claiming).toBe(false);
       });
     });
   }

@@ -29,7 +29,8 @@ export function hubspotRuns(t: TestApp) {
     /** One run of one entity, through the real trigger path (lock, SyncContext, counts); waits for it. */
     async run(entity: 'deals' | 'contacts', mode: SyncMode = 'incremental'): Promise<SyncRun> {
       const { runIds } = await runs.trigger('hubspot', mode, { entities: [entity] });
-      await runs.waitForIdle();
+      // The test is the worker: WORKER=off apps only queue runs.
+      await runs.drain();
       return (await repo.get(runIds[0]))!;
     },
     cursor: (entity: string) => repo.loadCursor('hubspot', entity),

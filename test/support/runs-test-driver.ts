@@ -6,6 +6,7 @@ import type { OutboxInsert } from '../../src/outbox/outbox.types.js';
 import type { Source } from '../../src/records/record.types.js';
 import { RunsRepository } from '../../src/runs/runs.repository.js';
 import { RunsService } from '../../src/runs/runs.service.js';
+import { type RunQueueOptions, RunsWorker } from '../../src/runs/runs.worker.js';
 import { SyncDriverRegistry, type SyncContext, type SyncDriver } from '../../src/runs/sync.drivers.js';
 import type { RunStatus, SyncRun } from '../../src/runs/run.types.js';
 
@@ -82,13 +83,31 @@ export function pollableTestConfig(env: Record<string, string> = {}) {
   });
 }
 
-/** A RunsService as one process would build it, over a given Database/PgLocks pair. */
-export function runsServiceFor(db: Database, locks: PgLocks, drivers: SyncDriver[], env: Record<string, string> = {}) {
+/**
+ * A RunsService as one process with the worker role would build it, over a given Database/PgLocks
+ * pair: it executes the runs it queues. Its claim loop is off unless `queue.loop` is true, so runs
+ * that other tests of the file left queued are never picked up by surprise (`drain` claims them).
+ */
+export function runsServiceFor(
+  db: Database,
+  locks: PgLocks,
+  drivers: SyncDriver[],
+  env: Record<string, string> = {},
+  queue: Partial<RunQueueOptions> = {},
+) {
   const registry = new SyncDriverRegistry();
   for (const d of drivers) registry.register(d);
   const repo = new RunsRepository(db);
-  const service = new RunsService(pollableTestConfig(env), db, locks, registry, repo, new OutboxInsertRepository());
-  return { service, repo, registry };
+  const worker = new RunsWorker(db, locks, registry, repo, new OutboxInsertRepository(), {
+    loop: false,
+    listen: false,
+    pollMs: 0,
+    ...queue,
+  });
+  const service = new RunsService(pollableTestConfig(env), locks, registry, repo, worker);
+  // Synchronously on: start() sets its state before its first await.
+  void service.startClaiming();
+  return { service, repo, registry, worker };
 }
 
 /** Polls until the run reaches one of the statuses (runs execute in the background). */

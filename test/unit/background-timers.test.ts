@@ -11,7 +11,8 @@ const ALLOWED: Record<string, string> = {
   'src/scheduling/job.scheduler.ts': 'the one registrar: hands each catalog job to SchedulerRegistry',
   'src/outbox/outbox.worker.ts':
     "the claim loop's poll fallback (between start and stop) and a batch's lease heartbeat",
-  'src/runs/runs.service.ts': "a running sync's heartbeat",
+  'src/runs/runs.worker.ts':
+    "the run-claim loop's poll fallback (between start and stop) and a running sync's lease heartbeat",
   'src/worker.ts': 'keeps the worker process up until a signal',
 };
 

@@ -17,6 +17,8 @@ function fakeOwners() {
       canPoll: (s: string) => s !== 'gcal',
       tick: async (s: string) => void calls.push(`tick:${s}`),
       sweepAbandoned: call('sweepAbandoned'),
+      startClaiming: call('startClaiming'),
+      stopClaiming: call('stopClaiming'),
     },
     outbox: {
       start: call('start'),
@@ -39,7 +41,6 @@ function fakeOwners() {
     hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
     revenueVerifier: { verify: call('verifyRevenue') },
     hubspotDeletions: { enabled: () => false, tick: call('deletions') },
-    reconciliation: { refreshMissedWebhooksGauge: call('missedWebhooksGauge') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
 }
@@ -88,9 +89,9 @@ describe('JobScheduler', () => {
     await scheduler.onModuleDestroy();
   });
 
-  it('worker role: starts the claim loop, runs retention a minute after boot, sweeps leases every half lease', async () => {
+  it('worker role: starts the claim loops, runs retention a minute after boot, sweeps leases every half lease', async () => {
     const { registry, calls, scheduler, release } = await boot(['worker']);
-    expect(calls).toEqual(['start']);
+    expect(calls).toEqual(['start', 'startClaiming']);
     expect(registry.getTimeouts()).toEqual(['outbox:retention']);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls.filter((c) => c === 'sweepLeases')).toHaveLength(1);
@@ -111,24 +112,19 @@ describe('JobScheduler', () => {
     expect(registry.getIntervals()).toEqual([]);
     expect(calls).toContain('purgeRetention:aborted');
     expect(calls).toContain('stop');
+    expect(calls).toContain('stopClaiming');
     const before = calls.length;
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(calls).toHaveLength(before);
   });
 
-  it('api role: only the missed-webhooks gauge (it lives where /metrics is served); job role: nothing at all', async () => {
-    const api = await boot(['api']);
-    expect(api.registry.getIntervals()).toEqual(['reconciler:missed-webhooks']);
-    expect(api.registry.getTimeouts()).toEqual(['reconciler:missed-webhooks']);
-    await vi.advanceTimersByTimeAsync(5_000);
-    expect(api.calls).toEqual(['missedWebhooksGauge']);
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(api.calls).toEqual(['missedWebhooksGauge', 'missedWebhooksGauge']);
-    await api.scheduler.onModuleDestroy();
-    const job = await boot(['job']);
-    expect(job.registry.getIntervals()).toEqual([]);
-    expect(job.registry.getTimeouts()).toEqual([]);
-    expect(job.calls).toEqual([]);
+  it('api and job roles: nothing at all', async () => {
+    for (const roles of [['api'], ['job']] as ProcessRole[][]) {
+      const { registry, calls } = await boot(roles);
+      expect(registry.getIntervals()).toEqual([]);
+      expect(registry.getTimeouts()).toEqual([]);
+      expect(calls).toEqual([]);
+    }
   });
 
   it('every job names its lock, or why it needs none', () => {

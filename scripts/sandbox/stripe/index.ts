@@ -18,6 +18,7 @@ export {
 } from './stripe-simulator.js';
 export { generateStripeDataset, type StripeDataset, type StripeDatasetOptions } from './stripe-dataset.js';
 export { StripeSimState, type StripeSimData, type CreateChargeOptions, type RefundOptions } from './stripe-state.js';
+export { SyntheticCharges, type SyntheticChargesOptions } from './stripe-synthetic.js';
 export {
   sendStripeWebhook,
   signStripePayload,

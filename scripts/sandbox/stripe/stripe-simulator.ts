@@ -5,6 +5,7 @@ import { listPage, parseQuery, queryValue, StripeApiError, type Listable, type Q
 import { SIMULATOR_API_VERSION, type StripeCharge, type StripeEvent, type StripeRefund } from './stripe-objects.js';
 import { StripeSimState, type ResourceName, type StripeSimData } from './stripe-state.js';
 import { StripeWebhookForwarder } from './stripe-webhook-sender.js';
+import { SyntheticCharges, type SyntheticChargesOptions } from './stripe-synthetic.js';
 
 export interface StripeSimulatorOptions {
   /** Secret key(s) the simulator accepts as `Authorization: Bearer <key>`. */
@@ -22,6 +23,11 @@ export interface StripeSimulatorOptions {
   rateLimitPerS?: number;
   /** Seed for ids of objects created after start. */
   seed?: number;
+  /**
+   * Serve /v1/charges from charges made on demand (see SyntheticCharges) instead of the state:
+   * for backfills of a million charges. The other lists still come from the state.
+   */
+  syntheticCharges?: SyntheticChargesOptions;
 }
 
 export interface SimulatedRequest {
@@ -80,6 +86,7 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
   const state = new StripeSimState({ seed: opts.seed, clock: opts.clock });
   if (opts.dataset) state.load(opts.dataset);
   const retentionS = opts.eventRetentionS ?? 30 * 86_400;
+  const synthetic = opts.syntheticCharges ? new SyntheticCharges(opts.syntheticCharges) : null;
   const failures: InjectedFailure[] = [];
   const requests: SimulatedRequest[] = [];
   const forwarders: StripeWebhookForwarder[] = [];
@@ -145,6 +152,7 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
   };
 
   const list = (spec: (typeof RESOURCES)[string], q: Query) => {
+    if (synthetic && spec.name === 'charges') return synthetic.list(q);
     const items = (spec.name === 'events' ? visibleEvents() : state.list(spec.name)) as unknown as Array<
       Listable & Record<string, any>
     >;
@@ -168,6 +176,8 @@ export async function startStripeSimulator(opts: StripeSimulatorOptions): Promis
   };
 
   const retrieve = (spec: (typeof RESOURCES)[string], id: string) => {
+    const index = synthetic && spec.name === 'charges' ? synthetic.indexOf(id) : undefined;
+    if (index !== undefined) return synthetic!.charge(index);
     const obj = spec.name === 'events' ? visibleEvents().find((e) => e.id === id) : state.get(spec.name, id);
     if (!obj)
       throw new StripeApiError(

@@ -7,7 +7,7 @@ export class GcalPayloadError extends Error {}
 export interface GcalEventPayload {
   calendarId: string;
   /** The Events resource exactly as events.list returned it. */
-  event: Record<string, any>;
+  event: Record<string, unknown>;
   /** When we fetched it: the version of a deletion that came without `updated`. */
   fetchedAt?: string;
 }
@@ -15,6 +15,10 @@ export interface GcalEventPayload {
 const STATUSES = new Set(['confirmed', 'tentative', 'cancelled']);
 const OFFSET_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((r) => typeof r === 'string');
+}
 
 function optString(v: unknown, field: string): string | null {
   if (v === undefined || v === null) return null;
@@ -69,9 +73,11 @@ export function mapGcalEvent(payload: unknown, receivedAt: Date): CalendarEventR
   if (!cancelled && (!start || !end)) throw new GcalPayloadError('a live event needs start and end');
   const original = when(e.originalStartTime, 'event.originalStartTime');
   const recurrence = e.recurrence === undefined || e.recurrence === null ? null : e.recurrence;
-  if (recurrence !== null && (!Array.isArray(recurrence) || recurrence.some((r: unknown) => typeof r !== 'string'))) {
+  if (recurrence !== null && !isStringList(recurrence)) {
     throw new GcalPayloadError('event.recurrence must be a list of strings');
   }
+  const organizer =
+    e.organizer !== null && typeof e.organizer === 'object' ? (e.organizer as { email?: unknown }) : null;
 
   return {
     calendarId: p.calendarId,
@@ -85,9 +91,13 @@ export function mapGcalEvent(payload: unknown, receivedAt: Date): CalendarEventR
     startDate: start?.date ?? null,
     endDate: end?.date ?? null,
     timeZone: start?.timeZone ?? null,
-    organizerEmail: optString(e.organizer?.email, 'event.organizer.email'),
+    organizerEmail: optString(organizer?.email, 'event.organizer.email'),
     recurringEventId: optString(e.recurringEventId, 'event.recurringEventId'),
-    originalStartTime: original ? (original.at ? (e.originalStartTime.dateTime as string) : original.date) : null,
+    originalStartTime: original
+      ? original.at
+        ? (e.originalStartTime as { dateTime: string }).dateTime
+        : original.date
+      : null,
     recurrence,
     htmlLink: optString(e.htmlLink, 'event.htmlLink'),
     deletedAt: cancelled ? at : null,
@@ -97,12 +107,15 @@ export function mapGcalEvent(payload: unknown, receivedAt: Date): CalendarEventR
 }
 
 /** Outbox dedupe key: a re-poll of an unchanged event is a duplicate, any change is new. */
-export function gcalEventDedupeKey(calendarId: string, event: Record<string, any>): string {
+export function gcalEventDedupeKey(calendarId: string, event: Record<string, unknown>): string {
   const version =
     typeof event.updated === 'string'
       ? event.updated
       : typeof event.etag === 'string'
         ? `etag:${event.etag}`
         : 'unversioned';
-  return `${calendarId}:${event.id}:${version}:${event.status}`;
+  // The sync driver only queues events whose id and status are strings.
+  const id = typeof event.id === 'string' ? event.id : 'unknown';
+  const status = typeof event.status === 'string' ? event.status : 'unknown';
+  return `${calendarId}:${id}:${version}:${status}`;
 }

@@ -81,7 +81,7 @@ export class GcalSyncDriver implements SyncDriver, OnModuleInit {
         { calendarId, syncToken, pageToken, maxResults: this.config.gcal.pageSize },
         ctx.signal,
       );
-      const rows = this.toRows(ctx, calendarId, page.items as Record<string, any>[]);
+      const rows = this.toRows(ctx, calendarId, page.items as Record<string, unknown>[]);
       if (page.nextPageToken) {
         if (page.nextPageToken === pageToken)
           throw new SyncError('permanent', 'Google Calendar returned the same nextPageToken twice');
@@ -97,7 +97,7 @@ export class GcalSyncDriver implements SyncDriver, OnModuleInit {
     }
   }
 
-  private toRows(ctx: SyncContext, calendarId: string, items: Record<string, any>[]): OutboxInsert[] {
+  private toRows(ctx: SyncContext, calendarId: string, items: Record<string, unknown>[]): OutboxInsert[] {
     const fetchedAt = new Date();
     const rows: OutboxInsert[] = [];
     for (const event of items) {

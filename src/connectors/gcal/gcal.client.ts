@@ -1,7 +1,9 @@
-import { auth as googleAuth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import Bottleneck from 'bottleneck';
+import { auth as googleAuth, calendar, type calendar_v3, type MethodOptions } from '@googleapis/calendar';
+import type Bottleneck from 'bottleneck';
+import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
 import { GOOGLE_TOKEN_URL, type GcalServiceAccount } from './gcal.credentials.js';
 import { classifyGcalError, retryAfterMs } from './gcal.errors.js';
+import type { VendorCallRecorder } from '../../common/http.metrics.js';
 
 /**
  * Read access to events is all a sync needs; events.watch accepts this scope too. Share each
@@ -17,6 +19,10 @@ export interface GcalClientOptions {
   timeoutMs?: number;
   /** First retry delay; gaxios doubles it each attempt. */
   retryDelayMs?: number;
+  /** REDIS_URL: the request budget shared with every other process using this service account. */
+  redisUrl?: string | null;
+  /** Counts and times every HTTP attempt, gaxios' own retries included (the metrics facade in the app). */
+  recorder?: VendorCallRecorder;
 }
 
 export interface EventsPage {
@@ -59,17 +65,24 @@ export class GcalClient {
     if (account.tokenUri !== GOOGLE_TOKEN_URL) {
       const target = new URL(account.tokenUri);
       jwt.transporter.interceptors.request.add({
-        resolved: async (o) => {
+        // gaxios chains this with .then(), so a throw here still becomes a rejection.
+        resolved: (o) => {
           if (o.url && new URL(String(o.url)).href === GOOGLE_TOKEN_URL) o.url = target;
-          return o;
+          return Promise.resolve(o);
         },
       });
     }
     this.api = calendar({ version: 'v3', auth: jwt, ...(opts.rootUrl ? { rootUrl: `${opts.rootUrl}/` } : {}) });
-    this.limiter = new Bottleneck({
-      minTime: Math.ceil(1000 / opts.ratePerS),
-      maxConcurrent: Math.max(1, opts.ratePerS),
-    });
+    this.limiter = vendorLimiter(
+      budgetId('gcal', account.clientEmail),
+      { minTime: Math.ceil(1000 / opts.ratePerS), maxConcurrent: Math.max(1, opts.ratePerS) },
+      opts.redisUrl ?? null,
+    );
+  }
+
+  /** Closes the Redis connections of a shared budget (a no-op for an in-process one). */
+  async stop(): Promise<void> {
+    await this.limiter.disconnect(false).catch(() => undefined);
   }
 
   /** One events.list page (series masters and exceptions, deleted events included). */
@@ -88,7 +101,7 @@ export class GcalClient {
           ...(p.syncToken ? { syncToken: p.syncToken } : {}),
           ...(p.pageToken ? { pageToken: p.pageToken } : {}),
         },
-        this.requestOptions(['GET'], signal),
+        this.requestOptions('events.list', ['GET'], signal),
       ),
     );
     return {
@@ -118,7 +131,7 @@ export class GcalClient {
             params: { ttl: String(p.ttlS) },
           },
         },
-        this.requestOptions([]),
+        this.requestOptions('events.watch', []),
       ),
     );
     const exp = Number(res.data.expiration);
@@ -133,7 +146,7 @@ export class GcalClient {
     await this.call(() =>
       this.api.channels.stop(
         { requestBody: { id: channelId, ...(resourceId ? { resourceId } : {}) } },
-        this.requestOptions(['POST']),
+        this.requestOptions('channels.stop', ['POST']),
       ),
     );
   }
@@ -165,10 +178,27 @@ export class GcalClient {
     this.jwt.credentials = { refresh_token: 'jwt-placeholder', expiry_date: 1 };
   }
 
-  private requestOptions(methods: string[], signal?: AbortSignal) {
+  private requestOptions(operation: string, methods: string[], signal?: AbortSignal) {
+    const recorder = this.opts.recorder;
     return {
       timeout: this.opts.timeoutMs ?? 30_000,
       ...(signal ? { signal } : {}),
+      // gaxios calls the adapter once per attempt (its retries of 429/5xx included), so each is counted.
+      ...(recorder
+        ? {
+            adapter: (async (o, send) => {
+              const t0 = performance.now();
+              let status: number | 'error' = 'error';
+              try {
+                const res = await send(o);
+                status = res.status;
+                return res;
+              } finally {
+                recorder.vendorRequest('gcal', operation, status, (performance.now() - t0) / 1000);
+              }
+            }) satisfies NonNullable<MethodOptions['adapter']>,
+          }
+        : {}),
       retryConfig: {
         retry: methods.length ? this.opts.maxRetries : 0,
         httpMethodsToRetry: methods,
@@ -180,7 +210,7 @@ export class GcalClient {
           [500, 599],
         ],
         // Honour Retry-After (capped) over gaxios' own exponential delay.
-        retryBackoff: async (err: any, delayMs: number) => {
+        retryBackoff: async (err: { response?: { headers?: unknown } } | undefined, delayMs: number) => {
           const hinted = retryAfterMs(err?.response?.headers);
           await new Promise((r) => setTimeout(r, Math.min(hinted ?? delayMs, MAX_RETRY_AFTER_MS)));
         },

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { HttpMetrics } from '../../common/http.metrics.js';
 import { GcalClient } from './gcal.client.js';
 import { parseServiceAccount } from './gcal.credentials.js';
 
@@ -16,21 +17,31 @@ export function calendarOfEntity(entity: string): string | null {
  * value stops the process with a sentence naming the variable.
  */
 @Injectable()
-export class GcalConnection {
+export class GcalConnection implements OnApplicationShutdown {
   readonly client: GcalClient | null;
   readonly calendarIds: readonly string[];
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Optional() metrics?: HttpMetrics) {
     const { serviceAccountJson, calendarIds, apiBase, rateLimitPerS, maxRetries } = config.gcal;
     const account = serviceAccountJson ? parseServiceAccount(serviceAccountJson) : null;
     this.calendarIds = [...new Set(calendarIds)];
     this.client =
       account && this.calendarIds.length
-        ? new GcalClient(account, { rootUrl: apiBase, ratePerS: rateLimitPerS, maxRetries })
+        ? new GcalClient(account, {
+            rootUrl: apiBase,
+            ratePerS: rateLimitPerS,
+            maxRetries,
+            redisUrl: config.redisUrl,
+            ...(metrics ? { recorder: metrics } : {}),
+          })
         : null;
   }
 
   get enabled(): boolean {
     return this.client !== null;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client?.stop();
   }
 }

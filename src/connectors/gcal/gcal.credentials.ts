@@ -17,25 +17,29 @@ export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
  * rather than failing every sync later.
  */
 export function parseServiceAccount(json: string): GcalServiceAccount {
-  let v: any;
+  let parsed: unknown;
   try {
-    v = JSON.parse(json);
+    parsed = JSON.parse(json);
   } catch {
     throw new ConfigError('GCAL_SERVICE_ACCOUNT_JSON must be the service-account key file as a JSON string.');
   }
-  if (!v || typeof v !== 'object' || v.type !== 'service_account') {
+  const v = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
+  if (!v || v.type !== 'service_account') {
     throw new ConfigError('GCAL_SERVICE_ACCOUNT_JSON must be a service-account key ("type": "service_account").');
   }
-  if (typeof v.client_email !== 'string' || !v.client_email.includes('@')) {
+  const clientEmail = v.client_email;
+  if (typeof clientEmail !== 'string' || !clientEmail.includes('@')) {
     throw new ConfigError('GCAL_SERVICE_ACCOUNT_JSON has no valid client_email.');
   }
-  if (typeof v.private_key !== 'string' || !v.private_key.includes('PRIVATE KEY')) {
+  const privateKey = v.private_key;
+  if (typeof privateKey !== 'string' || !privateKey.includes('PRIVATE KEY')) {
     throw new ConfigError('GCAL_SERVICE_ACCOUNT_JSON has no PEM private_key.');
   }
   let tokenUri = GOOGLE_TOKEN_URL;
   if (v.token_uri !== undefined) {
     try {
-      const u = new URL(String(v.token_uri));
+      if (typeof v.token_uri !== 'string') throw new Error();
+      const u = new URL(v.token_uri);
       if (!/^https?:$/.test(u.protocol)) throw new Error();
       tokenUri = u.href;
     } catch {
@@ -43,8 +47,8 @@ export function parseServiceAccount(json: string): GcalServiceAccount {
     }
   }
   return {
-    clientEmail: v.client_email,
-    privateKey: v.private_key,
+    clientEmail,
+    privateKey,
     privateKeyId: typeof v.private_key_id === 'string' ? v.private_key_id : null,
     tokenUri,
   };

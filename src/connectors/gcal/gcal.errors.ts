@@ -27,7 +27,11 @@ interface GaxiosLike {
   status?: number;
   code?: string | number;
   message?: string;
-  response?: { status?: number; data?: any; headers?: { get?(name: string): string | null } | Record<string, string> };
+  response?: {
+    status?: number;
+    data?: unknown;
+    headers?: { get?(name: string): string | null } | Record<string, string>;
+  };
 }
 
 /** Seconds or an HTTP date, as Retry-After allows; null when absent or unreadable. */
@@ -41,8 +45,19 @@ export function retryAfterMs(headers: unknown, now = Date.now()): number | null 
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-function reasonOf(data: any): string | null {
-  return data?.error?.errors?.[0]?.reason ?? (typeof data?.error?.status === 'string' ? data.error.status : null);
+type JsonObject = Record<string, unknown>;
+
+/** The value as an object whose fields can be read, or undefined for primitives and null. */
+function asObject(v: unknown): JsonObject | undefined {
+  return v !== null && typeof v === 'object' ? (v as JsonObject) : undefined;
+}
+
+/** Google API errors: `{error: {message, status, errors: [{reason}]}}`; OAuth: `{error, error_description}`. */
+function reasonOf(data: unknown): string | null {
+  const error = asObject(asObject(data)?.error);
+  const reason = asObject(asObject(error?.errors)?.[0])?.reason;
+  if (typeof reason === 'string') return reason;
+  return typeof error?.status === 'string' ? error.status : null;
 }
 
 /**
@@ -54,15 +69,19 @@ export function classifyGcalError(err: unknown): SyncError {
   if (err instanceof SyncError) return err;
   const e = (err ?? {}) as GaxiosLike;
   const status = e.response?.status ?? e.status;
-  const data = e.response?.data;
+  const data = asObject(e.response?.data);
   const reason = reasonOf(data);
+  const oauthError = typeof data?.error === 'string' ? data.error : null;
+  const vendorMessage = asObject(data?.error)?.message;
+  const description = typeof data?.error_description === 'string' ? data.error_description : '';
   const message =
-    data?.error?.message ??
-    (typeof data?.error === 'string'
-      ? `${data.error}: ${data.error_description ?? ''}`.trim()
-      : (e.message ?? String(err)));
+    typeof vendorMessage === 'string'
+      ? vendorMessage
+      : oauthError !== null
+        ? `${oauthError}: ${description}`.trim()
+        : (e.message ?? String(err));
   const detail = `Google Calendar ${status ?? 'error'}${reason ? ` ${reason}` : ''}: ${message}`;
-  if (typeof data?.error === 'string' && OAUTH_AUTH_ERRORS.has(data.error))
+  if (oauthError !== null && OAUTH_AUTH_ERRORS.has(oauthError))
     return new SyncError('auth', `Google OAuth token request refused: ${message}`);
   if (status === 410) return new SyncError('stale_cursor', detail);
   if (status === 403 && reason && THROTTLE_REASONS.has(reason))

@@ -25,6 +25,29 @@ export interface StoredStage extends StageRecord {
   lastSeenAt: Date;
 }
 
+/** Raw rows as the driver returns them: timestamptz as text, jsonb parsed. */
+interface StateRow {
+  class_rev: number;
+  stage_map: Record<string, StageClass> | null;
+  refreshed_at: string | null;
+  attempted_at: string | null;
+  last_error: string | null;
+}
+
+interface StageRow {
+  stage_id: string;
+  pipeline_id: string;
+  pipeline_label: string | null;
+  label: string | null;
+  display_order: number | null;
+  is_closed: boolean;
+  probability: string;
+  archived: boolean;
+  metadata_class: StageClass;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
 
 /** hubspot_deal_stages and hubspot_deal_stage_state: only this module names them. */
@@ -39,13 +62,13 @@ export class HubspotPipelinesRepository {
   }
 
   async loadState(sql: Sql): Promise<StageState> {
-    const [r] = await sql.query<any>(
+    const [r] = await sql.query<StateRow>(
       `SELECT class_rev, stage_map, refreshed_at, attempted_at, last_error FROM hubspot_deal_stage_state WHERE id`,
     );
     if (!r) return { rev: 0, stageMap: {}, refreshedAt: null, attemptedAt: null, lastError: null };
     return {
       rev: Number(r.class_rev),
-      stageMap: (r.stage_map ?? {}) as Record<string, StageClass>,
+      stageMap: r.stage_map ?? {},
       refreshedAt: date(r.refreshed_at),
       attemptedAt: date(r.attempted_at),
       lastError: r.last_error,
@@ -53,7 +76,7 @@ export class HubspotPipelinesRepository {
   }
 
   async loadStages(sql: Sql): Promise<StoredStage[]> {
-    const rows = await sql.query<any>(
+    const rows = await sql.query<StageRow>(
       `SELECT stage_id, pipeline_id, pipeline_label, label, display_order, is_closed, probability, archived, metadata_class, first_seen_at, last_seen_at
          FROM hubspot_deal_stages ORDER BY pipeline_id, display_order NULLS LAST, stage_id`,
     );

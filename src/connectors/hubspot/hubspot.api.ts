@@ -1,6 +1,8 @@
 import { Client } from '@hubspot/api-client';
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
 import { logger } from '../../common/app.logger.js';
+import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
+import type { VendorCallRecorder } from '../../common/http.metrics.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { toHubspotObject } from './hubspot.mappers.js';
 import type { HubspotEntity, HubspotObject } from './hubspot.types.js';
@@ -18,6 +20,10 @@ export interface HubspotApiOptions {
   /** A Retry-After longer than this is not waited out inside a call: the caller fails transient. */
   maxRetryAfterMs?: number;
   timeoutMs?: number;
+  /** REDIS_URL: both gates' budgets shared with every other process on this portal. */
+  redisUrl?: string | null;
+  /** Counts and times every attempt (the metrics facade in the app; absent in unit tests). */
+  recorder?: VendorCallRecorder;
 }
 
 export interface SearchFilter {
@@ -44,11 +50,12 @@ export interface Page {
 class Gate {
   private pausedUntil = 0;
   readonly limiter: Bottleneck;
-  constructor(perSecond: number) {
-    this.limiter = new Bottleneck({
-      minTime: Math.ceil(1000 / perSecond),
-      maxConcurrent: Math.max(1, Math.min(perSecond, 4)),
-    });
+  constructor(perSecond: number, id: string, redisUrl: string | null) {
+    this.limiter = vendorLimiter(
+      id,
+      { minTime: Math.ceil(1000 / perSecond), maxConcurrent: Math.max(1, Math.min(perSecond, 4)) },
+      redisUrl,
+    );
   }
   /** A 429 pauses every caller of this gate, not only the one that saw it. */
   pause(ms: number): void {
@@ -92,8 +99,9 @@ export class HubspotApi {
       ...(opts.basePath ? { basePath: opts.basePath } : {}),
       numberOfApiCallRetries: 0,
     });
-    this.searchGate = new Gate(opts.searchRatePerS);
-    this.generalGate = new Gate(opts.ratePerS);
+    const redisUrl = opts.redisUrl ?? null;
+    this.searchGate = new Gate(opts.searchRatePerS, budgetId('hubspot', opts.accessToken, 'search'), redisUrl);
+    this.generalGate = new Gate(opts.ratePerS, budgetId('hubspot', opts.accessToken, 'general'), redisUrl);
   }
 
   private crm(entity: HubspotEntity) {
@@ -110,9 +118,12 @@ export class HubspotApi {
       limit: req.limit,
       ...(req.after !== undefined ? { after: String(req.after) } : {}),
     };
-    const res = await this.call(this.searchGate, 'search', () => this.crm(entity).searchApi.doSearch(body as never), {
-      searchAfter: req.after,
-    });
+    const res = await this.call(
+      this.searchGate,
+      `${entity}.search`,
+      () => this.crm(entity).searchApi.doSearch(body as never),
+      { searchAfter: req.after },
+    );
     return { results: res.results.map(toHubspotObject), nextAfter: res.paging?.next?.after ?? null, total: res.total };
   }
 
@@ -120,7 +131,7 @@ export class HubspotApi {
     entity: HubspotEntity,
     opts: { limit: number; after: string | null; properties: readonly string[]; archived: boolean },
   ): Promise<Page> {
-    const res = await this.call(this.generalGate, 'list', () =>
+    const res = await this.call(this.generalGate, `${entity}.list`, () =>
       this.crm(entity).basicApi.getPage(
         opts.limit,
         opts.after ?? undefined,
@@ -143,7 +154,7 @@ export class HubspotApi {
     if (ids.length > 100) throw new Error('batchRead takes at most 100 ids');
     const res = await this.call(
       this.generalGate,
-      'batch_read',
+      `${entity}.batch_read`,
       () =>
         this.crm(entity).batchApi.read(
           { inputs: ids.map((id) => ({ id })), properties: [...opts.properties], propertiesWithHistory: [] },
@@ -159,7 +170,7 @@ export class HubspotApi {
    * deserialized answer, which hubspot-pipelines.mapper.ts reads (metadata values stay strings).
    */
   async dealPipelines(): Promise<unknown> {
-    return this.call(this.generalGate, 'pipelines', () => this.client.crm.pipelines.pipelinesApi.getAll('deals'));
+    return this.call(this.generalGate, 'pipelines.list', () => this.client.crm.pipelines.pipelinesApi.getAll('deals'));
   }
 
   /**
@@ -178,7 +189,7 @@ export class HubspotApi {
     for (let attempt = 0; ; attempt++) {
       try {
         this.stats.requests++;
-        return await gate.schedule(() => withTimeout(fn(), this.opts.timeoutMs ?? 30_000, op));
+        return await gate.schedule(() => this.measured(op, () => withTimeout(fn(), this.opts.timeoutMs ?? 30_000, op)));
       } catch (err) {
         const c = classifyHubspotError(err, ctx);
         if (c.status === 429) this.stats.rateLimited++;
@@ -200,12 +211,31 @@ export class HubspotApi {
     }
   }
 
+  private async measured<T>(op: string, attempt: () => Promise<T>): Promise<T> {
+    if (!this.opts.recorder) return attempt();
+    const t0 = performance.now();
+    let status: number | 'error' = 200;
+    try {
+      return await attempt();
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code;
+      status = typeof code === 'number' ? code : 'error';
+      throw err;
+    } finally {
+      this.opts.recorder.vendorRequest('hubspot', op, status, (performance.now() - t0) / 1000);
+    }
+  }
+
   /** Waits for queued calls to finish (tests, shutdown). */
   async stop(): Promise<void> {
     await Promise.all([
       this.searchGate.limiter.stop({ dropWaitingJobs: false }),
       this.generalGate.limiter.stop({ dropWaitingJobs: false }),
     ]).catch(() => undefined);
+    // Closes the Redis connections of a shared budget (a no-op for an in-process one).
+    await Promise.all([this.searchGate.limiter.disconnect(false), this.generalGate.limiter.disconnect(false)]).catch(
+      () => undefined,
+    );
   }
 }
 

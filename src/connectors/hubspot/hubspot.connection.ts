@@ -1,5 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
+import { HttpMetrics } from '../../common/http.metrics.js';
 import { HubspotApi } from './hubspot.api.js';
 
 export function createHubspotApi(
@@ -14,6 +15,7 @@ export function createHubspotApi(
     searchRatePerS: h.searchRateLimitPerS,
     ratePerS: h.rateLimitPerS,
     maxRetries: h.maxRetries,
+    redisUrl: config.redisUrl,
     ...overrides,
   });
 }
@@ -27,8 +29,8 @@ export function createHubspotApi(
 export class HubspotConnection implements OnApplicationShutdown {
   readonly api: HubspotApi | null;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.api = createHubspotApi(config);
+  constructor(@Inject(APP_CONFIG) config: AppConfig, @Optional() metrics?: HttpMetrics) {
+    this.api = createHubspotApi(config, metrics ? { recorder: metrics } : {});
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -21,7 +21,10 @@ export const SEARCH_RESULT_CAP = 10_000;
 function header(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
-    if (k.toLowerCase() === name) return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v);
+    if (k.toLowerCase() !== name) continue;
+    const first: unknown = Array.isArray(v) ? v[0] : v;
+    // Only text or a number can be a Retry-After value; anything else would never parse anyway.
+    return typeof first === 'string' || typeof first === 'number' ? String(first) : undefined;
   }
   return undefined;
 }

@@ -129,43 +129,65 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
     await this.runPlan(ctx, { v: 1, watermark: null, plan: resyncPlan(this.now()) });
   }
 
-  /** Pages through every pass of the plan, committing rows + position per page; returns the final cursor. */
+  /**
+   * Pages through every pass of the plan, committing rows + position per page; returns the final
+   * cursor. The next page is fetched while the previous one commits (the next request's position
+   * is known as soon as a page arrives), so a backfill runs at the vendor's pace, not at vendor
+   * plus database. At most one commit is in flight and commits keep page order, so a page's
+   * cursor still advances only with its rows; a failed commit stops the run before anything later
+   * is committed, and a failed fetch waits for the commit before it propagates.
+   */
   private async runPlan(ctx: SyncContext, start: StripeCursor): Promise<StripeCursor> {
     let cursor = start;
     const pageSize = this.config.stripe.pageSize;
-    while (cursor.plan) {
-      if (ctx.signal.aborted) throw new SyncError('transient', 'stopped between pages by shutdown');
-      const pass = cursor.plan.passes[0];
-      let page;
-      try {
-        page = await this.gateway.listPage(pass, pageSize, ctx.signal);
-      } catch (err) {
-        // An object list anchor that vanished: restart this pass (dedupe keys absorb the re-read).
-        if (
-          err instanceof SyncError &&
-          err.errorClass === 'stale_cursor' &&
-          pass.list !== 'events' &&
-          pass.startingAfter
-        ) {
-          ctx.progress('stripe pagination anchor vanished; restarting the pass', {
-            list: pass.list,
-            startingAfter: pass.startingAfter,
-          });
-          cursor = {
-            ...cursor,
-            plan: { ...cursor.plan, passes: [{ ...pass, startingAfter: null }, ...cursor.plan.passes.slice(1)] },
-          };
-          continue;
+    let committing: Promise<unknown> | null = null;
+    const settleCommit = async () => {
+      const c = committing;
+      committing = null;
+      if (c) await c;
+    };
+    try {
+      while (cursor.plan) {
+        if (ctx.signal.aborted) throw new SyncError('transient', 'stopped between pages by shutdown');
+        const pass = cursor.plan.passes[0];
+        let page;
+        try {
+          page = await this.gateway.listPage(pass, pageSize, ctx.signal);
+        } catch (err) {
+          // An object list anchor that vanished: restart this pass (dedupe keys absorb the re-read).
+          if (
+            err instanceof SyncError &&
+            err.errorClass === 'stale_cursor' &&
+            pass.list !== 'events' &&
+            pass.startingAfter
+          ) {
+            ctx.progress('stripe pagination anchor vanished; restarting the pass', {
+              list: pass.list,
+              startingAfter: pass.startingAfter,
+            });
+            cursor = {
+              ...cursor,
+              plan: { ...cursor.plan, passes: [{ ...pass, startingAfter: null }, ...cursor.plan.passes.slice(1)] },
+            };
+            continue;
+          }
+          throw err;
         }
-        throw err;
+        const rows = this.toRows(ctx, pass.list, page.data);
+        const next = afterPage(cursor, {
+          lastId: page.data.length ? String(page.data[page.data.length - 1].id) : null,
+          hasMore: page.hasMore,
+        });
+        await settleCommit();
+        const commit = ctx.commitPage(rows, next);
+        // Awaited before the next commit or on the way out; until then its failure is not "unhandled".
+        commit.catch(() => undefined);
+        committing = commit;
+        cursor = next;
       }
-      const rows = this.toRows(ctx, pass.list, page.data);
-      const next = afterPage(cursor, {
-        lastId: page.data.length ? String(page.data[page.data.length - 1].id) : null,
-        hasMore: page.hasMore,
-      });
-      await ctx.commitPage(rows, next);
-      cursor = next;
+    } finally {
+      // Also on a failed fetch: the page before it is committed (or its failure wins) first.
+      await settleCommit();
     }
     return cursor;
   }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
 import type Stripe from 'stripe';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import { HttpMetrics } from '../../common/http.metrics.js';
 import { logger } from '../../common/app.logger.js';
+import { budgetId, vendorLimiter } from '../../common/vendor.limiter.js';
 import { createStripeClient } from './stripe.client.js';
 import type { Pass } from './stripe.cursor.js';
 import { SyncError } from '../../runs/sync.drivers.js';
@@ -22,8 +23,8 @@ export interface ListPage {
 }
 
 /**
- * Every Stripe call goes through here: one Bottleneck limiter per process (STRIPE_RATE_LIMIT_PER_S,
- * shared by all runs) and 429 handling. A 429 sets a cool-down that every queued call waits out, so
+ * Every Stripe call goes through here: one Bottleneck limiter (STRIPE_RATE_LIMIT_PER_S, shared by
+ * all runs of the process, and by all processes when REDIS_URL is set) and 429 handling. A 429 sets a cool-down that every queued call waits out, so
  * a storm slows the whole process down instead of each call hammering on; each call retries a 429
  * at most STRIPE_MAX_RETRIES times, so a storm ends the run (transient) in bounded time.
  */
@@ -39,13 +40,18 @@ export class StripeGateway implements OnApplicationShutdown {
     @Optional() private readonly metrics?: HttpMetrics,
   ) {
     const perS = config.stripe.rateLimitPerS;
-    this.limiter = new Bottleneck({
-      reservoir: perS,
-      reservoirRefreshAmount: perS,
-      reservoirRefreshInterval: 1000,
-      maxConcurrent: Math.max(1, Math.min(perS, 8)),
-      minTime: Math.floor(1000 / perS / 2),
-    });
+    // With REDIS_URL the budget is shared by every process syncing this account.
+    this.limiter = vendorLimiter(
+      budgetId('stripe', config.stripe.apiKey ?? ''),
+      {
+        reservoir: perS,
+        reservoirRefreshAmount: perS,
+        reservoirRefreshInterval: 1000,
+        maxConcurrent: Math.max(1, Math.min(perS, 8)),
+        minTime: Math.floor(1000 / perS / 2),
+      },
+      config.redisUrl,
+    );
     this.maxRetries = config.stripe.maxRetries;
   }
 
@@ -87,11 +93,10 @@ export class StripeGateway implements OnApplicationShutdown {
       try {
         return await this.limiter.schedule(async () => {
           await sleep(this.cooldownUntil - Date.now(), signal);
-          return fn(this.sdk());
+          return this.measured(label, () => fn(this.sdk()));
         });
       } catch (err) {
         if (!isRateLimited(err)) throw classifyStripeError(err);
-        this.metrics?.inc('buffalo_vendor_rate_limited_total', { source: 'stripe' }, 1, 'Vendor 429 answers');
         const hinted = retryAfterMs(err);
         if (attempt >= this.maxRetries || (hinted !== null && hinted > MAX_RETRY_AFTER_MS))
           throw classifyStripeError(err);
@@ -104,6 +109,21 @@ export class StripeGateway implements OnApplicationShutdown {
           retryAfter: hinted !== null,
         });
       }
+    }
+  }
+
+  /** One SDK call timed and counted by its answer; the SDK's own retries of 5xx and network errors stay inside it. */
+  private async measured<T>(label: string, call: () => Promise<T>): Promise<T> {
+    const operation = label.replace(/^(\w+) (\w+)$/, '$2.$1');
+    const t0 = performance.now();
+    let status: number | 'error' = 200;
+    try {
+      return await call();
+    } catch (err) {
+      status = (err as { statusCode?: number })?.statusCode ?? 'error';
+      throw err;
+    } finally {
+      this.metrics?.vendorRequest('stripe', operation, status, (performance.now() - t0) / 1000);
     }
   }
 

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/app.config.js';
+import { StripeGateway } from '../../src/connectors/stripe/stripe.gateway.js';
+import { StripeSyncDriver } from '../../src/connectors/stripe/stripe-sync.driver.js';
+import { SyncDriverRegistry } from '../../src/runs/sync.drivers.js';
+import type { SyncRun } from '../../src/runs/run.types.js';
+import {
+  generateStripeDataset,
+  startStripeSimulator,
+  type StripeSimulator,
+} from '../../scripts/sandbox/stripe/index.js';
+import { openTestDb } from '../support/db.js';
+import { runsServiceFor } from '../support/runs-test-driver.js';
+
+const KEY = 'sk_test_sync_overlap_0123456789';
+const END = 1_790_000_000;
+const PAGE = 40;
+
+/**
+ * Issue 9 item 4: a Stripe backfill fetches the next page while the previous one commits. The
+ * overlap must not weaken invariant 1: commits keep page order, a page's cursor advances only with
+ * its rows, and a failed commit stops the run before any later page is committed.
+ */
+describe('stripe backfill: fetch overlaps commit, pages still commit in order', () => {
+  let t: Awaited<ReturnType<typeof openTestDb>>;
+  let sim: StripeSimulator;
+  let run: (mode?: 'full' | 'incremental') => Promise<SyncRun>;
+  let charges = 0;
+
+  beforeEach(async () => {
+    t = await openTestDb();
+    const dataset = generateStripeDataset({ seed: 9, charges: 200, end: END });
+    charges = dataset.charges.length;
+    sim = await startStripeSimulator({ apiKey: KEY, dataset, clock: () => END + 3600, seed: 9 });
+    const env = {
+      STRIPE_API_KEY: KEY,
+      STRIPE_API_BASE: sim.url,
+      STRIPE_PAGE_SIZE: String(PAGE),
+      STRIPE_RATE_LIMIT_PER_S: '100',
+      STRIPE_MAX_RETRIES: '0',
+    };
+    const config = loadConfig({ NODE_ENV: 'test', ...env });
+    const driver = new StripeSyncDriver(config, new StripeGateway(config), new SyncDriverRegistry());
+    driver.now = () => END + 3600;
+    const { service, repo } = runsServiceFor(t.db, t.locks, [driver], env);
+    run = async (mode = 'incremental') => {
+      const { runIds } = await service.trigger('stripe', mode, { entities: ['charges'] });
+      await service.waitForIdle();
+      return (await repo.get(runIds[0]))!;
+    };
+  });
+  afterEach(async () => {
+    await sim.stop();
+    await t.close();
+  });
+
+  const pageRequests = () => sim.requests.filter((r) => r.path === '/v1/charges' && r.status === 200);
+
+  it('the next page is fetched while the previous page is still committing', async () => {
+    // Every page commit takes at least 250 ms inside Postgres.
+    await t.db.query(`CREATE FUNCTION slow_page() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$`);
+    await t.db.query(
+      `CREATE TRIGGER slow_page AFTER INSERT ON ingest_outbox FOR EACH STATEMENT EXECUTE FUNCTION slow_page()`,
+    );
+    const r = await run();
+    expect(r.status).toBe('succeeded');
+    const pages = await t.db.query<{ started: string }>(
+      `SELECT (extract(epoch FROM min(received_at)) * 1000)::text AS started FROM ingest_outbox GROUP BY run_id, received_at ORDER BY 1`,
+    );
+    const requests = pageRequests();
+    expect(pages.length).toBeGreaterThanOrEqual(4);
+    // Page k's transaction started at `started` and cannot commit before started + 250 ms; the
+    // request for page k + 1 was answered before that.
+    let overlapped = 0;
+    for (let k = 0; k + 1 < pages.length && k + 1 < requests.length; k++) {
+      if (requests[k + 1].at < Number(pages[k].started) + 250) overlapped++;
+    }
+    expect(overlapped).toBeGreaterThanOrEqual(pages.length - 2);
+  });
+
+  it('a failed page commit stops the run: no later page is committed, the cursor stays after the last committed page', async () => {
+    // The third page's INSERT fails (a sequence counts statements: it is not rolled back).
+    await t.db.query(`CREATE SEQUENCE page_no`);
+    await t.db.query(`CREATE FUNCTION third_page_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF nextval('page_no') = 3 THEN RAISE EXCEPTION 'disk full (test)'; END IF; RETURN NULL; END $$`);
+    await t.db.query(
+      `CREATE TRIGGER third_page_fails AFTER INSERT ON ingest_outbox FOR EACH STATEMENT EXECUTE FUNCTION third_page_fails()`,
+    );
+    const r = await run();
+    expect(r.status).toBe('partial');
+    expect(r.counts.pagesFetched).toBe(2);
+    const stored = await t.db.query<{ charge: string }>(
+      `SELECT payload->>'id' AS charge FROM ingest_outbox WHERE kind = 'stripe.charge' ORDER BY id`,
+    );
+    expect(stored).toHaveLength(2 * PAGE);
+    const [{ cursor }] = await t.db.query<{ cursor: { plan: { passes: { startingAfter: string | null }[] } } }>(
+      `SELECT cursor FROM sync_cursors WHERE source = 'stripe' AND entity = 'charges'`,
+    );
+    expect(cursor.plan.passes[0].startingAfter).toBe(stored[stored.length - 1].charge);
+
+    // The next run resumes from that cursor and stores every charge exactly once.
+    await t.db.query(`DROP TRIGGER third_page_fails ON ingest_outbox`);
+    const again = await run();
+    expect(again.status).toBe('succeeded');
+    const [{ n, distinct }] = await t.db.query<{ n: string; distinct: string }>(
+      `SELECT count(*) AS n, count(DISTINCT payload->>'id') AS distinct FROM ingest_outbox WHERE kind = 'stripe.charge'`,
+    );
+    expect(Number(n)).toBe(charges);
+    expect(Number(distinct)).toBe(charges);
+  });
+});
