@@ -75,7 +75,9 @@ describe('HubSpot: reconciliation of webhooks and polls, and deletions healed by
     expect((await report()).totals).toEqual({ both: 2, webhookOnly: 0, pollOnly: 0, pending: 1 });
     expect((await revenue()).count).toBe(3);
 
-    await t.db.query(`UPDATE object_sightings SET first_poll_at = first_poll_at - interval '${GRACE_S + 1} seconds'`);
+    await t.db.query(
+      `UPDATE object_sightings SET first_poll_at = first_poll_at - interval '${GRACE_S + 1} seconds', first_webhook_at = first_webhook_at - interval '${GRACE_S + 1} seconds'`,
+    );
     const after = await report();
     expect(after.totals).toEqual({ both: 2, webhookOnly: 0, pollOnly: 1, pending: 0 });
     expect(after.missedWebhooks).toEqual([

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
+import { RunsService } from '../../src/runs/runs.service.js';
 import { ReconciliationService } from '../../src/reconciler/reconciliation.service.js';
 import { startStripeSimulator, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 import { sendStripeWebhook } from '../../scripts/sandbox/stripe/stripe-webhook-sender.js';
@@ -37,6 +38,8 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
       .set('idempotency-key', `reconcile-poll-${Date.now()}-${Math.random()}`);
     expect(trig.status).toBe(202);
     const ids: string[] = trig.body.runIds;
+    // The test is the worker: WORKER=off apps only queue runs.
+    await t.app.get(RunsService).drain();
     const deadline = Date.now() + 30_000;
     for (;;) {
       const runs = await Promise.all(ids.map((id) => request(t.url).get(`/runs/${id}`).set('x-api-key', TEST_API_KEY)));
@@ -125,8 +128,10 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
   });
 
   it('after the grace window they are pollOnly and listed with their ids, page by page', async () => {
-    // The grace window passes: the poll happened GRACE_S + 1 seconds ago.
-    await t.db.query(`UPDATE object_sightings SET first_poll_at = first_poll_at - interval '${GRACE_S + 1} seconds'`);
+    // The grace window passes: every sighting moves GRACE_S + 1 seconds into the past.
+    await t.db.query(
+      `UPDATE object_sightings SET first_poll_at = first_poll_at - interval '${GRACE_S + 1} seconds', first_webhook_at = first_webhook_at - interval '${GRACE_S + 1} seconds'`,
+    );
     // A webhook that arrives this late still counts as missed (the poll had to find the object).
     const res = await get(`source=stripe&startDate=${today}&endDate=${today}`);
     expect(res.body.totals).toEqual({ both: kept.size, webhookOnly: 0, pollOnly: dropped.size, pending: 0 });
