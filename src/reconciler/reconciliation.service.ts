@@ -140,6 +140,15 @@ export class ReconciliationService implements OnModuleInit {
     };
   }
 
+  /**
+   * The sources with missed webhooks and how many (alerts' `missed_webhooks` probe: a source left
+   * out has none), over the same window as the gauge.
+   */
+  async missedWebhooks(now = new Date()): Promise<{ source: Source; count: number }[]> {
+    const counts = await this.missedWebhookCounts(MISSED_WEBHOOK_WINDOW_S, now);
+    return SOURCES.filter((s) => counts[s] > 0).map((source) => ({ source, count: counts[source] }));
+  }
+
   /** Children the reconciler gave up on (still unlinked), oldest first, for alerts and the report. */
   async givenUpOrphans(limit = 50): Promise<{ count: number; orphans: GivenUpOrphan[] }> {
     return this.orphans.givenUp(limit);

@@ -181,6 +181,8 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
   it('the missed-webhooks gauge and the alert count see the same objects', async () => {
     const service = t.app.get(ReconciliationService);
     expect(await service.missedWebhookCount({ source: 'stripe' })).toBe(dropped.size);
+    expect(await service.missedWebhooks()).toEqual([{ source: 'stripe', count: dropped.size }]);
+    expect(await service.givenUpOrphans()).toEqual({ count: 0, orphans: [] });
     // Read from Postgres at each scrape.
     const metrics = await request(t.url).get('/metrics');
     expect(metrics.text).toContain('# TYPE buffalo_missed_webhooks gauge');
