@@ -4,6 +4,7 @@ import { Migration20261121001500_gcal_event_data_version } from './Migration2026
 import { Migration20261201000000_hubspot_pipelines } from './Migration20261201000000_hubspot_pipelines.js';
 import { Migration20261201001000_payment_rollups } from './Migration20261201001000_payment_rollups.js';
 import { Migration20261205000000_sync_run_leases } from './Migration20261205000000_sync_run_leases.js';
+import { Migration20261205001000_alerts } from './Migration20261205001000_alerts.js';
 import { Migration20261205120000_reconciliation } from './Migration20261205120000_reconciliation.js';
 
 /** Explicit list so the same migrations run from src (tests) and dist (app) without globbing. */
@@ -14,5 +15,6 @@ export const migrationsList = [
   { name: 'Migration20261201000000_hubspot_pipelines', class: Migration20261201000000_hubspot_pipelines },
   { name: 'Migration20261201001000_payment_rollups', class: Migration20261201001000_payment_rollups },
   { name: 'Migration20261205000000_sync_run_leases', class: Migration20261205000000_sync_run_leases },
+  { name: 'Migration20261205001000_alerts', class: Migration20261205001000_alerts },
   { name: 'Migration20261205120000_reconciliation', class: Migration20261205120000_reconciliation },
 ];

@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.bootstrap.js';
 import { ConfigError, loadConfig } from '../src/config/app.config.js';
 import { logger } from '../src/common/app.logger.js';
+import { AlertsService } from '../src/alerts/alerts.service.js';
 import { generateStripeDataset, startStripeSimulator } from './sandbox/stripe/index.js';
 import { startGcalSimulator } from './sandbox/gcal/gcal-simulator.js';
 import { startDemoHubSpot } from './demo-hubspot.js';
@@ -19,11 +20,11 @@ const step = (msg: string, fields: Record<string, unknown> = {}) => logger.info(
 const generated = new Set<string>();
 
 function setDefault(env: NodeJS.ProcessEnv, name: string, make: () => string): string {
-  if (!env[name] || env[name]!.trim() === '') {
+  if (!env[name] || env[name].trim() === '') {
     env[name] = make();
     generated.add(name);
   }
-  return env[name]!;
+  return env[name];
 }
 
 /** Secrets are shown only when the demo generated them; yours stay yours. */
@@ -226,6 +227,9 @@ async function main() {
   await drained();
   step('waiting out the reconciliation grace window', { graceS });
   await new Promise((r) => setTimeout(r, (graceS + 1) * 1000));
+  // Evaluated now rather than at the scheduler's first tick, a minute away.
+  await app.get(AlertsService).evaluate();
+  const firing = await api(base, '/alerts?state=firing', { key: adminKey, admin: true });
 
   const summary = await api(base, '/metrics/revenue/summary?currency=USD', { key: apiKey });
   const stripeOnly = await api(base, '/metrics/revenue/summary?source=stripe&currency=USD', { key: apiKey });
@@ -274,6 +278,13 @@ async function main() {
     if (r.nextCursor) say(`           … more: &cursor=${r.nextCursor}`);
   }
   say('  (Objects a first full sync found before webhooks were set up count as pollOnly too, on their own days.)');
+  const open = (firing.alerts as { condition: string; details: { subject: string } }[]).map(
+    (a) => `${a.condition} on ${a.details.subject}`,
+  );
+  const delivery = config.alerts.webhookUrl
+    ? ''
+    : '   (set ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET to have them POSTed)';
+  say(`Alerts         ${open.length ? open.join(' · ') : 'none firing'}${delivery}`);
   say('');
   say('Try:');
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/summary?currency=USD'`);
@@ -290,6 +301,7 @@ async function main() {
   say(
     `  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-sweep-1' '${base}/reconciliation/sweep'`,
   );
+  say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/alerts?state=firing'`);
   say('');
   say('Press Ctrl-C to stop (Postgres is stopped cleanly).');
 }

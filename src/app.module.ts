@@ -13,6 +13,7 @@ import { GcalModule } from './connectors/gcal/gcal.module.js';
 import { StripeModule } from './connectors/stripe/stripe.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { SchedulingModule } from './scheduling/scheduling.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { apiRoles, type ProcessRole } from './scheduling/process.roles.js';
 
 @Module({})
@@ -35,6 +36,7 @@ export class AppModule {
         GcalModule,
         StripeModule,
         DashboardModule,
+        AlertsModule,
         SchedulingModule.forRoot(roles),
       ],
     };

@@ -75,6 +75,24 @@ export interface AppConfig {
     channelTtlS: number;
     maxRetries: number;
   };
+  alerts: {
+    /** ALERT_WEBHOOK_URL: where alert state changes are POSTed; null = alerts are only kept in Postgres. */
+    webhookUrl: string | null;
+    /** ALERT_WEBHOOK_SECRET: HMAC key of X-Buffalo-Signature (required with a URL). */
+    webhookSecret: string | null;
+    /** One delivery attempt gives up after this long (then backs off like any outbox row). */
+    timeoutMs: number;
+    /** How often conditions are evaluated (0 = never). */
+    evaluateEveryS: number;
+    /** dead_letters fires at this many dead outbox rows. */
+    deadLettersMin: number;
+    /** outbox_lag fires when the oldest claimable queued row has waited longer than this. */
+    outboxLagS: number;
+    /** orphan_given_up fires at this many given-up orphans. */
+    orphansGivenUpMin: number;
+    /** missed_webhooks fires for a source at this many objects only a poll saw. */
+    missedWebhooksMin: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +149,32 @@ function url(env: Env, name: string): string | null {
     throw new ConfigError(`${name} must be an http(s) URL, got "${v}".`);
   }
   return v.replace(/\/+$/, '');
+}
+
+/**
+ * A receiver URL that may carry its own token in the path (Slack-style incoming webhooks), so a bad
+ * value is refused without echoing it, and a good one is kept exactly as given.
+ */
+function webhookUrl(env: Env, name: string): string | null {
+  const v = str(env, name);
+  if (v === null) return null;
+  let u: URL | null = null;
+  try {
+    u = new URL(v);
+  } catch {
+    // refused below
+  }
+  if (!u || !/^https?:$/.test(u.protocol) || u.hostname === '' || /\s/.test(v))
+    throw new ConfigError(
+      `${name} must be an http(s) URL such as https://hooks.example.com/buffalo (the value is not shown, it may hold a token).`,
+    );
+  return v;
+}
+
+function secret(env: Env, name: string): string | null {
+  const v = str(env, name);
+  if (v !== null && v.length < 16) throw new ConfigError(`${name} must be at least 16 characters long.`);
+  return v;
 }
 
 /** A service-account key file as one JSON string; the connector reads the rest (token_uri…). */
@@ -210,6 +254,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (adminApiKeys.length === 0)
       throw new ConfigError('ADMIN_API_KEY must be set (comma-separated list of keys, 16+ characters each).');
   }
+  const alertUrl = webhookUrl(env, 'ALERT_WEBHOOK_URL');
+  const alertSecret = secret(env, 'ALERT_WEBHOOK_SECRET');
+  if (alertUrl !== null && alertSecret === null)
+    throw new ConfigError(
+      'ALERT_WEBHOOK_SECRET must be set when ALERT_WEBHOOK_URL is, as it signs every alert delivery.',
+    );
   const gcalIds = (str(env, 'GCAL_CALENDAR_IDS') ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -279,6 +329,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateLimitPerS: int(env, 'GCAL_RATE_LIMIT_PER_S', 10, 1, 100),
       channelTtlS: int(env, 'GCAL_CHANNEL_TTL_S', 604_800, 60, 2_592_000),
       maxRetries: int(env, 'GCAL_MAX_RETRIES', 3, 0, 10),
+    },
+    alerts: {
+      webhookUrl: alertUrl,
+      webhookSecret: alertSecret,
+      timeoutMs: int(env, 'ALERT_WEBHOOK_TIMEOUT_MS', 5000, 100, 5000),
+      evaluateEveryS: int(env, 'ALERT_EVALUATE_INTERVAL_S', 60, 0, 3600),
+      deadLettersMin: int(env, 'ALERT_DEAD_LETTERS_MIN', 1, 1, 1_000_000_000),
+      outboxLagS: int(env, 'ALERT_OUTBOX_LAG_S', 300, 1, 604_800),
+      orphansGivenUpMin: int(env, 'ALERT_ORPHANS_GIVEN_UP_MIN', 1, 1, 1_000_000_000),
+      missedWebhooksMin: int(env, 'ALERT_MISSED_WEBHOOKS_MIN', 1, 1, 1_000_000_000),
     },
   };
 }

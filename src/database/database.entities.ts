@@ -14,6 +14,7 @@ import {
   HubspotDealStageStateEntity,
 } from '../connectors/hubspot/hubspot-deal-stage.entity.js';
 import { PaymentRollupEntity, RevenueDriftEntity } from '../records/payment-rollup.entity.js';
+import { AlertEntity } from '../alerts/alert.entity.js';
 
 /**
  * Every table the migrations create, as an entity. Each entity file lives in the module that owns
@@ -38,4 +39,5 @@ export const ENTITIES = [
   OrphanEventEntity,
   ObjectSightingEntity,
   PushMarkEntity,
+  AlertEntity,
 ];

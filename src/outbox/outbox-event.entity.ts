@@ -1,15 +1,18 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** ingest_outbox: every raw vendor event, stored before it is processed (migration 20261121000000). */
+/**
+ * ingest_outbox: every raw vendor event, stored before it is processed, and Buffalo's own work
+ * (source `buffalo`, origin `internal`: alert deliveries) (migrations 20261121000000, 20261205001000).
+ */
 export const OutboxEventEntity = defineEntity({
   name: 'OutboxEvent',
   tableName: 'ingest_outbox',
   properties: {
     id: p.bigint('string').primary(),
-    source: p.enum(['stripe', 'hubspot', 'gcal']),
+    source: p.enum(['stripe', 'hubspot', 'gcal', 'buffalo']),
     kind: p.text(),
     dedupeKey: p.text(),
-    origin: p.enum(['webhook', 'poll', 'replay']),
+    origin: p.enum(['webhook', 'poll', 'replay', 'internal']),
     eventType: p.text(),
     payload: p.json<unknown>(),
     vendorTime: p.datetime().nullable(),

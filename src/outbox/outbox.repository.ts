@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { Database, dateOrNull, type Sql } from '../database/database.sql.js';
-import type { Source } from '../records/record.types.js';
-import { SOURCES } from '../records/record.types.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
 import type { Settlement } from './outbox.retry-policy.js';
-import type { FailureClass, OutboxKind, OutboxOrigin, OutboxRow, OutboxStatus } from './outbox.types.js';
+import type { Source } from '../records/record.types.js';
+import {
+  OUTBOX_SOURCES,
+  type FailureClass,
+  type OutboxKind,
+  type OutboxOrigin,
+  type OutboxRow,
+  type OutboxSource,
+  type OutboxStatus,
+} from './outbox.types.js';
 
 export type StatusCounts = Record<OutboxStatus, number>;
 
@@ -16,12 +23,13 @@ export interface OutboxStats {
   oldestQueuedAgeS: number | null;
   /** Earliest scheduled retry of an `error` row. */
   nextRetryAt: Date | null;
-  bySource: Record<Source, StatusCounts>;
+  /** The vendors, and `buffalo` for Buffalo's own work (alert deliveries). */
+  bySource: Record<OutboxSource, StatusCounts>;
 }
 
 export interface DeadEvent {
   id: string;
-  source: Source;
+  source: OutboxSource;
   kind: string;
   eventType: string;
   dedupeKey: string;
@@ -52,7 +60,7 @@ const zeroCounts = (): StatusCounts => ({ queued: 0, running: 0, done: 0, error:
 /** A claimed row as the claim's RETURNING gives it (int8 and timestamptz as text, jsonb parsed). */
 interface ClaimedRow {
   id: string;
-  source: Source;
+  source: OutboxSource;
   kind: OutboxKind;
   dedupe_key: string;
   origin: OutboxOrigin;
@@ -66,7 +74,7 @@ interface ClaimedRow {
 /** A dead row as listDead selects it. */
 interface DeadRow {
   id: string;
-  source: Source;
+  source: OutboxSource;
   kind: string;
   event_type: string;
   dedupe_key: string;
@@ -201,7 +209,7 @@ export class OutboxRepository {
 
   async stats(): Promise<OutboxStats> {
     const [grouped, ages] = await Promise.all([
-      this.db.query<{ source: Source; status: OutboxStatus; n: string }>(
+      this.db.query<{ source: OutboxSource; status: OutboxStatus; n: string }>(
         `SELECT source, status, count(*) AS n FROM ingest_outbox GROUP BY source, status`,
       ),
       this.db.query<{ oldest_s: string | null; next_retry: string | null }>(
@@ -210,7 +218,10 @@ export class OutboxRepository {
       ),
     ]);
     const counts = zeroCounts();
-    const bySource = Object.fromEntries(SOURCES.map((s) => [s, zeroCounts()])) as Record<Source, StatusCounts>;
+    const bySource = Object.fromEntries(OUTBOX_SOURCES.map((s) => [s, zeroCounts()])) as Record<
+      OutboxSource,
+      StatusCounts
+    >;
     for (const g of grouped) {
       const n = Number(g.n);
       counts[g.status] += n;

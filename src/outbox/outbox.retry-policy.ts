@@ -52,7 +52,7 @@ export function settle(
   if (PERMANENT_CLASSES.has(outcome.failureClass) || outcome.failureClass === 'retries_exhausted') {
     return { id: row.id, status: 'dead', failureClass: outcome.failureClass, error, delayMs: null };
   }
-  if (row.attempts >= maxAttempts) {
+  if (row.attempts >= maxAttempts && !outcome.retryUntilDone) {
     // The original class survives in the message so the dead list still says why.
     return {
       id: row.id,

@@ -2,6 +2,7 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { instant, integer, oneOf, positiveId, strictObject, whenValid } from '../common/request.validation.js';
 import { SOURCES } from '../records/record.types.js';
+import { OUTBOX_ORIGINS, OUTBOX_SOURCES } from './outbox.types.js';
 
 /** Request and response shapes of the pipeline operations (CONTRACT "Pipeline operations"). */
 
@@ -71,7 +72,9 @@ export class OutboxStatsDto extends createZodDto(
         .string()
         .nullable()
         .meta({ format: 'date-time', description: 'Earliest scheduled retry of an event in error' }),
-      bySource: z.object({ stripe: statusCounts, hubspot: statusCounts, gcal: statusCounts }),
+      bySource: z
+        .object({ stripe: statusCounts, hubspot: statusCounts, gcal: statusCounts, buffalo: statusCounts })
+        .meta({ description: 'Per vendor, and `buffalo` for Buffalo’s own work (alert deliveries)' }),
       orphans: z.object({
         unreconciled: z.int().meta({
           description: 'Ledger children (refunds, disputes, calendar occurrences) still waiting for their parent',
@@ -87,7 +90,7 @@ export class OutboxStatsDto extends createZodDto(
         deadCount: 1,
         oldestQueuedAgeS: 0,
         nextRetryAt: '2026-06-15T10:00:30.000Z',
-        bySource: { stripe: countsExample, hubspot: emptyCounts, gcal: emptyCounts },
+        bySource: { stripe: countsExample, hubspot: emptyCounts, gcal: emptyCounts, buffalo: emptyCounts },
         orphans: { unreconciled: 2, givenUp: 0, oldestAgeS: 184 },
       },
     }),
@@ -99,11 +102,11 @@ export class DeadEventsDto extends createZodDto(
       events: z.array(
         z.object({
           id: z.string(),
-          source: z.enum(SOURCES),
+          source: z.enum(OUTBOX_SOURCES),
           kind: z.string(),
           eventType: z.string(),
           dedupeKey: z.string(),
-          origin: z.enum(['webhook', 'poll', 'replay']),
+          origin: z.enum(OUTBOX_ORIGINS),
           attempts: z.int(),
           failureClass: z.enum(['transient', 'invalid_payload', 'unsupported', 'auth', 'retries_exhausted']).nullable(),
           lastError: z.string().nullable(),

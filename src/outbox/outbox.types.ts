@@ -1,7 +1,12 @@
-import type { Source } from '../records/record.types.js';
+import { SOURCES, type Source } from '../records/record.types.js';
 
 export type OutboxStatus = 'queued' | 'running' | 'done' | 'error' | 'dead' | 'ignored';
-export type OutboxOrigin = 'webhook' | 'poll' | 'replay';
+/** `internal`: work Buffalo gives itself (alert deliveries), not a vendor event. */
+export const OUTBOX_ORIGINS = ['webhook', 'poll', 'replay', 'internal'] as const;
+export type OutboxOrigin = (typeof OUTBOX_ORIGINS)[number];
+/** Who produced a row: a vendor, or Buffalo itself (`buffalo`: alert deliveries). */
+export const OUTBOX_SOURCES = [...SOURCES, 'buffalo'] as const;
+export type OutboxSource = Source | 'buffalo';
 
 /**
  * Reason classes for failures. `transient` and `auth` are retried with backoff (a fixed key heals
@@ -20,6 +25,7 @@ export type FailureClass = 'transient' | 'invalid_payload' | 'unsupported' | 'au
  *  hubspot.webhook  one event of a HubSpot webhook batch
  *  gcal.event       a polled Calendar Event resource ({calendarId, event, fetchedAt})
  *  gcal.notification  one Google push notification (channel, calendar, resource state, message number)
+ *  alert.delivery   one alert state change to POST to ALERT_WEBHOOK_URL (source buffalo, origin internal)
  */
 export type OutboxKind =
   | 'stripe.event'
@@ -30,10 +36,11 @@ export type OutboxKind =
   | 'hubspot.contact'
   | 'hubspot.webhook'
   | 'gcal.event'
-  | 'gcal.notification';
+  | 'gcal.notification'
+  | 'alert.delivery';
 
 export interface OutboxInsert {
-  source: Source;
+  source: OutboxSource;
   kind: OutboxKind;
   /**
    * Unique per source. Webhooks: the vendor event id. Polled snapshots: entity + external id +
@@ -50,7 +57,7 @@ export interface OutboxInsert {
 
 export interface OutboxRow {
   id: string;
-  source: Source;
+  source: OutboxSource;
   kind: OutboxKind;
   dedupeKey: string;
   origin: OutboxOrigin;
@@ -65,4 +72,14 @@ export interface OutboxRow {
 export type RowOutcome =
   | { status: 'done' }
   | { status: 'ignored'; reason: string }
-  | { status: 'failed'; failureClass: FailureClass; error: string; retryAfterMs?: number };
+  | {
+      status: 'failed';
+      failureClass: FailureClass;
+      error: string;
+      retryAfterMs?: number;
+      /**
+       * Keep retrying with backoff past WORKER_MAX_ATTEMPTS: for deliveries to a receiver that is
+       * down, where giving up would lose the message (the backoff's last step, an hour, repeats).
+       */
+      retryUntilDone?: boolean;
+    };

@@ -360,6 +360,21 @@ export class RunsRepository {
     await sql.em.nativeDelete(SyncCursorEntity, { source, entity });
   }
 
+  /**
+   * Per source and entity, its latest run with a verdict on the sync itself: skipped runs (another
+   * held the lock) and runs interrupted by a shutdown say nothing about it and are passed over.
+   */
+  async latestVerdicts(): Promise<SyncRun[]> {
+    const em = this.db.em;
+    const rows = await this.db.query<Row>(
+      `SELECT DISTINCT ON (source, entity) * FROM sync_runs
+        WHERE status IN ('succeeded','partial','failed') AND finished_at IS NOT NULL
+          AND error_class IS DISTINCT FROM 'aborted'
+        ORDER BY source, entity, finished_at DESC, id DESC`,
+    );
+    return rows.map((r) => toRun(em.map(SyncRunEntity, r)));
+  }
+
   /** One row per source that has runs. */
   async lastSyncBySource(): Promise<SourceSyncState[]> {
     const rows = await this.db.query<{

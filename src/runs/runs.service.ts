@@ -138,6 +138,11 @@ export class RunsService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.repo.lastSyncBySource();
   }
 
+  /** Per source and entity, its latest finished run that says something about the sync (alerts read it). */
+  async latestVerdicts(): Promise<SyncRun[]> {
+    return this.repo.latestVerdicts();
+  }
+
   private async enqueue(source: Source, mode: SyncMode, opts: TriggerOptions, reserve: boolean) {
     if (this.closing)
       throw new RunRefusedError('shutting_down', 'The service is shutting down; retry on another instance.');

@@ -357,7 +357,11 @@ export class RunsWorker {
       }
       await this.repo.finish(run.id, token, outcome, cursorAfter);
       this.metrics?.inc('buffalo_sync_runs_total', { source: run.source, status: outcome.status });
-      this.metrics?.observe('buffalo_sync_run_duration_seconds', { source: run.source, status: outcome.status }, (Date.now() - t0) / 1000);
+      this.metrics?.observe(
+        'buffalo_sync_run_duration_seconds',
+        { source: run.source, status: outcome.status },
+        (Date.now() - t0) / 1000,
+      );
       const done = await this.repo.get(run.id);
       const fields = {
         source: run.source,

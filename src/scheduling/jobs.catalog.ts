@@ -1,3 +1,4 @@
+import { ALERTS_LOCK, type AlertsService } from '../alerts/alerts.service.js';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import type { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
@@ -21,7 +22,7 @@ import type { ProcessRole } from './process.roles.js';
  * neither are the claim loops (CLAIM_LOOPS), which run continuously.
  */
 
-/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, HubspotModule). */
+/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, HubspotModule, AlertsModule). */
 export interface JobOwners {
   syncs: SyncScheduler;
   outbox: OutboxWorker;
@@ -31,6 +32,7 @@ export interface JobOwners {
   hubspotPipelines: HubspotPipelinesRefresh;
   hubspotDeletions: HubspotDeletionSweep;
   revenueVerifier: RevenueVerifier;
+  alerts: AlertsService;
 }
 
 export interface PeriodicJob {
@@ -161,6 +163,15 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     firstAfterMs: (c) => Math.min(c.hubspot.deletionSweepS * 1000, 5 * MINUTE_MS),
     enabled: (o) => o.hubspotDeletions.enabled(),
     run: (o, signal) => o.hubspotDeletions.tick(signal),
+  },
+  {
+    // Scheduler, not worker: it watches the workers' output (a backlog nobody drains included),
+    // and the deliveries it queues go to the workers like any outbox row.
+    name: 'alerts:evaluate',
+    roles: ['scheduler'],
+    lock: { advisory: ALERTS_LOCK, held: 'session' },
+    everyMs: (c) => c.alerts.evaluateEveryS * 1000,
+    run: (o) => o.alerts.evaluate(),
   },
 ];
 

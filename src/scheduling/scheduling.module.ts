@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { AlertsService } from '../alerts/alerts.service.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import { GcalChannelRenewal } from '../connectors/gcal/gcal-channel.renewal.js';
@@ -38,6 +40,7 @@ export class SchedulingModule {
         GcalModule,
         HubspotModule,
         RevenueModule,
+        AlertsModule,
       ],
       providers: [
         { provide: PROCESS_ROLES_TOKEN, useValue: [...roles] },
@@ -52,6 +55,7 @@ export class SchedulingModule {
             HubspotPipelinesRefresh,
             HubspotDeletionSweep,
             RevenueVerifier,
+            AlertsService,
           ],
           useFactory: (
             syncs: SyncScheduler,
@@ -62,6 +66,7 @@ export class SchedulingModule {
             hubspotPipelines: HubspotPipelinesRefresh,
             hubspotDeletions: HubspotDeletionSweep,
             revenueVerifier: RevenueVerifier,
+            alerts: AlertsService,
           ): JobOwners => ({
             syncs,
             outbox,
@@ -71,6 +76,7 @@ export class SchedulingModule {
             hubspotPipelines,
             hubspotDeletions,
             revenueVerifier,
+            alerts,
           }),
         },
         JobScheduler,

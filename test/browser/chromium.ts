@@ -14,12 +14,22 @@ export const MISSING_CHROMIUM =
   'Install it with `apt-get install -y chromium` (as root; .ci/run does this) or point CHROMIUM_PATH at a Chromium binary.';
 
 if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`\n${'!'.repeat(100)}\n!!! SKIPPING the dashboard browser tests. ${MISSING_CHROMIUM}\n${'!'.repeat(100)}\n`);
+  console.warn(
+    `\n${'!'.repeat(100)}\n!!! SKIPPING the dashboard browser tests. ${MISSING_CHROMIUM}\n${'!'.repeat(100)}\n`,
+  );
 }
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

@@ -34,7 +34,13 @@ function ledger() {
   for (let day = 1; day <= 28; day++) {
     const d = String(day).padStart(2, '0');
     const n = 1 + Math.floor(rand() * 4);
-    for (let i = 0; i < n; i++) rows.push(charge({ at: `2026-06-${d}T${String(9 + i * 3).padStart(2, '0')}:15:00Z`, cents: 1_000 + Math.floor(rand() * 250_000) }));
+    for (let i = 0; i < n; i++)
+      rows.push(
+        charge({
+          at: `2026-06-${d}T${String(9 + i * 3).padStart(2, '0')}:15:00Z`,
+          cents: 1_000 + Math.floor(rand() * 250_000),
+        }),
+      );
     if (day % 3 === 0) rows.push(charge({ at: `2026-06-${d}T02:30:00Z`, cents: 77_777 })); // the evening before in New York
     if (day % 5 === 0) rows.push(refund({ at: `2026-06-${d}T13:00:00Z`, cents: 5_050 + day }));
   }
@@ -80,7 +86,10 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
 
   beforeAll(async () => {
     // Stripe counts as configured; a scripted driver stands in for the SDK so triggers are local.
-    [t, browser] = await Promise.all([bootTestApp({ STRIPE_API_KEY: 'sk_test_dashboard', STRIPE_API_BASE: 'http://127.0.0.1:9' }), launchChromium()]);
+    [t, browser] = await Promise.all([
+      bootTestApp({ STRIPE_API_KEY: 'sk_test_dashboard', STRIPE_API_BASE: 'http://127.0.0.1:9', WORKER: 'on' }),
+      launchChromium(),
+    ]);
     t.app.get(SyncDriverRegistry).register(
       new ScriptedDriver('stripe', ['charges', 'refunds'], async (ctx) => {
         await ctx.commitPage(pageRows('stripe', `dash-${ctx.runId}`, 2), { last: ctx.runId });
@@ -98,12 +107,18 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
   });
 
   async function openPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, timezoneId: 'UTC', locale: 'en-US' });
+    const context = await browser.newContext({
+      viewport: { width: 1360, height: 900 },
+      timezoneId: 'UTC',
+      locale: 'en-US',
+    });
     contexts.push(context);
     const page = await context.newPage();
     problems.length = 0;
     await page.addInitScript(() => {
-      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) => console.error(`Refused by CSP: ${e.violatedDirective} ${e.blockedURI}`));
+      (globalThis as any).document.addEventListener('securitypolicyviolation', (e: any) =>
+        console.error(`Refused by CSP: ${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
@@ -122,16 +137,16 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
 
   /** Waits until the revenue section shows the answer to exactly this query. */
   async function revenueShown(page: Page, query: URLSearchParams): Promise<void> {
-    await page.waitForFunction(
-      (q) => {
-        const s = (globalThis as any).document.getElementById('revenue')!;
-        return s.dataset.query === q && s.dataset.state === 'ready';
-      },
-      query.toString(),
-    );
+    await page.waitForFunction((q) => {
+      const s = (globalThis as any).document.getElementById('revenue')!;
+      return s.dataset.query === q && s.dataset.state === 'ready';
+    }, query.toString());
   }
 
-  async function setFilters(page: Page, f: { startDate: string; endDate: string; currency: string; tz: string }): Promise<URLSearchParams> {
+  async function setFilters(
+    page: Page,
+    f: { startDate: string; endDate: string; currency: string; tz: string },
+  ): Promise<URLSearchParams> {
     await page.fill('#f-start', f.startDate);
     await page.fill('#f-end', f.endDate);
     await page.fill('#f-tz', f.tz);
@@ -157,8 +172,12 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     else expect(seen, selector).toMatch(expected);
   }
 
-  const api = (path: string, admin = false) => request(t.url).get(path).set(admin ? { 'X-Admin-Api-Key': TEST_ADMIN_KEY } : { 'X-Api-Key': TEST_API_KEY });
-  const text = async (page: Page, testid: string) => (await page.locator(`[data-testid="${testid}"]`).first().textContent())!.trim();
+  const api = (path: string, admin = false) =>
+    request(t.url)
+      .get(path)
+      .set(admin ? { 'X-Admin-Api-Key': TEST_ADMIN_KEY } : { 'X-Api-Key': TEST_API_KEY });
+  const text = async (page: Page, testid: string) =>
+    (await page.locator(`[data-testid="${testid}"]`).first().textContent())!.trim();
 
   async function bucketsOnPage(page: Page, kind: 'daily' | 'weekly'): Promise<BucketOnPage[]> {
     return page.$$eval(`#table-${kind} tbody tr`, (rows) =>
@@ -178,7 +197,10 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
 
   /** Totals, every bucket of both tables and both charts' bars against the API's answers. Returns the daily answer. */
   async function expectPageEqualsApi(page: Page, q: URLSearchParams, exponent = 2) {
-    const [daily, weekly] = await Promise.all([api(`/metrics/revenue/daily?${q}`), api(`/metrics/revenue/weekly?${q}`)]);
+    const [daily, weekly] = await Promise.all([
+      api(`/metrics/revenue/daily?${q}`),
+      api(`/metrics/revenue/weekly?${q}`),
+    ]);
     expect(daily.status).toBe(200);
     expect(weekly.status).toBe(200);
     const d = daily.body;
@@ -187,7 +209,10 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     expect(centsOf(await text(page, 'total-refunds'), exponent)).toBe(BigInt(d.refundsCents));
     expect(Number((await text(page, 'total-count')).replace(/,/g, ''))).toBe(d.count);
     expect(Number((await text(page, 'total-refund-count')).replace(/,/g, ''))).toBe(d.refundCount);
-    for (const [kind, body, key] of [['daily', d, 'date'], ['weekly', weekly.body, 'weekStartDate']] as const) {
+    for (const [kind, body, key] of [
+      ['daily', d, 'date'],
+      ['weekly', weekly.body, 'weekStartDate'],
+    ] as const) {
       const shown = await bucketsOnPage(page, kind);
       expect(shown.map((b) => b.bucket)).toEqual(body.breakdown.map((b: any) => b[key]));
       shown.forEach((b, i) => {
@@ -256,7 +281,8 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
       return g.injected === true;
     });
     expect(ran).toBe(false);
-    for (let i = 0; i < 40 && !problems.some((p) => p.startsWith('csp:')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 40 && !problems.some((p) => p.startsWith('csp:')); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(problems.some((p) => p.startsWith('csp:'))).toBe(true);
   });
 
@@ -356,10 +382,14 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     const index = daily.breakdown.findIndex((b: any) => b.count >= 2);
     const day = daily.breakdown[index].date;
     await clickBar(page, 'daily', index);
-    await page.waitForSelector('#trace[data-state="ready"], #trace[data-state="unavailable"], #trace[data-state="error"]');
+    await page.waitForSelector(
+      '#trace[data-state="ready"], #trace[data-state="unavailable"], #trace[data-state="error"]',
+    );
     expect(await page.getAttribute('#trace', 'data-bucket')).toBe(`daily:${day}:${day}`);
     await shows(page, '#trace-title', `${day} · USD · ${NY}`);
-    const traced = await api(`/metrics/revenue/trace?startDate=${day}&endDate=${day}&currency=USD&tz=${encodeURIComponent(NY)}&limit=100`);
+    const traced = await api(
+      `/metrics/revenue/trace?startDate=${day}&endDate=${day}&currency=USD&tz=${encodeURIComponent(NY)}&limit=100`,
+    );
     if (traced.status === 404 && traced.body.error === 'not_found') {
       expect(await page.getAttribute('#trace', 'data-state')).toBe('unavailable');
       await shows(page, '#trace-status', 'not available on this server');
@@ -368,13 +398,17 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
       expect(await page.getAttribute('#trace', 'data-state')).toBe('ready');
       expect(centsOf(await text(page, 'trace-net'))).toBe(BigInt(daily.breakdown[index].amountCents));
       await shows(page, '[data-testid="trace-check"]', 'reproduces the chart bar');
-      const ids = await page.$$eval('#trace-rows tbody tr[data-external-id]', (rows) => rows.map((r) => (r as any).dataset.externalId));
+      const ids = await page.$$eval('#trace-rows tbody tr[data-external-id]', (rows) =>
+        rows.map((r) => (r as any).dataset.externalId),
+      );
       expect(ids).toEqual(traced.body.rows.map((r: any) => r.externalId));
     }
     // A weekly bar traces the days of its week that lie inside the range.
     const weekly = (await api(`/metrics/revenue/weekly?${q}`)).body;
     await clickBar(page, 'weekly', 0);
-    await page.waitForFunction(() => (globalThis as any).document.getElementById('trace')!.dataset.bucket?.startsWith('weekly:'));
+    await page.waitForFunction(() =>
+      (globalThis as any).document.getElementById('trace')!.dataset.bucket?.startsWith('weekly:'),
+    );
     expect(await page.getAttribute('#trace', 'data-bucket')).toBe(`weekly:${START}:2026-06-07`);
     expect(weekly.breakdown[0].weekStartDate).toBe(START);
     expect(problems).toEqual([]);
@@ -383,9 +417,33 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
   it('shows queue counts and backlog age as the API does; a redrive from the page requeues the dead event', async () => {
     const before = (await t.db.query<{ m: string | null }>('SELECT max(id) AS m FROM ingest_outbox'))[0].m ?? '0';
     await insertOutbox(t.db, [
-      paymentInsert({ id: 'ch_dash_dead', kind: 'charge', amount: 100, currency: 'usd', created: 1_780_000_000, status: 'succeeded', version: 1 }),
-      paymentInsert({ id: 'ch_dash_dead2', kind: 'charge', amount: 200, currency: 'usd', created: 1_780_000_001, status: 'succeeded', version: 1 }),
-      paymentInsert({ id: 'ch_dash_waiting', kind: 'charge', amount: 300, currency: 'usd', created: 1_780_000_002, status: 'succeeded', version: 1 }),
+      paymentInsert({
+        id: 'ch_dash_dead',
+        kind: 'charge',
+        amount: 100,
+        currency: 'usd',
+        created: 1_780_000_000,
+        status: 'succeeded',
+        version: 1,
+      }),
+      paymentInsert({
+        id: 'ch_dash_dead2',
+        kind: 'charge',
+        amount: 200,
+        currency: 'usd',
+        created: 1_780_000_001,
+        status: 'succeeded',
+        version: 1,
+      }),
+      paymentInsert({
+        id: 'ch_dash_waiting',
+        kind: 'charge',
+        amount: 300,
+        currency: 'usd',
+        created: 1_780_000_002,
+        status: 'succeeded',
+        version: 1,
+      }),
     ]);
     const seeded = await t.db.query<{ id: string; external: string }>(
       `UPDATE ingest_outbox
@@ -410,7 +468,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     expect(Number(await text(page, 'stat-dead'))).toBe(stats.deadCount);
     expect(stats.oldestQueuedAgeS).toBeGreaterThanOrEqual(420);
     expect(await text(page, 'stat-backlog-age')).toMatch(/^(7|8) min \d+ s$/);
-    expect(await page.textContent('#pipeline-body tr[data-source="stripe"]')).toContain(String(stats.bySource.stripe.dead));
+    expect(await page.textContent('#pipeline-body tr[data-source="stripe"]')).toContain(
+      String(stats.bySource.stripe.dead),
+    );
     // Vendor text is shown as text, never as markup.
     const row = page.locator(`#dead-body tr[data-id="${deadId}"]`);
     await shows(page, `#dead-body tr[data-id="${deadId}"]`, 'amount "<i>12,5</i>" is not a decimal number');
@@ -423,9 +483,14 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     const after = (await api('/outbox/dead', true)).body.events.map((e: any) => e.id);
     expect(after).not.toContain(deadId);
     expect(after).toHaveLength(listed.length - 1);
-    expect((await t.db.query<{ status: string }>('SELECT status FROM ingest_outbox WHERE id = $1', [deadId]))[0].status).toBe('queued');
+    expect(
+      (await t.db.query<{ status: string }>('SELECT status FROM ingest_outbox WHERE id = $1', [deadId]))[0].status,
+    ).toBe('queued');
     const statsAfter = (await api('/outbox/stats', true)).body;
-    await page.waitForFunction((n) => (globalThis as any).document.querySelector('[data-testid="stat-dead"]')?.textContent === String(n), statsAfter.deadCount);
+    await page.waitForFunction(
+      (n) => (globalThis as any).document.querySelector('[data-testid="stat-dead"]')?.textContent === String(n),
+      statsAfter.deadCount,
+    );
     expect(Number(await text(page, 'stat-queued'))).toBe(statsAfter.counts.queued);
     expect(problems).toEqual([]);
   });
@@ -450,7 +515,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     await shows(page, `#runs-body tr[data-run-id="${runId}"]`, 'succeeded');
     const listed = (await api('/runs?limit=20')).body.runs.map((r: any) => r.runId);
     await page.waitForSelector('#runs[data-state="ready"]');
-    expect(await page.$$eval('#runs-body tbody tr', (rows) => rows.map((r) => (r as any).dataset.runId))).toEqual(listed);
+    expect(await page.$$eval('#runs-body tbody tr', (rows) => rows.map((r) => (r as any).dataset.runId))).toEqual(
+      listed,
+    );
     expect(problems).toEqual([]);
   });
 
@@ -463,7 +530,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
       { section: 'reconciliation', status: 'recon-status', path: '/reconciliation', admin: false },
     ];
     for (const c of checks) {
-      await page.waitForSelector(`#${c.section}[data-state="ready"], #${c.section}[data-state="unavailable"], #${c.section}[data-state="error"]`);
+      await page.waitForSelector(
+        `#${c.section}[data-state="ready"], #${c.section}[data-state="unavailable"], #${c.section}[data-state="error"]`,
+      );
       const res = await api(`${c.path}?${await page.getAttribute(`#${c.section}`, 'data-query')}`, c.admin);
       const state = await page.getAttribute(`#${c.section}`, 'data-state');
       if (res.status === 404 && res.body.error === 'not_found') {
@@ -489,42 +558,93 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     const index = daily.breakdown.findIndex((b: any) => b.count >= 1 && b.refundCount >= 1);
     const bucket = daily.breakdown[index];
     const seen: Record<string, URLSearchParams[]> = { trace: [], alerts: [], reconciliation: [] };
-    const event = (n: number, origin: string, kept: boolean) => ({ outboxId: String(n), origin, vendorEventId: `evt_${n}`, type: 'charge.succeeded', receivedAt: '2026-06-15T10:00:01Z', payloadKept: kept });
+    const event = (n: number, origin: string, kept: boolean) => ({
+      outboxId: String(n),
+      origin,
+      vendorEventId: `evt_${n}`,
+      type: 'charge.succeeded',
+      receivedAt: '2026-06-15T10:00:01Z',
+      payloadKept: kept,
+    });
     const row = (id: string, effect: string, events: unknown[]) => ({
-      source: 'stripe', kind: effect === 'refund' ? 'refund' : 'charge', externalId: id, parentExternalId: effect === 'refund' ? 'ch_parent' : null,
-      effect, amountCents: '1050', currency: 'USD', occurredAt: `${bucket.date}T10:00:00Z`, status: 'SUCCEEDED', rawStatus: 'succeeded', events,
+      source: 'stripe',
+      kind: effect === 'refund' ? 'refund' : 'charge',
+      externalId: id,
+      parentExternalId: effect === 'refund' ? 'ch_parent' : null,
+      effect,
+      amountCents: '1050',
+      currency: 'USD',
+      occurredAt: `${bucket.date}T10:00:00Z`,
+      status: 'SUCCEEDED',
+      rawStatus: 'succeeded',
+      events,
     });
-    await page.route((url) => ['/metrics/revenue/trace', '/alerts', '/reconciliation'].includes(url.pathname), async (route) => {
-      const url = new URL(route.request().url());
-      const name = url.pathname.slice(1).split('/').pop()!;
-      seen[name].push(url.searchParams);
-      expect(route.request().headers()['x-api-key']).toBe(TEST_API_KEY);
-      let body: unknown;
-      if (name === 'trace') {
-        const figure = { totalRevenueCents: bucket.amountCents, grossCents: bucket.grossCents, refundsCents: bucket.refundsCents, count: bucket.count, refundCount: bucket.refundCount };
-        body = url.searchParams.get('cursor')
-          ? { figure, rows: [row('re_2', 'refund', [])], nextCursor: null }
-          : { figure, rows: [row('ch_<img src=x onerror=alert(1)>', 'gross', [event(11, 'webhook', true), event(12, 'poll', false)]), row('ch_2', 'gross', [event(13, 'poll', true)])], nextCursor: 'page-2' };
-      } else if (name === 'alerts') {
-        expect(route.request().headers()['x-admin-api-key']).toBe(TEST_ADMIN_KEY);
-        body = {
-          alerts: [
-            { alertId: '7', condition: 'dead_letters', state: 'firing', severity: 'critical', summary: '2 events are dead', details: { deadCount: 2 }, firedAt: '2026-06-15T10:00:00Z', resolvedAt: null, text: ':rotating_light: 2 events are dead' },
-          ],
-          nextBefore: null,
-        };
-      } else {
-        body = {
-          source: url.searchParams.get('source'), startDate: START, endDate: END, tz: 'UTC', graceS: 300,
-          totals: { both: 40, webhookOnly: 2, pollOnly: 3, pending: 1 },
-          days: [{ date: START, both: 40, webhookOnly: 2, pollOnly: 3, pending: 1 }],
-          missedWebhooks: [{ objectType: 'charge', externalId: 'ch_missed_1', firstPolledAt: '2026-06-02T08:00:00Z' }],
-          orphans: { open: 1, linked: 5, givenUp: 0 },
-          nextCursor: null,
-        };
-      }
-      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
-    });
+    await page.route(
+      (url) => ['/metrics/revenue/trace', '/alerts', '/reconciliation'].includes(url.pathname),
+      async (route) => {
+        const url = new URL(route.request().url());
+        const name = url.pathname.slice(1).split('/').pop()!;
+        seen[name].push(url.searchParams);
+        expect(route.request().headers()['x-api-key']).toBe(TEST_API_KEY);
+        let body: unknown;
+        if (name === 'trace') {
+          const figure = {
+            totalRevenueCents: bucket.amountCents,
+            grossCents: bucket.grossCents,
+            refundsCents: bucket.refundsCents,
+            count: bucket.count,
+            refundCount: bucket.refundCount,
+          };
+          body = url.searchParams.get('cursor')
+            ? { figure, rows: [row('re_2', 'refund', [])], nextCursor: null }
+            : {
+                figure,
+                rows: [
+                  row('ch_<img src=x onerror=alert(1)>', 'gross', [
+                    event(11, 'webhook', true),
+                    event(12, 'poll', false),
+                  ]),
+                  row('ch_2', 'gross', [event(13, 'poll', true)]),
+                ],
+                nextCursor: 'page-2',
+              };
+        } else if (name === 'alerts') {
+          expect(route.request().headers()['x-admin-api-key']).toBe(TEST_ADMIN_KEY);
+          body = {
+            alerts: [
+              {
+                alertId: '7',
+                condition: 'dead_letters',
+                state: 'firing',
+                severity: 'critical',
+                summary: '2 events are dead',
+                details: { deadCount: 2 },
+                firedAt: '2026-06-15T10:00:00Z',
+                resolvedAt: null,
+                text: ':rotating_light: 2 events are dead',
+              },
+            ],
+            nextBefore: null,
+          };
+        } else {
+          body = {
+            source: url.searchParams.get('source'),
+            startDate: START,
+            endDate: END,
+            tz: 'UTC',
+            graceS: 300,
+            totals: { both: 40, webhookOnly: 2, pollOnly: 3, pending: 1 },
+            days: [{ date: START, both: 40, webhookOnly: 2, pollOnly: 3, pending: 1 }],
+            missedWebhooks: [
+              { objectType: 'charge', externalId: 'ch_missed_1', firstPolledAt: '2026-06-02T08:00:00Z' },
+            ],
+            orphans: { open: 1, linked: 5, givenUp: 0 },
+            nextCursor: null,
+          };
+        }
+        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+      },
+    );
     await connect(page, TEST_API_KEY, TEST_ADMIN_KEY);
     await page.waitForSelector('#revenue[data-state="ready"]');
     await setFilters(page, { startDate: START, endDate: END, currency: 'USD', tz: 'UTC' });
@@ -538,18 +658,32 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', { timeout: 90_000 }, ()
     expect(await text(page, 'recon-poll-only')).toBe('3');
     expect(await text(page, 'recon-both')).toBe('40');
     await shows(page, '#recon-body', 'ch_missed_1');
-    expect(Object.fromEntries(seen.reconciliation.at(-1)!)).toEqual({ source: 'stripe', startDate: START, endDate: END, tz: 'UTC' });
+    expect(Object.fromEntries(seen.reconciliation.at(-1)!)).toEqual({
+      source: 'stripe',
+      startDate: START,
+      endDate: END,
+      tz: 'UTC',
+    });
 
     await page.click('#revenue details:has(#table-daily) summary');
     await page.click(`#table-daily tbody tr[data-bucket="${bucket.date}"] button`);
     await page.waitForSelector('#trace[data-state="ready"]');
     await shows(page, '[data-testid="trace-check"]', 'reproduces the chart bar to the cent');
-    expect(Object.fromEntries(seen.trace.at(-1)!)).toEqual({ startDate: bucket.date, endDate: bucket.date, currency: 'USD', tz: 'UTC', limit: '100' });
-    const ids = () => page.$$eval('#trace-rows tbody tr[data-external-id]', (rows) => rows.map((r) => (r as any).dataset.externalId));
+    expect(Object.fromEntries(seen.trace.at(-1)!)).toEqual({
+      startDate: bucket.date,
+      endDate: bucket.date,
+      currency: 'USD',
+      tz: 'UTC',
+      limit: '100',
+    });
+    const ids = () =>
+      page.$$eval('#trace-rows tbody tr[data-external-id]', (rows) => rows.map((r) => (r as any).dataset.externalId));
     expect(await ids()).toEqual(['ch_<img src=x onerror=alert(1)>', 'ch_2']);
     await shows(page, '#trace-rows', 'payload purged');
     await page.click('#trace-more button');
-    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#trace-rows tbody tr[data-external-id]').length === 3);
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelectorAll('#trace-rows tbody tr[data-external-id]').length === 3,
+    );
     expect(await ids()).toEqual(['ch_<img src=x onerror=alert(1)>', 'ch_2', 're_2']);
     expect(seen.trace.at(-1)!.get('cursor')).toBe('page-2');
     expect(await page.locator('#trace-more button').count()).toBe(0);

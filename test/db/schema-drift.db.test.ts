@@ -57,13 +57,32 @@ describe('schema: migrations and entities agree', () => {
     expect(Object.fromEntries(actual.map((r) => [r.column, r.type]))).toEqual(expected);
   });
 
-  /** The diff accepts a unique index where the entity declares a unique constraint. */
+  /**
+   * The diff accepts a unique index where the entity declares a unique constraint. A partial unique
+   * (with `where`) cannot be a constraint in Postgres: it must be a unique index with a predicate.
+   */
   it('unique constraints are constraints', async () => {
-    const declared = ENTITIES.flatMap((e) => (e.meta.uniques ?? []).map((u) => `${e.meta.tableName}.${u.name}`)).sort();
+    const uniques = ENTITIES.flatMap((e) =>
+      (e.meta.uniques ?? []).map((u) => ({ name: `${e.meta.tableName}.${u.name}`, partial: u.where !== undefined })),
+    );
+    const declared = uniques
+      .filter((u) => !u.partial)
+      .map((u) => u.name)
+      .sort();
     const rows = await exec<{ name: string }>(
       `SELECT conrelid::regclass || '.' || conname AS name FROM pg_constraint WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual(declared);
+    const partial = await exec<{ name: string }>(
+      `SELECT i.indrelid::regclass || '.' || c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indisunique AND i.indpred IS NOT NULL AND c.relnamespace = 'public'::regnamespace ORDER BY 1`,
+    );
+    expect(partial.map((r) => r.name)).toEqual(
+      uniques
+        .filter((u) => u.partial)
+        .map((u) => u.name)
+        .sort(),
+    );
   });
 
   /**

@@ -154,7 +154,7 @@ describe('stripe outbox handler', () => {
     await deliver([events.map(asRow)]);
     const before = await ledger();
     const charge = state.snapshot().charges[0];
-    const stale = snapshotRow({ ...charge, status: 'pending' } as any, new Date(1_000_000_000_000));
+    const stale = snapshotRow({ ...charge, status: 'pending' }, new Date(1_000_000_000_000));
     const staleRow: OutboxRow = {
       id: String(nextId++),
       source: 'stripe',
@@ -169,7 +169,7 @@ describe('stripe outbox handler', () => {
     };
     await deliver([[staleRow]]);
     expect(await ledger()).toEqual(before);
-    const fresh = snapshotRow({ ...charge, description: 'edited later' } as any, new Date(2_000_000_000_000));
+    const fresh = snapshotRow({ ...charge, description: 'edited later' }, new Date(2_000_000_000_000));
     await deliver([
       [
         {
@@ -192,7 +192,7 @@ describe('stripe outbox handler', () => {
     const badAmount = asRow({
       ...structuredClone(events[1]),
       data: { object: { ...(events[1].data.object as any), amount: 'lots' } },
-    } as StripeEvent);
+    });
     const notAnEvent = { ...asRow(events[2]), payload: 'garbage' };
     const unknown = asRow({
       ...structuredClone(events[3]),

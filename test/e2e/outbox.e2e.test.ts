@@ -87,6 +87,7 @@ describe('pipeline operations over HTTP', () => {
           stripe: { queued: 3, running: 0, done: 2, error: 0, dead: 1, ignored: 0 },
           hubspot: { queued: 0, running: 0, done: 0, error: 0, dead: 0, ignored: 0 },
           gcal: { queued: 0, running: 0, done: 0, error: 0, dead: 0, ignored: 0 },
+          buffalo: { queued: 0, running: 0, done: 0, error: 0, dead: 0, ignored: 0 },
         },
         orphans: { unreconciled: 1, givenUp: 0, oldestAgeS: expect.any(Number) },
       });

@@ -25,6 +25,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
   api: [],
   worker: ['outbox:lease-sweep', 'outbox:retention', 'reconciler:orphans'],
   scheduler: [
+    'alerts:evaluate',
     'gcal:channel-renewal',
     'hubspot:deletion-sweep',
     'hubspot:pipelines-refresh',

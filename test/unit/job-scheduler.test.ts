@@ -41,6 +41,7 @@ function fakeOwners() {
     hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
     revenueVerifier: { verify: call('verifyRevenue') },
     hubspotDeletions: { enabled: () => false, tick: call('deletions') },
+    alerts: { evaluate: call('evaluateAlerts') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };
 }
@@ -70,6 +71,7 @@ describe('JobScheduler', () => {
   it('leaves out jobs with nothing to do here: interval 0, vendor not pollable, channels not enabled', async () => {
     const { registry, scheduler } = await boot(['scheduler']);
     expect(registry.getIntervals().sort()).toEqual([
+      'alerts:evaluate',
       'idempotency:purge',
       'revenue:verify',
       'sync:abandoned-sweep',
@@ -81,7 +83,7 @@ describe('JobScheduler', () => {
   it('fires each job at its catalog interval, calling the owner', async () => {
     const { calls, scheduler } = await boot(['scheduler']);
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(calls.sort()).toEqual(['sweepAbandoned', 'tick:stripe']);
+    expect(calls.sort()).toEqual(['evaluateAlerts', 'sweepAbandoned', 'tick:stripe']);
     await vi.advanceTimersByTimeAsync(3_600_000 - 60_000);
     expect(calls.filter((c) => c === 'tick:stripe')).toHaveLength(60);
     expect(calls.filter((c) => c === 'purge')).toHaveLength(1);

@@ -385,7 +385,7 @@ export async function startHubSpotSimulator(opts: HubSpotSimulatorOptions): Prom
             bad ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR',
             bad ? 'Invalid JSON body' : (err as Error).message,
           ),
-          headers: {} as Record<string, string>,
+          headers: {},
         };
       })
       .then(({ status, body, headers }) => {
