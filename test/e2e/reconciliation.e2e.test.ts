@@ -4,6 +4,7 @@ import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../supp
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
 import { RunsService } from '../../src/runs/runs.service.js';
 import { ReconciliationService } from '../../src/reconciler/reconciliation.service.js';
+import { AlertsService } from '../../src/alerts/alerts.service.js';
 import { startStripeSimulator, type StripeSimulator } from '../../scripts/sandbox/stripe/index.js';
 import { sendStripeWebhook } from '../../scripts/sandbox/stripe/stripe-webhook-sender.js';
 import type { StripeEvent } from '../../scripts/sandbox/stripe/stripe-objects.js';
@@ -183,6 +184,16 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
     expect(await service.missedWebhookCount({ source: 'stripe' })).toBe(dropped.size);
     expect(await service.missedWebhooks()).toEqual([{ source: 'stripe', count: dropped.size }]);
     expect(await service.givenUpOrphans()).toEqual({ count: 0, orphans: [] });
+    // The alerts' missed_webhooks condition reads the same figure.
+    await t.app.get(AlertsService).evaluate();
+    const firing = await request(t.url).get('/alerts?state=firing').set('x-admin-api-key', TEST_ADMIN_KEY);
+    expect(firing.status).toBe(200);
+    expect(firing.body.alerts.filter((a: { condition: string }) => a.condition === 'missed_webhooks')).toEqual([
+      expect.objectContaining({
+        condition: 'missed_webhooks',
+        details: expect.objectContaining({ source: 'stripe', count: dropped.size }),
+      }),
+    ]);
     // Read from Postgres at each scrape.
     const metrics = await request(t.url).get('/metrics');
     expect(metrics.text).toContain('# TYPE buffalo_missed_webhooks gauge');
