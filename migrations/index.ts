@@ -6,6 +6,7 @@ import { Migration20261201001000_payment_rollups } from './Migration202612010010
 import { Migration20261205000000_sync_run_leases } from './Migration20261205000000_sync_run_leases.js';
 import { Migration20261205001000_alerts } from './Migration20261205001000_alerts.js';
 import { Migration20261207000000_payment_lineage } from './Migration20261207000000_payment_lineage.js';
+import { Migration20261207001000_reconciliation } from './Migration20261207001000_reconciliation.js';
 
 /** Explicit list so the same migrations run from src (tests) and dist (app) without globbing. */
 export const migrationsList = [
@@ -17,4 +18,5 @@ export const migrationsList = [
   { name: 'Migration20261205000000_sync_run_leases', class: Migration20261205000000_sync_run_leases },
   { name: 'Migration20261205001000_alerts', class: Migration20261205001000_alerts },
   { name: 'Migration20261207000000_payment_lineage', class: Migration20261207000000_payment_lineage },
+  { name: 'Migration20261207001000_reconciliation', class: Migration20261207001000_reconciliation },
 ];

@@ -8,7 +8,8 @@ import { startHubSpotSimulator, type HubSpotSimulator } from './sandbox/hubspot/
 
 /**
  * The demo's HubSpot portal: a seeded dataset selling through the default pipeline and two custom
- * ones (numeric stage ids, an archived won stage), plus a webhook batch that changes three deals.
+ * ones (numeric stage ids, an archived won stage), plus a webhook batch that changes three deals
+ * and a few new deals whose webhooks never arrive (for the reconciliation report).
  */
 export async function startDemoHubSpot(accessToken: string) {
   const to = new Date();
@@ -80,6 +81,24 @@ export async function startDemoHubSpot(accessToken: string) {
       });
       events.push({ subscriptionType: 'deal.creation', objectId: created.id });
       return sim.sendWebhook(targetUrl, events, clientSecret);
+    },
+    /**
+     * New won deals whose creation webhooks are "lost": nothing is sent, so only the next poll
+     * finds them and the reconciliation report lists them as missed webhooks.
+     */
+    createWithoutWebhooks(n: number): string[] {
+      return Array.from(
+        { length: n },
+        (_, i) =>
+          sim.create('deals', {
+            dealname: `Demo deal whose webhook is lost #${i + 1}`,
+            amount: `${1000 + i * 250}.00`,
+            dealstage: 'closedwon',
+            closedate: new Date().toISOString(),
+            deal_currency_code: 'USD',
+            pipeline: 'default',
+          }).id,
+      );
     },
   };
 }

@@ -79,6 +79,8 @@ async function main() {
     () => `demo-hubspot-secret-${randomBytes(12).toString('hex')}`,
   );
   const base = `http://127.0.0.1:${env.PORT}`;
+  // A short grace so the webhooks the demo drops show up as missed within seconds.
+  const graceS = Number(setDefault(env, 'RECONCILE_GRACE_S', () => '5'));
 
   step('starting vendor simulators');
   const stripeDataset = generateStripeDataset({ seed: 42, charges: Number(env.DEMO_STRIPE_CHARGES ?? 3000) });
@@ -178,6 +180,53 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
   await drained();
 
+  // Reconciliation: a pushed calendar change first (its push triggers a sync), then objects whose
+  // webhooks the demo drops on purpose; the next poll of each vendor finds them.
+  gcal.mutate.insert(calendars[0], {
+    summary: 'Demo event announced by a push',
+    start: { dateTime: new Date(Date.now() + 86_400_000).toISOString() },
+    end: { dateTime: new Date(Date.now() + 86_400_000 + 1_800_000).toISOString() },
+  });
+  await gcal.flushNotifications();
+  await new Promise((r) => setTimeout(r, 500));
+  await drained();
+  await waitFor('push-triggered calendar sync', async () => {
+    const r = await api(base, '/runs?source=gcal&limit=10', { key: apiKey });
+    const open = (r.runs as { status: string }[]).filter((run) => run.status === 'queued' || run.status === 'running');
+    return open.length ? null : true;
+  });
+  await drained();
+  const dropped: Record<string, string[]> = { stripe: [], hubspot: [], gcal: [] };
+  forwarder.stop();
+  for (const amount of [4_100, 4_200])
+    dropped.stripe.push(
+      `charge ${stripe.state.createCharge({ amount, currency: 'usd', description: 'Demo charge whose webhook is lost' }).id}`,
+    );
+  forwarder.start();
+  dropped.hubspot.push(...hubspot.createWithoutWebhooks(2).map((id) => `deal ${id}`));
+  const silent = gcal.state.insert(
+    calendars[1],
+    {
+      summary: 'Demo event whose push is lost',
+      start: { dateTime: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+      end: { dateTime: new Date(Date.now() + 2 * 86_400_000 + 1_800_000).toISOString() },
+    },
+    false,
+  );
+  dropped.gcal.push(`event ${calendars[1]}/${silent.id}`);
+  step('webhooks dropped on purpose', dropped);
+  const pollIds: string[] = [];
+  for (const source of ['stripe', 'hubspot', 'gcal']) {
+    const r = await api(base, `/trigger/${source}/incremental`, { method: 'POST', key: adminKey, admin: true });
+    pollIds.push(...(r.runIds ?? [r.runId]));
+  }
+  await waitFor('polls', async () => {
+    const all = await Promise.all(pollIds.map((id) => api(base, `/runs/${id}`, { key: apiKey })));
+    return all.some((r) => r.status === 'queued' || r.status === 'running') ? null : all;
+  });
+  await drained();
+  step('waiting out the reconciliation grace window', { graceS });
+  await new Promise((r) => setTimeout(r, (graceS + 1) * 1000));
   // Evaluated now rather than at the scheduler's first tick, a minute away.
   await app.get(AlertsService).evaluate();
   const firing = await api(base, '/alerts?state=firing', { key: adminKey, admin: true });
@@ -208,6 +257,60 @@ async function main() {
   say(
     `Revenue (USD, hubspot only): ${money(hubspotOnly.grossCents)} from ${hubspotOnly.count} won deals; won deals (all currencies) per pipeline: ${byPipeline}`,
   );
+  // Explain a figure: every page of the trace of the Stripe USD figure, summed here, must give it back.
+  type TraceRow = {
+    kind: string;
+    externalId: string;
+    effect: 'gross' | 'refund';
+    amountCents: string;
+    events: { origin: string; type: string; won: boolean | null }[];
+  };
+  let net = 0n;
+  let pages = 0;
+  let traced: TraceRow[] = [];
+  for (let cursor: string | null = ''; cursor !== null; pages++) {
+    const page: { rows: TraceRow[]; nextCursor: string | null } = await api(
+      base,
+      `/metrics/revenue/trace?source=stripe&currency=USD&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { key: apiKey },
+    );
+    for (const r of page.rows) net += r.effect === 'gross' ? BigInt(r.amountCents) : -BigInt(r.amountCents);
+    traced = traced.concat(page.rows);
+    cursor = page.nextCursor;
+  }
+  const agrees = net === BigInt(stripeOnly.totalRevenueCents);
+  say(
+    `Trace (stripe, USD): ${traced.length} ledger rows on ${pages} page(s) add up to net ${money(String(net))}; ` +
+      `the summary says ${money(stripeOnly.totalRevenueCents)} ${agrees ? '✓' : '✗ MISMATCH'}`,
+  );
+  const busiest = traced.reduce<TraceRow | null>((a, r) => (!a || r.events.length > a.events.length ? r : a), null);
+  if (busiest) {
+    const sign = busiest.effect === 'gross' ? '+' : '−';
+    const events = busiest.events.map((e) => `${e.origin} ${e.type}${e.won === false ? ' (lost LWW)' : ''}`);
+    say(`  e.g. ${busiest.kind} ${busiest.externalId} ${sign}${money(busiest.amountCents)} ← ${events.join(', ')}`);
+    say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/records/payments/stripe/${busiest.externalId}'`);
+  }
+  const today = new Date().toISOString().slice(0, 10);
+  say('');
+  say(
+    `Reconciliation (objects created today, ${today} UTC; RECONCILE_GRACE_S=${graceS}; webhooks the demo dropped are marked ←):`,
+  );
+  for (const source of ['stripe', 'hubspot', 'gcal']) {
+    const r = await api(base, `/reconciliation?source=${source}&startDate=${today}&endDate=${today}&limit=20`, {
+      key: apiKey,
+    });
+    const t = r.totals;
+    say(
+      `  ${source.padEnd(8)} both ${t.both} · webhookOnly ${t.webhookOnly} · pollOnly ${t.pollOnly} · pending ${t.pending}` +
+        ` · orphans open ${r.orphans.open}, linked ${r.orphans.linked}, given up ${r.orphans.givenUp}`,
+    );
+    for (const m of r.missedWebhooks) {
+      const id = `${m.objectType} ${m.externalId}`;
+      say(`           missed webhook: ${id}, polled ${m.firstPolledAt}${dropped[source].includes(id) ? '  ←' : ''}`);
+    }
+    if (r.nextCursor) say(`           … more: &cursor=${r.nextCursor}`);
+  }
+  say('  (Objects a first full sync found before webhooks were set up count as pollOnly too, on their own days.)');
   const open = (firing.alerts as { condition: string; details: { subject: string } }[]).map(
     (a) => `${a.condition} on ${a.details.subject}`,
   );
@@ -222,11 +325,16 @@ async function main() {
   say(
     `  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/daily?startDate=${summary.endDate}&endDate=${summary.endDate}&tz=America/New_York'`,
   );
+  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/metrics/revenue/trace?currency=USD&tz=Asia/Kathmandu&limit=5'`);
   say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/runs?limit=5'`);
   say(
     `  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-1' '${base}/trigger/stripe/incremental'`,
   );
   say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/outbox/stats'`);
+  say(`  curl -s -H 'X-Api-Key: ${apiKey}' '${base}/reconciliation?source=stripe&startDate=${today}&endDate=${today}'`);
+  say(
+    `  curl -s -X POST -H 'X-Admin-Api-Key: ${adminKey}' -H 'Idempotency-Key: demo-sweep-1' '${base}/reconciliation/sweep'`,
+  );
   say(`  curl -s -H 'X-Admin-Api-Key: ${adminKey}' '${base}/alerts?state=firing'`);
   say('');
   say('Press Ctrl-C to stop (Postgres is stopped cleanly).');

@@ -7,6 +7,7 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 import { RunsModule } from './runs/runs.module.js';
 import { RevenueModule } from './revenue/revenue.module.js';
+import { ReconcilerModule } from './reconciler/reconciler.module.js';
 import { HubspotModule } from './connectors/hubspot/hubspot.module.js';
 import { GcalModule } from './connectors/gcal/gcal.module.js';
 import { StripeModule } from './connectors/stripe/stripe.module.js';
@@ -30,6 +31,7 @@ export class AppModule {
         // feature modules (one line each)
         OutboxModule,
         RevenueModule,
+        ReconcilerModule,
         HubspotModule,
         GcalModule,
         StripeModule,

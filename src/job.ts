@@ -4,7 +4,7 @@ import { createAppContext, exitOnStartupFailure, loadConfigOrExit } from './app.
 import { JOB_ROLES } from './scheduling/process.roles.js';
 
 /**
- * `npm run job -- fetch <source> [mode]` / `npm run job -- process`: one-shot work for external
+ * `npm run job -- fetch <source> [mode]` / `process` / `reconcile`: one-shot work for external
  * cron platforms, with the same advisory locks as the in-process scheduler. The job role has no
  * claim loop and no periodic job: only the asked-for work runs, here (a fetch executes the runs it
  * queues in this process, under the same leases as a worker's). The JSON summary is the last line

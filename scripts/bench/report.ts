@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { BenchRow } from './revenue.js';
+import { fmt, type BenchRow } from './bench-row.js';
 
 /** The closing table (each figure beside its target and same-run baseline), one JSON line, and the results file. */
 export function finish(
@@ -9,9 +9,9 @@ export function finish(
   extra: Record<string, unknown> = {},
 ): string {
   const cells = rows.map((r) => [
-    r.met === undefined ? ' ' : r.met ? '✓' : '✗',
+    r.met === null ? ' ' : r.met ? '✓' : '✗',
     r.name,
-    `${r.figure} ${r.unit}`,
+    `${fmt(r.figure)} ${r.unit}`,
     r.target,
     r.baseline,
   ]);

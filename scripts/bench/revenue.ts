@@ -9,20 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Stripe from 'stripe';
 import type { Database } from '../../src/database/database.sql.js';
+import type { BenchRow } from './bench-row.js';
 import { chargeEvent } from './fixtures.js';
 import { progress, stats, type LatencyStats } from './measure.js';
 
 const run = promisify(execFile);
 const LOAD_CLIENT = fileURLToPath(new URL('./get-load-client.js', import.meta.url));
-
-export interface BenchRow {
-  name: string;
-  figure: number | string;
-  unit: string;
-  target: string;
-  baseline: string;
-  met?: boolean;
-}
 
 export interface RevenueBenchContext {
   base: string;

@@ -43,7 +43,17 @@ export interface PostmanCase {
 }
 
 /** Folders in run order (a folder is an OpenAPI tag); tags not listed follow, alphabetically. */
-export const FOLDER_ORDER = ['health', 'revenue', 'runs', 'webhooks', 'outbox', 'admin', 'dashboard'];
+export const FOLDER_ORDER = [
+  'health',
+  'revenue',
+  'runs',
+  'webhooks',
+  'outbox',
+  'reconciliation',
+  'alerts',
+  'admin',
+  'dashboard',
+];
 
 /** A script as written below, without the indentation of this file. */
 function js(text: string): string {
@@ -353,6 +363,123 @@ export const POSTMAN_CASES: Record<string, PostmanCase[]> = {
             if (i > 0) pm.expect(Date.parse(x.bucketStart) - Date.parse(b.buckets[i - 1].bucketStart)).to.equal(7 * 86400000);
           });
         });
+      `),
+    },
+  ],
+  RevenueTraceController_traceFigure: [
+    {
+      name: 'Trace a figure: the ledger rows behind the USD summary (Kathmandu days)',
+      query: { currency: 'USD', tz: 'Asia/Kathmandu', limit: '1000' },
+      test: js(`
+        const b = buffalo.ok(200, 'Trace');
+        buffalo.netEqualsGrossMinusRefunds(Object.assign({ currencies: [] }, b.figure));
+        pm.test('every row is USD with at least one stored event that wrote it', function () {
+          b.rows.forEach(function (r) {
+            pm.expect(r.currency).to.equal('USD');
+            pm.expect(r.events.length, r.externalId).to.be.above(0);
+          });
+        });
+        if (b.nextCursor === null) {
+          pm.test('one page holds the whole figure: its rows reproduce it to the cent', function () {
+            const gross = b.rows.filter(function (r) { return r.effect === 'gross'; });
+            const refunds = b.rows.filter(function (r) { return r.effect === 'refund'; });
+            pm.expect(buffalo.sum(gross, 'amountCents').toString()).to.equal(b.figure.grossCents);
+            pm.expect(buffalo.sum(refunds, 'amountCents').toString()).to.equal(b.figure.refundsCents);
+            pm.expect([gross.length, refunds.length]).to.eql([b.figure.count, b.figure.refundCount]);
+          });
+        }
+        pm.test('figure equals /metrics/revenue/summary for the same query', function (done) {
+          pm.sendRequest({
+            url: pm.variables.replaceIn('{{baseUrl}}/metrics/revenue/summary?currency=USD&tz=Asia/Kathmandu'),
+            header: { 'X-Api-Key': pm.variables.get('apiKey') },
+          }, function (err, res) {
+            pm.expect(err).to.equal(null);
+            const s = res.json();
+            pm.expect([s.totalRevenueCents, s.grossCents, s.refundsCents, s.count, s.refundCount]).to.eql(
+              [b.figure.totalRevenueCents, b.figure.grossCents, b.figure.refundsCents, b.figure.count, b.figure.refundCount]);
+            done();
+          });
+        });
+        pm.test('the figure has rows to trace (the first sync brought Stripe charges)', function () {
+          pm.expect(b.rows.length).to.be.above(0);
+        });
+        if (b.rows.length) {
+          pm.collectionVariables.set('traceSource', b.rows[0].source);
+          pm.collectionVariables.set('traceExternalId', b.rows[0].externalId);
+        }
+      `),
+    },
+    {
+      name: 'Trace one row per page: nextCursor leads on',
+      query: { currency: 'USD', limit: '1' },
+      test: js(`
+        const b = buffalo.ok(200, 'Trace');
+        pm.test('one row, and a cursor while the figure has more rows', function () {
+          pm.expect(b.rows.length).to.equal(1);
+          pm.expect(b.nextCursor === null).to.equal(b.figure.count + b.figure.refundCount <= 1);
+        });
+        pm.collectionVariables.set('traceFirstRow', b.rows[0].source + '/' + b.rows[0].externalId);
+        pm.collectionVariables.set('traceCursor', b.nextCursor || '');
+      `),
+    },
+    {
+      name: 'Trace the next page by cursor: a different row',
+      query: { currency: 'USD', limit: '1', cursor: '{{traceCursor}}' },
+      test: js(`
+        const b = buffalo.ok(200, 'Trace');
+        pm.test('the second page does not repeat the first', function () {
+          pm.expect(b.rows.length).to.equal(1);
+          pm.expect(b.rows[0].source + '/' + b.rows[0].externalId).to.not.equal(pm.variables.get('traceFirstRow'));
+        });
+      `),
+    },
+    {
+      name: 'Trace with limit above 1000 → 400 validation_failed',
+      query: { limit: '5000' },
+      test: js(`
+        buffalo.invalid('query', 'limit');
+      `),
+    },
+    {
+      name: 'Trace with a forged cursor → 400 validation_failed',
+      query: { cursor: 'not-a-cursor' },
+      test: js(`
+        buffalo.invalid('query', 'cursor');
+      `),
+    },
+  ],
+  RevenueTraceController_record: [
+    {
+      name: 'One ledger row (the first row of the trace): versions and events',
+      path: { source: '{{traceSource}}', externalId: '{{traceExternalId}}' },
+      test: js(`
+        const b = buffalo.ok(200, 'PaymentRecord');
+        pm.test('the row the trace named', function () {
+          pm.expect([b.source, b.externalId]).to.eql([pm.variables.get('traceSource'), pm.variables.get('traceExternalId')]);
+        });
+        pm.test('exactly one version is current, and it won', function () {
+          const current = b.versions.filter(function (v) { return v.current; });
+          pm.expect(current.length).to.equal(1);
+          pm.expect(current[0].won).to.equal(true);
+          pm.expect([current[0].at, current[0].tiebreak]).to.eql([b.version.at, b.version.tiebreak]);
+        });
+        pm.test('a counted row has an effect', function () {
+          pm.expect(b.counted).to.equal(b.effect !== 'none' && b.deletedAt === null);
+        });
+      `),
+    },
+    {
+      name: 'Unknown row → 404 record_not_found',
+      path: { source: 'stripe', externalId: 'ch_postman_missing' },
+      test: js(`
+        buffalo.fail(404, 'record_not_found', { source: 'stripe', externalId: 'ch_postman_missing' });
+      `),
+    },
+    {
+      name: 'Unknown source → 400 validation_failed',
+      path: { source: 'paypal', externalId: 'x' },
+      test: js(`
+        buffalo.invalid('params', 'source');
       `),
     },
   ],
@@ -760,6 +887,123 @@ export const POSTMAN_CASES: Record<string, PostmanCase[]> = {
       body: JSON.stringify({ source: 'stripe', since: '2026-06-02T00:00:00Z', until: '2026-06-01T00:00:00Z' }, null, 2),
       test: js(`
         buffalo.invalid('body', 'until');
+      `),
+    },
+  ],
+
+  // ─── reconciliation ───────────────────────────────────────────────────────────────────────
+  ReconciliationController_report: [
+    {
+      name: 'Stripe webhook-vs-poll report (Berlin days)',
+      query: { source: 'stripe', tz: 'Europe/Berlin' },
+      test: js(`
+        const b = buffalo.ok(200, 'Reconciliation');
+        buffalo.reconciliationAddsUp(b);
+        pm.test('echoes source and zone; the grace window is the configured one', function () {
+          pm.expect([b.source, b.tz]).to.eql(['stripe', 'Europe/Berlin']);
+          pm.expect(b.graceS).to.be.above(0);
+        });
+        pm.test('the first sync polled objects', function () {
+          pm.expect(b.totals.both + b.totals.pollOnly + b.totals.pending).to.be.above(0);
+        });
+      `),
+    },
+    {
+      name: 'HubSpot report, one missed webhook per page',
+      query: { source: 'hubspot', limit: '1' },
+      test: js(`
+        const b = buffalo.ok(200, 'Reconciliation');
+        buffalo.reconciliationAddsUp(b);
+        pm.test('at most one listed, and a cursor while more missed webhooks remain', function () {
+          pm.expect(b.missedWebhooks.length).to.be.at.most(1);
+          if (b.totals.pollOnly > 1) pm.expect(b.nextCursor).to.be.a('string');
+        });
+      `),
+    },
+    {
+      name: 'Report without source → 400 validation_failed',
+      query: { tz: 'UTC' },
+      test: js(`
+        buffalo.invalid('query', 'source');
+      `),
+    },
+    {
+      name: 'Report with a POSIX zone (UTC+3) → 400 validation_failed',
+      query: { source: 'gcal', tz: 'UTC+3' },
+      test: js(`
+        buffalo.invalid('query', 'tz');
+      `),
+    },
+  ],
+  ReconciliationController_sweep: [
+    {
+      name: 'Run the orphan sweep now',
+      body: '{}',
+      test: js(`
+        const b = buffalo.ok(200, 'ReconciliationSweep');
+        pm.test('linked and given up are among the scanned', function () {
+          pm.expect(b.linked + b.givenUp).to.be.at.most(b.scanned);
+        });
+      `),
+    },
+    {
+      name: 'Sweep with the read key → 401',
+      body: '{}',
+      headers: READ_KEY_ON_ADMIN,
+      test: js(`
+        buffalo.fail(401, 'unauthorized', { code: 'invalid_admin_key' });
+      `),
+    },
+    {
+      name: 'Sweep without Idempotency-Key → 400 idempotency_key_required',
+      body: '{}',
+      headers: { 'Idempotency-Key': null },
+      test: js(`
+        buffalo.fail(400, 'idempotency_key_required');
+      `),
+    },
+  ],
+
+  // ─── alerts ───────────────────────────────────────────────────────────────────────────────
+  AlertsController_list: [
+    {
+      name: 'Alerts, newest first (the dead letter above fires dead_letters)',
+      query: { limit: '5' },
+      test: js(`
+        const b = buffalo.ok(200, 'Alerts');
+        pm.test('at most 5, newest first', function () {
+          pm.expect(b.alerts.length).to.be.at.most(5);
+          b.alerts.forEach(function (a, i) {
+            if (i) pm.expect(Date.parse(a.firedAt)).to.be.at.most(Date.parse(b.alerts[i - 1].firedAt));
+          });
+        });
+        pm.test('a resolved alert has resolvedAt, a firing one has none', function () {
+          b.alerts.forEach(function (a) { pm.expect(a.resolvedAt === null).to.equal(a.state === 'firing'); });
+        });
+      `),
+    },
+    {
+      name: 'Firing alerts only',
+      query: { state: 'firing' },
+      test: js(`
+        const b = buffalo.ok(200, 'Alerts');
+        pm.test('every alert is firing', function () {
+          b.alerts.forEach(function (a) { pm.expect(a.state).to.equal('firing'); });
+        });
+      `),
+    },
+    {
+      name: 'Alerts with an unknown state → 400 validation_failed',
+      query: { state: 'open' },
+      test: js(`
+        buffalo.invalid('query', 'state');
+      `),
+    },
+    {
+      name: 'Alerts with the read key → 401',
+      headers: READ_KEY_ON_ADMIN,
+      test: js(`
+        buffalo.fail(401, 'unauthorized', { code: 'invalid_admin_key' });
       `),
     },
   ],

@@ -148,7 +148,6 @@ export const SHAPES: Record<string, Spec> = {
     requeued: 'count',
     byStatus: { done: 'count', dead: 'count', ignored: 'count' },
   },
-  // CONTRACT.md sections whose endpoints land with other branches: ready for their cases.
   Trace: {
     figure: { totalRevenueCents: 'cents', grossCents: 'cents+', refundsCents: 'cents+', count: 'count', refundCount: 'count' },
     rows: [
@@ -176,6 +175,36 @@ export const SHAPES: Record<string, Spec> = {
       },
     ],
     nextCursor: 'string?',
+  },
+  PaymentRecord: {
+    source: '=stripe|hubspot',
+    kind: '=charge|refund|dispute|deal',
+    externalId: 'string',
+    parentExternalId: 'string?',
+    amountCents: 'cents+',
+    currency: 'currency',
+    occurredAt: 'datetime',
+    status: 'string',
+    rawStatus: 'string',
+    effect: '=gross|refund|none',
+    counted: 'boolean',
+    deletedAt: 'datetime?',
+    version: { at: 'datetime', rank: 'integer', tiebreak: 'string' },
+    derivationRev: 'integer',
+    outboxId: 'id?',
+    createdAt: 'datetime',
+    updatedAt: 'datetime',
+    versions: [{ at: 'datetime', rank: 'integer', tiebreak: 'string', won: 'boolean', current: 'boolean', outboxIds: ['id'] }],
+    events: [
+      {
+        outboxId: 'id',
+        origin: '=webhook|poll|replay',
+        vendorEventId: 'string?',
+        type: 'string',
+        receivedAt: 'datetime',
+        payloadKept: 'boolean',
+      },
+    ],
   },
   Reconciliation: {
     source: SOURCE,

@@ -147,13 +147,13 @@ export const METRIC_SERIES = [
   {
     name: 'buffalo_orphans_flagged_total',
     type: 'counter',
-    help: 'Refunds/disputes found without their parent charge',
+    help: 'Ledger children (refunds, disputes, calendar occurrences) found without their parent',
     labelNames: [],
   },
   {
     name: 'buffalo_orphans_linked_total',
     type: 'counter',
-    help: 'Orphans whose parent charge arrived',
+    help: 'Orphans whose parent arrived (or that were deleted)',
     labelNames: [],
   },
   {
@@ -161,6 +161,18 @@ export const METRIC_SERIES = [
     type: 'counter',
     help: 'Orphans given up after the give-up window',
     labelNames: [],
+  },
+  {
+    name: 'buffalo_missed_webhooks',
+    type: 'gauge',
+    help: 'Objects created in the last 24 h that a poll found and no webhook brought within RECONCILE_GRACE_S, read at scrape',
+    labelNames: ['source'],
+  },
+  {
+    name: 'buffalo_hubspot_deletions_healed_total',
+    type: 'counter',
+    help: 'Archived HubSpot objects the ledger still held as live, queued as deletions by the deletion sweep',
+    labelNames: ['entity'],
   },
 ] as const satisfies readonly MetricSpec[];
 

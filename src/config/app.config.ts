@@ -28,6 +28,10 @@ export interface AppConfig {
   scheduler: { enabled: boolean };
   limits: { jsonBodyBytes: number; webhookBodyBytes: number; ratePerS: number; rateBurst: number };
   retention: { doneDays: number };
+  reconcile: {
+    /** RECONCILE_GRACE_S: how long after a poll found an object its webhook may still come without counting as missed. */
+    graceS: number;
+  };
   /** How often the revenue verifier compares the rollups with the ledger (0 = never on a schedule). */
   revenueVerifyIntervalS: number;
   stripe: {
@@ -57,6 +61,8 @@ export interface AppConfig {
     stageMap: Readonly<Record<string, HubspotStageClass>>;
     /** How often deal pipelines are re-read from HubSpot (0 = only on full syncs and unknown stages). */
     pipelinesRefreshS: number;
+    /** HUBSPOT_DELETION_SWEEP_S: how often archived deals/contacts are listed to heal lost deletions (0 = off). */
+    deletionSweepS: number;
   };
   gcal: {
     serviceAccountJson: string | null;
@@ -285,6 +291,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateBurst: int(env, 'RATE_LIMIT_BURST', 300, 1, 1_000_000),
     },
     retention: { doneDays: int(env, 'OUTBOX_RETENTION_DAYS', 7, 1, 3650) },
+    reconcile: { graceS: int(env, 'RECONCILE_GRACE_S', 300, 0, 7 * 86_400) },
     revenueVerifyIntervalS: int(env, 'REVENUE_VERIFY_INTERVAL_S', 3600, 0, 604800),
     stripe: {
       apiKey: str(env, 'STRIPE_API_KEY'),
@@ -310,6 +317,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       searchLookbackS: int(env, 'HUBSPOT_SEARCH_LOOKBACK_S', 60, 0, 86_400),
       stageMap: stageMap(env, 'HUBSPOT_STAGE_MAP'),
       pipelinesRefreshS: int(env, 'HUBSPOT_PIPELINES_REFRESH_S', 900, 0, 86_400),
+      deletionSweepS: int(env, 'HUBSPOT_DELETION_SWEEP_S', 86_400, 0, 30 * 86_400),
     },
     gcal: {
       serviceAccountJson: serviceAccountJson(env, 'GCAL_SERVICE_ACCOUNT_JSON'),

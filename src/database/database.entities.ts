@@ -5,6 +5,8 @@ import { PaymentEntity } from '../records/payment.entity.js';
 import { ContactEntity } from '../records/contact.entity.js';
 import { CalendarEventEntity } from '../records/calendar-event.entity.js';
 import { PaymentOrphanEntity } from '../reconciler/payment-orphan.entity.js';
+import { OrphanEventEntity } from '../reconciler/orphan-event.entity.js';
+import { ObjectSightingEntity, PushMarkEntity } from '../reconciler/object-sighting.entity.js';
 import { GcalChannelEntity } from '../connectors/gcal/gcal-channel.entity.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import {
@@ -35,6 +37,9 @@ export const ENTITIES = [
   HubspotDealStageStateEntity,
   PaymentRollupEntity,
   RevenueDriftEntity,
+  OrphanEventEntity,
+  ObjectSightingEntity,
+  PushMarkEntity,
   AlertEntity,
   PaymentLineageEntity,
 ];

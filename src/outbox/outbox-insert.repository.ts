@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { Sql } from '../database/database.sql.js';
+import { SightingsRepository } from '../reconciler/sightings.repository.js';
 import type { OutboxInsert } from './outbox.types.js';
 
 export interface InsertResult {
@@ -17,8 +18,14 @@ export interface InsertResult {
  */
 @Injectable()
 export class OutboxInsertRepository {
+  constructor(@Optional() private readonly sightings?: SightingsRepository) {}
+
   async insertMany(sql: Sql, rows: readonly OutboxInsert[]): Promise<InsertResult> {
     if (rows.length === 0) return { inserted: 0, duplicates: 0, insertedKeys: new Set() };
+    // What a poll saw, duplicates included (dedupe must not hide that a poll found an object), on
+    // the page's transaction. Webhook rows are recorded when the worker claims them, which keeps
+    // webhook receipt one statement.
+    if (rows.some((r) => r.origin === 'poll')) await this.sightings?.recordPolled(sql, rows);
     // One statement (one round trip, atomic even outside a transaction): arrays unnested
     // server-side in order, and the worker's NOTIFY raised only when something new was stored
     // (delivered at commit).

@@ -76,7 +76,9 @@ export class OutboxStatsDto extends createZodDto(
         .object({ stripe: statusCounts, hubspot: statusCounts, gcal: statusCounts, buffalo: statusCounts })
         .meta({ description: 'Per vendor, and `buffalo` for Buffalo’s own work (alert deliveries)' }),
       orphans: z.object({
-        unreconciled: z.int().meta({ description: 'Refunds and disputes still waiting for their parent charge' }),
+        unreconciled: z.int().meta({
+          description: 'Ledger children (refunds, disputes, calendar occurrences) still waiting for their parent',
+        }),
         givenUp: z.int(),
         oldestAgeS: z.int().nullable(),
       }),

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
@@ -10,6 +10,7 @@ import { OutboxHandlerRegistry, type HandlerContext } from './outbox.handlers.js
 import { OUTBOX_NOTIFY_CHANNEL } from './outbox-insert.repository.js';
 import { outcomeFromError, settle } from './outbox.retry-policy.js';
 import { OrphansRepository } from '../reconciler/orphans.repository.js';
+import { SightingsRepository } from '../reconciler/sightings.repository.js';
 import { OutboxRepository, type SweepResult } from './outbox.repository.js';
 import type { OutboxKind, OutboxRow, RowOutcome } from './outbox.types.js';
 
@@ -73,6 +74,7 @@ export class OutboxWorker {
     private readonly locks: PgLocks,
     private readonly metrics: HttpMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly sightings?: SightingsRepository,
   ) {}
 
   async start(): Promise<void> {
@@ -176,6 +178,9 @@ export class OutboxWorker {
     const rows = await this.repo.claim(token, batchSize, leaseMs);
     const result: BatchResult = { claimed: rows.length, processed: 0, failed: 0, dead: 0 };
     if (rows.length === 0) return result;
+    // Webhook evidence for the reconciliation report, before any row can settle (idempotent, so
+    // a batch claimed twice after a crash records nothing new).
+    if (this.sightings && rows.some((r) => r.origin === 'webhook')) await this.sightings.recordClaimed(this.db, rows);
 
     const byKind = new Map<string, OutboxRow[]>();
     for (const row of rows) {

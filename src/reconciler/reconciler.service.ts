@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.sql.js';
-import { tryXactLock } from '../database/database.locks.js';
+import { lockKey, tryXactLock } from '../database/database.locks.js';
 import { HttpMetrics } from '../common/http.metrics.js';
 import { logger } from '../common/app.logger.js';
 import { OrphansRepository, type OrphanSweep } from './orphans.repository.js';
@@ -15,9 +15,17 @@ const LOG_SAMPLE = 50;
 export interface SweepOptions {
   graceMs?: number;
   giveUpMs?: number;
+  /**
+   * Wait for a sweep running elsewhere to finish, then sweep (manual sweeps: the caller wants a
+   * result). The periodic job does not wait: a sweep in progress is as good as its own.
+   */
+  wait?: boolean;
 }
 
-/** Orphan sweeps (the `reconciler:orphans` periodic job runs one a minute in worker processes). */
+/**
+ * Orphan sweeps: the `reconciler:orphans` periodic job runs one a minute in worker processes;
+ * `POST /reconciliation/sweep` and `npm run job -- reconcile` run one now.
+ */
 @Injectable()
 export class ReconcilerService {
   constructor(
@@ -28,18 +36,21 @@ export class ReconcilerService {
 
   /**
    * One sweep in one transaction holding pg_try_advisory_xact_lock for its whole duration, so
-   * two processes never sweep at once. Returns null when another process is sweeping.
+   * two processes never sweep at once. Returns null when another process is sweeping (unless
+   * `wait`, which queues behind it).
    */
   async sweep(opts: SweepOptions = {}): Promise<OrphanSweep | null> {
     const graceMs = opts.graceMs ?? ORPHAN_GRACE_MS;
     const giveUpMs = opts.giveUpMs ?? ORPHAN_GIVE_UP_MS;
     const result = await this.db.tx(async (sql) => {
-      if (!(await tryXactLock(sql, RECONCILER_LOCK))) return null;
+      if (opts.wait) await sql.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(RECONCILER_LOCK)]);
+      else if (!(await tryXactLock(sql, RECONCILER_LOCK))) return null;
       return this.orphans.sweep(sql, graceMs, giveUpMs);
     });
     if (!result) return null;
     if (result.flagged || result.linked)
       logger.info('reconciler sweep', {
+        scanned: result.scanned,
         flagged: result.flagged,
         linked: result.linked,
         givenUp: result.givenUp.length,
@@ -53,9 +64,14 @@ export class ReconcilerService {
       'buffalo_orphans_flagged_total',
       {},
       result.flagged,
-      'Refunds/disputes found without their parent charge',
+      'Ledger children (refunds, disputes, calendar occurrences) found without their parent',
     );
-    this.metrics.inc('buffalo_orphans_linked_total', {}, result.linked, 'Orphans whose parent charge arrived');
+    this.metrics.inc(
+      'buffalo_orphans_linked_total',
+      {},
+      result.linked,
+      'Orphans whose parent arrived (or that were deleted)',
+    );
     this.metrics.inc(
       'buffalo_orphans_given_up_total',
       {},

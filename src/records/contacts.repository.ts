@@ -96,4 +96,14 @@ export class ContactsRepository {
     }
     return changed;
   }
+
+  /** Of these HubSpot contact ids, those stored as live (not deleted): the deletion sweep's work list. */
+  async liveContacts(sql: Sql, externalIds: readonly string[]): Promise<string[]> {
+    if (externalIds.length === 0) return [];
+    const rows = await sql.query<{ external_id: string }>(
+      `SELECT external_id FROM contacts WHERE source = 'hubspot' AND external_id = ANY($1::text[]) AND deleted_at IS NULL`,
+      [externalIds],
+    );
+    return rows.map((r) => r.external_id);
+  }
 }

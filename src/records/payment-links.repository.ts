@@ -51,19 +51,27 @@ export class PaymentLinksRepository {
   }
 
   /**
-   * Of the given children, those that no longer need a parent: their parent has arrived, or the
-   * child itself is gone or deleted.
+   * Of the given children, those that no longer need a parent: their parent has arrived
+   * (`parent_arrived`), or the child itself is gone or deleted (`child_deleted`).
    */
-  async settledChildren(sql: Sql, children: readonly ChildRef[]): Promise<ChildRef[]> {
+  async settledChildren(
+    sql: Sql,
+    children: readonly ChildRef[],
+  ): Promise<(ChildRef & { reason: 'parent_arrived' | 'child_deleted' })[]> {
     if (children.length === 0) return [];
-    const rows = await sql.query<{ source: string; external_id: string }>(
-      `SELECT k.source, k.external_id
+    const rows = await sql.query<{ source: string; external_id: string; parent_arrived: boolean }>(
+      `SELECT k.source, k.external_id,
+              c.id IS NOT NULL AND EXISTS (SELECT 1 FROM payments p WHERE p.source = c.source AND p.external_id = c.parent_external_id) AS parent_arrived
          FROM unnest($1::text[], $2::text[]) AS k(source, external_id)
          LEFT JOIN payments c ON c.source = k.source AND c.external_id = k.external_id
         WHERE c.id IS NULL OR c.deleted_at IS NOT NULL
            OR EXISTS (SELECT 1 FROM payments p WHERE p.source = c.source AND p.external_id = c.parent_external_id)`,
       [children.map((c) => c.source), children.map((c) => c.externalId)],
     );
-    return rows.map((r) => ({ source: r.source, externalId: r.external_id }));
+    return rows.map((r) => ({
+      source: r.source,
+      externalId: r.external_id,
+      reason: r.parent_arrived ? 'parent_arrived' : 'child_deleted',
+    }));
   }
 }

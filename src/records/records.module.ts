@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ContactsRepository } from './contacts.repository.js';
 import { DealTombstonesRepository } from './deal-tombstones.repository.js';
+import { EventLinksRepository } from './event-links.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { LedgerFiguresRepository } from './ledger-figures.repository.js';
 import { PaymentLineageRepository } from './payment-lineage.repository.js';
@@ -19,6 +20,7 @@ const REPOSITORIES = [
   LedgerFiguresRepository,
   PaymentLinksRepository,
   PaymentLineageRepository,
+  EventLinksRepository,
 ];
 
 @Module({ providers: REPOSITORIES, exports: REPOSITORIES })

@@ -8,8 +8,6 @@ import { RevenueService } from './revenue.service.js';
 import { RevenueTraceController } from './revenue-trace.controller.js';
 import { RevenueTraceService } from './revenue-trace.service.js';
 import { RevenueVerifier } from './revenue.verifier.js';
-import { TimeZoneCatalog } from './time-zone.catalog.js';
-import { TimeZoneRepository } from './time-zone.repository.js';
 
 /**
  * Revenue figures cut from the ledger (read through RecordsModule), and their trace down to the
@@ -18,7 +16,7 @@ import { TimeZoneRepository } from './time-zone.repository.js';
 @Module({
   imports: [CommonModule, RecordsModule, HubspotModule, OutboxModule],
   controllers: [RevenueController, RevenueTraceController],
-  providers: [TimeZoneRepository, RevenueService, TimeZoneCatalog, RevenueVerifier, RevenueTraceService],
+  providers: [RevenueService, RevenueVerifier, RevenueTraceService],
   exports: [RevenueService, RevenueVerifier],
 })
 export class RevenueModule {}

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
+import { ReconcilerService } from '../reconciler/reconciler.service.js';
 import { RevenueVerifier, type VerifyResult } from '../revenue/revenue.verifier.js';
 import { RunsService } from './runs.service.js';
 import { SOURCES, type Source } from '../records/record.types.js';
@@ -13,6 +14,7 @@ import { isRunRefused } from './run.errors.js';
 export type JobCommand =
   | { command: 'fetch'; source: Source; mode: SyncMode }
   | { command: 'process' }
+  | { command: 'reconcile' }
   | { command: 'verify-revenue' }
   | { command: 'rebuild-revenue' };
 
@@ -20,6 +22,7 @@ export const JOB_USAGE = [
   'Usage:',
   '  npm run job -- fetch <stripe|hubspot|gcal> [incremental|full]   sync one source now (same locks as the scheduler)',
   '  npm run job -- process                                          drain the outbox once',
+  '  npm run job -- reconcile                                        run the orphan sweep once',
   '  npm run job -- verify-revenue                                   compare the revenue rollups with the ledger (exit 1 on drift)',
   '  npm run job -- rebuild-revenue                                  recompute the revenue rollups from the ledger, then verify',
 ].join('\n');
@@ -35,7 +38,12 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
     if (extra.length) return { error: `Unexpected argument "${extra[0]}".` };
     return { command, source: source as Source, mode: mode as SyncMode };
   }
-  if (command === 'process' || command === 'verify-revenue' || command === 'rebuild-revenue') {
+  if (
+    command === 'process' ||
+    command === 'reconcile' ||
+    command === 'verify-revenue' ||
+    command === 'rebuild-revenue'
+  ) {
     if (rest.length) return { error: `Unexpected argument "${rest[0]}".` };
     return { command };
   }
@@ -45,6 +53,8 @@ export function parseJobArgs(argv: readonly string[]): JobCommand | { error: str
 export interface JobDeps {
   runNow(source: Source, mode: SyncMode, trigger: 'job'): Promise<SyncRun[]>;
   drain(): Promise<{ processed: number; failed: number }>;
+  /** The orphan sweep, waiting for one running elsewhere. */
+  reconcile?(): Promise<{ scanned: number; flagged: number; linked: number; givenUp: unknown[] } | null>;
   verifyRevenue(): Promise<VerifyResult>;
   rebuildRevenue(): Promise<VerifyResult & { slots: number }>;
 }
@@ -64,6 +74,22 @@ export function overallStatus(runs: readonly SyncRun[]): RunStatus {
 }
 
 export async function runJob(cmd: JobCommand, deps: JobDeps): Promise<JobResult> {
+  if (cmd.command === 'reconcile') {
+    const t0 = Date.now();
+    if (!deps.reconcile) throw new Error('reconcile is not available in this context');
+    const r = await deps.reconcile();
+    return {
+      exitCode: 0,
+      summary: {
+        command: 'reconcile',
+        scanned: r?.scanned ?? 0,
+        flagged: r?.flagged ?? 0,
+        linked: r?.linked ?? 0,
+        givenUp: r?.givenUp.length ?? 0,
+        ms: Date.now() - t0,
+      },
+    };
+  }
   if (cmd.command === 'verify-revenue' || cmd.command === 'rebuild-revenue') {
     const res = cmd.command === 'verify-revenue' ? await deps.verifyRevenue() : await deps.rebuildRevenue();
     // Drift is a failure an operator must see: exit 1, like a failed run.
@@ -110,6 +136,7 @@ export function runJobInContext(app: INestApplicationContext, cmd: JobCommand): 
   return runJob(cmd, {
     runNow: (source, mode, trigger) => app.get(RunsService).runNow(source, mode, trigger),
     drain: () => app.get(OutboxWorker).drain(),
+    reconcile: () => app.get(ReconcilerService).sweep({ wait: true }),
     verifyRevenue: () => app.get(RevenueVerifier).verify(),
     rebuildRevenue: () => app.get(RevenueVerifier).rebuild(),
   });

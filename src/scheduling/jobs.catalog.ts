@@ -2,6 +2,7 @@ import { ALERTS_LOCK, type AlertsService } from '../alerts/alerts.service.js';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import type { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
+import { DELETION_SWEEP_LOCK, type HubspotDeletionSweep } from '../connectors/hubspot/hubspot-deletions.sweep.js';
 import { type GcalChannelRenewal, RENEWAL_LOCK, renewalEveryMs } from '../connectors/gcal/gcal-channel.renewal.js';
 import { leaseSweepEveryMs, type OutboxWorker, RETENTION_LOCK } from '../outbox/outbox.worker.js';
 import { RECONCILER_LOCK, type ReconcilerService } from '../reconciler/reconciler.service.js';
@@ -21,7 +22,7 @@ import type { ProcessRole } from './process.roles.js';
  * neither are the claim loops (CLAIM_LOOPS), which run continuously.
  */
 
-/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, AlertsModule). */
+/** The owning modules' services the jobs call (exported by RunsModule, OutboxModule, ReconcilerModule, CommonModule, GcalModule, HubspotModule, AlertsModule). */
 export interface JobOwners {
   syncs: SyncScheduler;
   outbox: OutboxWorker;
@@ -29,6 +30,7 @@ export interface JobOwners {
   idempotency: IdempotencyPurge;
   gcalChannels: GcalChannelRenewal;
   hubspotPipelines: HubspotPipelinesRefresh;
+  hubspotDeletions: HubspotDeletionSweep;
   revenueVerifier: RevenueVerifier;
   alerts: AlertsService;
 }
@@ -149,6 +151,18 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     lock: { advisory: REVENUE_VERIFY_LOCK, held: 'transaction' },
     everyMs: (c) => c.revenueVerifyIntervalS * 1000,
     run: (o) => o.revenueVerifier.verify(),
+  },
+  {
+    // Lost HubSpot deletions (search cannot see archived objects). Stripe needs no such job (its
+    // objects cannot be deleted) and neither does Google Calendar (sync tokens report deletions).
+    name: 'hubspot:deletion-sweep',
+    roles: ['scheduler'],
+    lock: { advisory: DELETION_SWEEP_LOCK, held: 'session' },
+    everyMs: (c) => c.hubspot.deletionSweepS * 1000,
+    // A process restarted more often than the interval would otherwise never sweep.
+    firstAfterMs: (c) => Math.min(c.hubspot.deletionSweepS * 1000, 5 * MINUTE_MS),
+    enabled: (o) => o.hubspotDeletions.enabled(),
+    run: (o, signal) => o.hubspotDeletions.tick(signal),
   },
   {
     // Scheduler, not worker: it watches the workers' output (a backlog nobody drains included),

@@ -7,6 +7,7 @@ import { IdempotencyPurge } from '../idempotency/idempotency.purge.js';
 import { GcalChannelRenewal } from '../connectors/gcal/gcal-channel.renewal.js';
 import { GcalModule } from '../connectors/gcal/gcal.module.js';
 import { HubspotPipelinesRefresh } from '../connectors/hubspot/hubspot-pipelines.refresh.js';
+import { HubspotDeletionSweep } from '../connectors/hubspot/hubspot-deletions.sweep.js';
 import { HubspotModule } from '../connectors/hubspot/hubspot.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { OutboxWorker } from '../outbox/outbox.worker.js';
@@ -52,6 +53,7 @@ export class SchedulingModule {
             IdempotencyPurge,
             GcalChannelRenewal,
             HubspotPipelinesRefresh,
+            HubspotDeletionSweep,
             RevenueVerifier,
             AlertsService,
           ],
@@ -62,6 +64,7 @@ export class SchedulingModule {
             idempotency: IdempotencyPurge,
             gcalChannels: GcalChannelRenewal,
             hubspotPipelines: HubspotPipelinesRefresh,
+            hubspotDeletions: HubspotDeletionSweep,
             revenueVerifier: RevenueVerifier,
             alerts: AlertsService,
           ): JobOwners => ({
@@ -71,6 +74,7 @@ export class SchedulingModule {
             idempotency,
             gcalChannels,
             hubspotPipelines,
+            hubspotDeletions,
             revenueVerifier,
             alerts,
           }),

@@ -48,6 +48,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'request-id.middleware.ts',
       'request.validation.ts',
       'swagger.setup.ts',
+      'time-zone.catalog.ts',
       'vendor.limiter.ts',
     ],
   },
@@ -62,7 +63,12 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
   'src/connectors/hubspot': {
     // Issue 8: the portal's pipelines and stages.
     tables: ['hubspot_deal_stages', 'hubspot_deal_stage_state'],
-    publicSurface: ['hubspot.module.ts', 'hubspot-pipelines.service.ts', 'hubspot-pipelines.refresh.ts'],
+    publicSurface: [
+      'hubspot.module.ts',
+      'hubspot-pipelines.service.ts',
+      'hubspot-pipelines.refresh.ts',
+      'hubspot-deletions.sweep.ts',
+    ],
   },
   'src/connectors/stripe': {
     tables: [],
@@ -103,8 +109,15 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
     ],
   },
   'src/reconciler': {
-    tables: ['payment_orphans'],
-    publicSurface: ['orphans.repository.ts', 'reconciler.module.ts', 'reconciler.service.ts'],
+    // Issue 7: orphans with their append-only audit, and webhook-vs-poll sightings.
+    tables: ['payment_orphans', 'orphan_events', 'object_sightings', 'reconcile_push_marks'],
+    publicSurface: [
+      'orphans.repository.ts',
+      'reconciler.module.ts',
+      'reconciler.service.ts',
+      'reconciliation.service.ts',
+      'sightings.repository.ts',
+    ],
   },
   'src/records': {
     // The ledger, HubSpot deal tombstones included.
@@ -113,6 +126,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
       'records.module.ts',
       'contacts.repository.ts',
       'deal-tombstones.repository.ts',
+      'event-links.repository.ts',
       'events.repository.ts',
       'ledger-figures.repository.ts',
       'payment-lineage.repository.ts',

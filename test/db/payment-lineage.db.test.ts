@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DealTombstonesRepository } from '../../src/records/deal-tombstones.repository.js';
 import { lineageEvent, PaymentLineageRepository } from '../../src/records/payment-lineage.repository.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import type { PaymentRecord } from '../../src/records/record.types.js';
 import { derivationRev } from '../../src/records/record.version.js';
 import { openTestDb } from '../support/db.js';
-import { charge } from '../support/revenue-ledger.js';
+import { charge, wonDeal } from '../support/revenue-ledger.js';
 
 /**
  * payment_lineage is written with the ledger upsert, in its transaction: winners and losers of
@@ -96,5 +97,28 @@ describe('payment lineage', () => {
   it('writes without lineage (re-derivations, tools) record nothing', async () => {
     await write([{ ...charge({ at: '2026-06-01T00:00:00Z', cents: 1, externalId: 'ch_lin_3' }), outboxId: '31' }]);
     expect(await entries('ch_lin_3')).toEqual([]);
+  });
+
+  it('a deal deletion is on the record of its row: the deleting event won, a stale one lost', async () => {
+    const tombstones = new DealTombstonesRepository(lineage);
+    const deal = wonDeal({ at: '2026-06-01T00:00:00Z', cents: 9_000, externalId: 'deal_lin_4', version: version(1) });
+    await write([{ ...deal, outboxId: '41', lineage: event('41') }]);
+    const del = (id: string, s: number) =>
+      t.db.tx((sql) =>
+        tombstones.markDeleted(
+          sql,
+          [{ externalId: 'deal_lin_4', version: version(s, 1), lineage: event(id) }],
+          'USD',
+          id,
+        ),
+      );
+    expect(await del('42', 2)).toBe(1);
+    expect(await del('40', 0)).toBe(0);
+    const got = await entries('deal_lin_4');
+    expect(got.map((e) => [e.outboxId, e.won])).toEqual([
+      ['41', true],
+      ['42', true],
+      ['40', false],
+    ]);
   });
 });

@@ -27,6 +27,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
   scheduler: [
     'alerts:evaluate',
     'gcal:channel-renewal',
+    'hubspot:deletion-sweep',
     'hubspot:pipelines-refresh',
     'idempotency:purge',
     'revenue:verify',
@@ -41,7 +42,7 @@ const EXPECTED: Record<ProcessRole, string[]> = {
 const EXPECTED_TIMEOUTS: Record<ProcessRole, string[]> = {
   api: [],
   worker: ['outbox:retention'],
-  scheduler: ['hubspot:pipelines-refresh'],
+  scheduler: ['hubspot:deletion-sweep', 'hubspot:pipelines-refresh'],
   job: [],
 };
 

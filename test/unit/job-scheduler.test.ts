@@ -40,6 +40,7 @@ function fakeOwners() {
     gcalChannels: { enabled: () => false, tick: call('renew') },
     hubspotPipelines: { enabled: () => false, tick: call('pipelines') },
     revenueVerifier: { verify: call('verifyRevenue') },
+    hubspotDeletions: { enabled: () => false, tick: call('deletions') },
     alerts: { evaluate: call('evaluateAlerts') },
   } as unknown as JobOwners;
   return { owners, calls, release: () => release?.() };

@@ -5,6 +5,7 @@ import { OutboxInsertRepository } from '../../outbox/outbox-insert.repository.js
 import type { OutboxInsert, OutboxKind, OutboxRow, RowOutcome } from '../../outbox/outbox.types.js';
 import { ContactsRepository, type ContactTombstone } from '../../records/contacts.repository.js';
 import { DealTombstonesRepository, type DealTombstone } from '../../records/deal-tombstones.repository.js';
+import { lineageEvent } from '../../records/payment-lineage.repository.js';
 import { HubspotConnection } from './hubspot.connection.js';
 import { classifyHubspotError } from './hubspot.errors.js';
 import { snapshotInsert } from './hubspot.mappers.js';
@@ -130,7 +131,7 @@ export class HubspotWebhookHandler implements OutboxHandler, OnModuleInit {
         if (found.has(plan.objectId)) applied.push(row);
         else if (plan.deletion) {
           const t = { externalId: plan.objectId, version: { at: plan.at, rank: 1, tiebreak: '' } };
-          if (entity === 'deals') dealTombstones.push(t);
+          if (entity === 'deals') dealTombstones.push({ ...t, lineage: lineageEvent(row) });
           else contactTombstones.push({ ...t, erase: false });
           applied.push(row);
         } else

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.sql.js';
-import { TimeZoneRepository } from './time-zone.repository.js';
 
 /**
- * Which `tz` values a revenue request may use: exactly the IANA zones of the Postgres that cuts
- * the days (pg_timezone_names), matched case-insensitively and echoed in Postgres's spelling.
+ * Which `tz` values a request may use (revenue, reconciliation): exactly the IANA zones of the
+ * Postgres that cuts the days (pg_timezone_names), matched case-insensitively and echoed in
+ * Postgres's spelling.
  *
  * Postgres is the only judge because it is the only thing that applies the zone: a zone that
  * Node's Intl knows but this Postgres does not would otherwise fail inside the query, and POSIX
@@ -16,14 +16,13 @@ import { TimeZoneRepository } from './time-zone.repository.js';
  */
 const NOT_PLACES = /^(factory|localtime|posixrules)$|^(posix|right|systemv)\//i;
 
+export const unknownZone = (raw: string) => `tz must be an IANA time zone name such as Europe/Paris (got "${raw}").`;
+
 @Injectable()
 export class TimeZoneCatalog {
   private names: Promise<Map<string, string>> | null = null;
 
-  constructor(
-    private readonly db: Database,
-    private readonly repo: TimeZoneRepository,
-  ) {}
+  constructor(private readonly db: Database) {}
 
   /** Postgres's spelling of `name`, or null when it is not a zone we accept. */
   async canonical(name: string): Promise<string | null> {
@@ -33,8 +32,14 @@ export class TimeZoneCatalog {
 
   private load(): Promise<Map<string, string>> {
     if (!this.names) {
-      this.names = this.repo.zoneNames(this.db).then(
-        (list) => new Map(list.filter((n) => !NOT_PLACES.test(n)).map((n) => [n.toLowerCase(), n])),
+      this.names = this.db.query<{ name: string }>('SELECT name FROM pg_timezone_names').then(
+        (list) =>
+          new Map(
+            list
+              .map((r) => r.name)
+              .filter((n) => !NOT_PLACES.test(n))
+              .map((n) => [n.toLowerCase(), n]),
+          ),
         (err: unknown) => {
           this.names = null;
           throw err;
