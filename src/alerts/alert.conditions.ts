@@ -97,7 +97,7 @@ export function evaluateConditions(s: PipelineState, t: Thresholds): Evaluation 
       observations.push({
         condition: 'orphan_given_up',
         subject: 'orphans',
-        summary: `${plural(givenUp, 'refund or dispute was', 'refunds or disputes were')} given up waiting for the parent charge`,
+        summary: `${plural(givenUp, 'orphan was', 'orphans were')} given up after 7 days without a parent (a Stripe refund or dispute without its charge, or a Google Calendar occurrence without its series): GET /reconciliation lists them per vendor`,
         details: { givenUp, unreconciled, threshold: t.orphansGivenUpMin },
       });
   }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { logger } from '../common/app.logger.js';
 import type { Sql } from './database.sql.js';
 
 /** 64-bit advisory lock key from a name, stable across processes. */
@@ -64,14 +65,23 @@ export class PgLocks {
       throw err;
     }
     const key = lockKey(name);
+    // A checked-out client has no pool listener: a connection Postgres cuts while the lock is held
+    // would emit an unhandled 'error' and end the process. The lock is gone with the session, and
+    // the holder is not told: its work goes on unguarded (the run lease and last-write-wins still
+    // keep the data right; a second sync of the same entity may overlap this one).
+    const onError = (err: Error) =>
+      logger.warn('session lock connection lost; Postgres released the lock with it', { lock: name, err: err.message });
+    client.on('error', onError);
     try {
       const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       if (!res.rows[0]?.ok) {
+        client.off('error', onError);
         client.release();
         this.freeSlot();
         return null;
       }
     } catch (err) {
+      client.off('error', onError);
       client.release(true);
       this.freeSlot();
       throw err;
@@ -83,9 +93,11 @@ export class PgLocks {
         released = true;
         try {
           await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+          client.off('error', onError);
           client.release();
         } catch {
           // Destroying the connection ends its session, which releases the lock anyway.
+          client.off('error', onError);
           client.release(true);
         } finally {
           this.freeSlot();

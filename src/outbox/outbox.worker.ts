@@ -180,7 +180,15 @@ export class OutboxWorker {
     if (rows.length === 0) return result;
     // Webhook evidence for the reconciliation report, before any row can settle (idempotent, so
     // a batch claimed twice after a crash records nothing new).
-    if (this.sightings && rows.some((r) => r.origin === 'webhook')) await this.sightings.recordClaimed(this.db, rows);
+    if (this.sightings && rows.some((r) => r.origin === 'webhook'))
+      // Bookkeeping for the report: it must never hold the batch itself hostage (a failure here
+      // would otherwise leave the batch leased, and a deterministic one would stall the queue).
+      await this.sightings.recordClaimed(this.db, rows).catch((err: unknown) =>
+        logger.error('webhook sightings not recorded; the reconciliation report may count these objects as pollOnly', {
+          err: err instanceof Error ? err.message : String(err),
+          outboxIds: rows.filter((r) => r.origin === 'webhook').map((r) => r.id),
+        }),
+      );
 
     const byKind = new Map<string, OutboxRow[]>();
     for (const row of rows) {

@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 /**
  * object_sightings: which path (webhook, poll) first saw each vendor object, and whether the other
- * ever did (migration 20261205120000).
+ * ever did (migration 20261207001000).
  */
 export const ObjectSightingEntity = defineEntity({
   name: 'ObjectSighting',
@@ -47,7 +47,7 @@ export const ObjectSightingEntity = defineEntity({
 
 export type ObjectSightingRecord = InferEntity<typeof ObjectSightingEntity>;
 
-/** reconcile_push_marks: the last push notification per (source, calendar) (migration 20261205120000). */
+/** reconcile_push_marks: the last push notification per (source, calendar) (migration 20261207001000). */
 export const PushMarkEntity = defineEntity({
   name: 'PushMark',
   tableName: 'reconcile_push_marks',

@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 /**
  * orphan_events: the append-only audit of payment_orphans (flagged, linked, given_up); a trigger
- * refuses UPDATE and DELETE, another TRUNCATE (migration 20261205120000; the ORM does not read
+ * refuses UPDATE and DELETE, another TRUNCATE (migration 20261207001000; the ORM does not read
  * TRUNCATE triggers back, so only the row trigger is declared here).
  */
 export const OrphanEventEntity = defineEntity({

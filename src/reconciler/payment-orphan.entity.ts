@@ -3,7 +3,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 /**
  * payment_orphans: ledger children whose parent is missing (Stripe refunds/disputes without their
  * charge, Google Calendar exception occurrences without their series master; migrations
- * 20261121001100 and 20261205120000). Rows are never deleted: a link sets linked_at.
+ * 20261121001100 and 20261207001000). Rows are never deleted: a link sets linked_at.
  */
 export const PaymentOrphanEntity = defineEntity({
   name: 'PaymentOrphan',

@@ -14,7 +14,6 @@ import { ZodResponse, ZodSerializerInterceptor } from 'nestjs-zod';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
-import { Errors } from '../common/app.errors.js';
 import {
   queryInput,
   RequestValidationException,
@@ -25,23 +24,16 @@ import { ApiError, ApiIdempotencyKey, DATABASE_UNAVAILABLE, IDEMPOTENCY_KEY_ERRO
 import { TimeZoneCatalog, unknownZone } from '../common/time-zone.catalog.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { ReconcilerService } from './reconciler.service.js';
-import { daysBetween, ReconciliationService, type ReconciliationQuery } from './reconciliation.service.js';
+import { dayCount, ReconciliationService, type ReconciliationQuery } from './reconciliation.service.js';
+import { MAX_RECONCILE_DAYS, rangeTooLarge } from './reconciliation.range.js';
 import {
   encodeCursor,
-  MAX_RECONCILE_DAYS,
   ReconciliationQuery as QuerySchema,
   ReconciliationQueryDto,
   ReconciliationReportDto,
   SweepBodyDto,
   SweepResultDto,
 } from './reconciliation.schemas.js';
-
-const tooLarge = (days: number) =>
-  Errors.badRequest(
-    'date_range_too_large',
-    `The range spans ${days} days; at most ${MAX_RECONCILE_DAYS} are allowed. Split the request into smaller ranges.`,
-    { maxDays: MAX_RECONCILE_DAYS, days },
-  );
 
 /**
  * The query schema plus the checks a schema cannot make synchronously: whether Postgres knows
@@ -63,8 +55,8 @@ export class ReconciliationQueryPipe implements PipeTransform {
     if (!parsed.success || issues.length) throw new RequestValidationException(new z.ZodError(issues), 'query');
     const q = parsed.data;
     if (q.startDate && q.endDate) {
-      const days = daysBetween(q.startDate, q.endDate).length;
-      if (days > MAX_RECONCILE_DAYS) throw tooLarge(days);
+      const days = dayCount(q.startDate, q.endDate);
+      if (days > MAX_RECONCILE_DAYS) throw rangeTooLarge(days);
     }
     return {
       source: q.source,
@@ -120,7 +112,7 @@ export class ReconciliationController {
       message: unknownZone('UTC+3'),
       issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }],
     },
-    tooLarge: (({ code, message, extra }) => ({ error: code, message, ...extra }))(tooLarge(3701)),
+    tooLarge: (({ code, message, extra }) => ({ error: code, message, ...extra }))(rangeTooLarge(3701)),
   })
   @ApiError(503, 'PostgreSQL is unavailable (header Retry-After: 5)', DATABASE_UNAVAILABLE)
   async report(@Query(ReconciliationQueryPipe) query: ReconciliationQueryDto) {

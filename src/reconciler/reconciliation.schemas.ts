@@ -14,12 +14,16 @@ import type { MissedKey } from './sightings.repository.js';
 
 /** Request and response shapes of the reconciliation routes (CONTRACT "Reconciliation"). */
 
-/** About ten years of days, as for revenue: `days` is dense, one entry per day. */
-export const MAX_RECONCILE_DAYS = 3700;
 export const MAX_MISSED_LIMIT = 1000;
 
 /** Postgres's text form of a timestamptz (what the cursor carries, to the microsecond). */
-const PG_TIMESTAMPTZ = /^(\d{4}-\d{2}-\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:[0-5]\d){0,2}$/;
+const PG_TIMESTAMPTZ =
+  /^(\d{4}-\d{2}-\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-](0\d|1[0-5])(:[0-5]\d){0,2}$/;
+/** Object types a sighting can have (what sightings.extract writes). */
+const OBJECT_TYPES = new Set(['charge', 'refund', 'dispute', 'deal', 'contact', 'event']);
+// Control characters (NUL above all) are not valid in Postgres text: a forged id must be a 400, not a 500.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function encodeCursor(k: MissedKey): string {
   return Buffer.from(JSON.stringify(k), 'utf8').toString('base64url');
@@ -37,7 +41,8 @@ export function decodeCursor(s: string): MissedKey | null {
   if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'string')) return null;
   const [at, objectType, externalId] = v as [string, string, string];
   const m = PG_TIMESTAMPTZ.exec(at);
-  if (!m || !isCalendarDate(m[1]) || !objectType || !externalId) return null;
+  if (!m || !isCalendarDate(m[1]) || !OBJECT_TYPES.has(objectType) || !externalId || CONTROL.test(externalId))
+    return null;
   return [at, objectType, externalId];
 }
 

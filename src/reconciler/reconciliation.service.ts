@@ -5,6 +5,7 @@ import { HttpMetrics } from '../common/http.metrics.js';
 import { SOURCES, type Source } from '../records/record.types.js';
 import { OrphansRepository, type GivenUpOrphan, type OrphanStates } from './orphans.repository.js';
 import { SightingsRepository, type DayCounts, type MissedKey, type MissedWebhook } from './sightings.repository.js';
+import { MAX_RECONCILE_DAYS, rangeTooLarge } from './reconciliation.range.js';
 
 export interface ReconciliationQuery {
   source: Source;
@@ -37,14 +38,21 @@ export interface ReconciliationReport {
 export const MISSED_WEBHOOK_WINDOW_S = 86_400;
 export const MISSED_WEBHOOKS_METRIC = 'buffalo_missed_webhooks';
 
-const addDays = (day: string, n: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+/** Days since 1970-01-01 of a YYYY-MM-DD (integers, so no date string ever leaves year 9999's format). */
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+const fromDayNumber = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+const addDays = (day: string, n: number) => fromDayNumber(dayNumber(day) + n);
 
-/** startDate..endDate inclusive, as YYYY-MM-DD. */
+/** How many days startDate..endDate spans, inclusive (0 when end precedes start). */
+export function dayCount(startDate: string, endDate: string): number {
+  return Math.max(0, dayNumber(endDate) - dayNumber(startDate) + 1);
+}
+
+/** startDate..endDate inclusive, as YYYY-MM-DD; callers bound the span first (MAX_RECONCILE_DAYS). */
 export function daysBetween(startDate: string, endDate: string): string[] {
-  const out: string[] = [];
-  for (let d = startDate; d <= endDate; d = addDays(d, 1)) out.push(d);
-  return out;
+  const first = dayNumber(startDate);
+  return Array.from({ length: dayCount(startDate, endDate) }, (_, i) => fromDayNumber(first + i));
 }
 
 /**
@@ -85,7 +93,11 @@ export class ReconciliationService implements OnModuleInit {
           );
           endDate = startDate && startDate > today.d ? startDate : today.d;
         }
-        startDate ??= addDays(endDate, -6);
+        // Clamped so that 0001-01-0x cannot step before year 1 (a date Postgres and the schema both refuse).
+        startDate ??= endDate < '0001-01-07' ? '0001-01-01' : addDays(endDate, -6);
+        // After the defaults: startDate alone (1970-01-01) must meet the limit as much as a pair does.
+        const span = dayCount(startDate, endDate);
+        if (span > MAX_RECONCILE_DAYS) throw rangeTooLarge(span);
         const range = { source: q.source, startDate, endDate, tz: q.tz, graceS, now };
         const counted = new Map((await this.sightings.dayCounts(sql, range)).map((d) => [d.date, d]));
         const days = daysBetween(startDate, endDate).map(

@@ -21,7 +21,10 @@ export interface Sighting {
 type Json = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const validDate = (d: Date): Date | null => (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999 ? null : d);
+// Vendors were founded after 1970; anything outside 1970–9999 is a forged or broken time, and
+// outside Postgres's range it would fail the statement that records it, batch after batch.
+const validDate = (d: Date): Date | null =>
+  Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999 ? null : d;
 const STRIPE_OBJECTS = new Set(['charge', 'refund', 'dispute']);
 
 function fromUnix(v: unknown): Date | null {

@@ -49,8 +49,10 @@ export class DealTombstonesRepository {
       ],
     );
     // The trace of a deleted deal ends with the event that deleted it (or that lost to a newer version).
-    const won = new Set(res.map((r) => r.external_id));
-    const writes = rows.flatMap((t) =>
+    // Every deletion event is on record, also one that lost to a newer tombstone of its own batch.
+    const written = new Set(res.map((r) => r.external_id));
+    const applied = new Set(rows.filter((t) => written.has(t.externalId)));
+    const writes = tombstones.flatMap((t) =>
       t.lineage
         ? [
             {
@@ -59,7 +61,7 @@ export class DealTombstonesRepository {
               event: t.lineage,
               version: t.version,
               derivationRev: 0,
-              won: won.has(t.externalId),
+              won: applied.has(t),
             },
           ]
         : [],

@@ -114,11 +114,26 @@ describe('payment lineage', () => {
       );
     expect(await del('42', 2)).toBe(1);
     expect(await del('40', 0)).toBe(0);
+    // Two deletion events of the same deal in one batch: both are on record, the newer one won.
+    const pair = await t.db.tx((sql) =>
+      tombstones.markDeleted(
+        sql,
+        [
+          { externalId: 'deal_lin_4', version: version(4, 1), lineage: event('44') },
+          { externalId: 'deal_lin_4', version: version(3, 1), lineage: event('43') },
+        ],
+        'USD',
+        '44',
+      ),
+    );
+    expect(pair).toBe(1);
     const got = await entries('deal_lin_4');
     expect(got.map((e) => [e.outboxId, e.won])).toEqual([
       ['41', true],
       ['42', true],
       ['40', false],
+      ['44', true],
+      ['43', false],
     ]);
   });
 });

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../src/common/app.logger.js';
 import { createOrm } from '../../src/database/database.orm.js';
 import { Database } from '../../src/database/database.sql.js';
-import { PgLocks } from '../../src/database/database.locks.js';
+import { lockKey, PgLocks } from '../../src/database/database.locks.js';
 import { SyncScheduler } from '../../src/runs/sync.scheduler.js';
 import { openTestDb } from '../support/db.js';
 import {
@@ -152,5 +153,29 @@ describe('sync runs: locking', () => {
     await service.waitForIdle();
     expect((await repo.getMany(runs.map((r) => r.id))).map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
     expect(driver.calls).toHaveLength(1);
+  });
+
+  it('a held lock whose connection Postgres cuts: the process lives, the lock is free, release still resolves', async () => {
+    const name = `cut-${Date.now()}`;
+    const held = await t.locks.tryAcquire(name);
+    expect(held).not.toBeNull();
+    // The backend holding the advisory lock, ended from another session as an admin or a failover would.
+    const [victim] = await t.db.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+      [lockKey(name)],
+    );
+    expect(victim).toBeDefined();
+    const warn = vi.spyOn(logger, 'warn');
+    await t.db.query('SELECT pg_terminate_backend($1)', [victim.pid]);
+    // pg emits the server's FATAL on the idle checked-out client: the lock's listener takes it.
+    await waitUntil(async () =>
+      warn.mock.calls.some(([msg]) => String(msg).startsWith('session lock connection lost')),
+    );
+    warn.mockRestore();
+    // The lock is gone with the session: it can be taken again.
+    await waitUntil(async () => (await t.locks.tryAcquire(name).then(async (l) => (await l?.release(), l))) !== null);
+    await expect(held!.release()).resolves.toBeUndefined();
   });
 });

@@ -201,6 +201,8 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
     expect(metrics.text).toContain('buffalo_missed_webhooks{source="hubspot"} 0');
   });
 
+  const cursorOf = (k: string[]) => Buffer.from(JSON.stringify(k)).toString('base64url');
+
   it('refuses bad input with the contract 4xx bodies', async () => {
     const bad: [string, number, string, string?][] = [
       ['', 400, 'validation_failed', 'source'],
@@ -216,6 +218,21 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
       ['source=stripe&limit=ten', 400, 'validation_failed', 'limit'],
       ['source=stripe&bogus=1', 400, 'validation_failed', 'bogus'],
       ['source=stripe&startDate=2000-01-01&endDate=2020-01-01', 400, 'date_range_too_large'],
+      // One date alone: the other comes from its default (today), and the limit holds all the same.
+      ['source=stripe&startDate=1970-01-01', 400, 'date_range_too_large'],
+      // Cursors a regex would pass and Postgres would not (offset +99, a NUL in the id).
+      [
+        `source=stripe&cursor=${cursorOf(['2026-06-15 10:00:00+99', 'charge', 'ch_1'])}`,
+        400,
+        'validation_failed',
+        'cursor',
+      ],
+      [
+        `source=stripe&cursor=${cursorOf(['2026-06-15 10:00:00+00', 'charge', 'ch_\u0000'])}`,
+        400,
+        'validation_failed',
+        'cursor',
+      ],
     ];
     for (const [query, status, error, field] of bad) {
       const res = await get(query);
@@ -233,6 +250,12 @@ describe('GET /reconciliation: dropped webhooks show up as missed after the grac
     const ok = await get(`source=stripe&tz=europe/berlin&limit=1000&startDate=${today}&endDate=${today}`);
     expect(ok.status).toBe(200);
     expect(ok.body.tz).toBe('Europe/Berlin');
+    // The calendar's last days answer (they once sent the day loop past year 9999, forever).
+    for (const q of ['endDate=9999-12-31', 'startDate=9999-12-31', 'startDate=9999-12-30&endDate=9999-12-31']) {
+      const edge = await get(`source=stripe&${q}`);
+      expect(edge.status, q).toBe(200);
+      expect(edge.body.days.at(-1).date, q).toBe('9999-12-31');
+    }
   });
 
   it('POST /reconciliation/sweep runs the orphan sweep (admin, Idempotency-Key) and replays', async () => {

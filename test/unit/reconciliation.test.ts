@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CHARGE, DISPUTE, event, REFUND, withFields } from './stripe-fixtures.js';
 import { pushedCalendarOf, sightingsOf } from '../../src/reconciler/sightings.extract.js';
 import { decodeCursor, encodeCursor, ReconciliationQuery } from '../../src/reconciler/reconciliation.schemas.js';
-import { daysBetween } from '../../src/reconciler/reconciliation.service.js';
+import { dayCount, daysBetween } from '../../src/reconciler/reconciliation.service.js';
 import { parseJobArgs } from '../../src/runs/job.cli.js';
 import { ConfigError, loadConfig } from '../../src/config/app.config.js';
 import { toHubspotObject } from '../../src/connectors/hubspot/hubspot.mappers.js';
@@ -37,6 +37,12 @@ describe('sightings: which objects a payload shows', () => {
       createdAt: null,
       createdExact: false,
     });
+    // Times outside 1970–9999 (outside Postgres's range, below) would fail every batch that records them.
+    for (const created of [-9e12, -1, 253402300800])
+      expect(sightingsOf('stripe.charge', withFields(CHARGE, { created }))[0], String(created)).toMatchObject({
+        createdAt: null,
+        createdExact: false,
+      });
   });
 
   it('HubSpot snapshots bring createdate; webhooks only the id (a creation event stands in for the time)', () => {
@@ -123,6 +129,13 @@ describe('reconciliation query', () => {
     expect(decodeCursor(enc(['2026-06-15 25:00:00+00', 'charge', 'ch_1']))).toBeNull();
     expect(decodeCursor(enc(['2026-06-15 10:00:00+00', 'charge']))).toBeNull();
     expect(decodeCursor(enc({ a: 1 }))).toBeNull();
+    // Well-formed to a regex but refused by Postgres (a 500 if it got there): offsets past ±15 h,
+    // unknown object types, control characters in the id.
+    expect(decodeCursor(enc(['2026-06-15 10:00:00+99', 'charge', 'ch_1']))).toBeNull();
+    expect(decodeCursor(enc(['2026-06-15 10:00:00+16', 'charge', 'ch_1']))).toBeNull();
+    expect(decodeCursor(enc(['2026-06-15 10:00:00-15:30', 'charge', 'ch_1']))).not.toBeNull();
+    expect(decodeCursor(enc(['2026-06-15 10:00:00+00', 'invoice', 'in_1']))).toBeNull();
+    expect(decodeCursor(enc(['2026-06-15 10:00:00+00', 'charge', 'ch_\u0000']))).toBeNull();
   });
 
   it('parses defaults and refuses bad fields', () => {
@@ -142,6 +155,10 @@ describe('reconciliation query', () => {
   it('days are dense and inclusive', () => {
     expect(daysBetween('2026-02-27', '2026-03-02')).toEqual(['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
     expect(daysBetween('2026-06-15', '2026-06-15')).toEqual(['2026-06-15']);
+    // The last day there is: stepping past it used to yield "+010000-01-01", which sorts below it (an endless loop).
+    expect(daysBetween('9999-12-30', '9999-12-31')).toEqual(['9999-12-30', '9999-12-31']);
+    expect(daysBetween('2026-06-16', '2026-06-15')).toEqual([]);
+    expect(dayCount('1970-01-01', '9999-12-31')).toBe(2_932_897);
   });
 });
 

@@ -77,8 +77,9 @@ export class HubspotDeletionSweep {
                 entity === 'deals' ? await this.deals.liveDeals(sql, ids) : await this.contacts.liveContacts(sql, ids),
               );
               const rows = archived.filter((o) => live.has(o.id)).map((o) => snapshotInsert(entity, o, 'poll'));
-              await this.outbox.insertMany(sql, rows);
-              return rows.length;
+              // Counted as stored, not as found: an archived snapshot already queued by an earlier
+              // sweep (and not yet applied) dedupes and is not a new heal.
+              return (await this.outbox.insertMany(sql, rows)).inserted;
             });
           }
           after = page.nextAfter;
