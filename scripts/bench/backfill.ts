@@ -22,6 +22,8 @@ export interface BackfillBenchOptions {
 }
 
 const API_KEY = 'sk_test_bench_backfill_only';
+/** The V8 heap ceiling `npm run job` runs with (package.json). */
+const JOB_HEAP_CAP_MIB = 192;
 const DAY = 86_400;
 
 interface Started {
@@ -117,7 +119,14 @@ async function backfillJob(
     const before = max ?? '0';
     const proc = spawn(
       process.execPath,
-      [fileURLToPath(new URL('../../src/job.js', import.meta.url)), 'fetch', 'stripe', 'full'],
+      [
+        // The ceiling `npm run job` itself runs with (package.json): the bench measures what ships.
+        ...(heapCapMiB ? [`--max-old-space-size=${heapCapMiB}`] : []),
+        fileURLToPath(new URL('../../src/job.js', import.meta.url)),
+        'fetch',
+        'stripe',
+        'full',
+      ],
       {
         env: {
           ...process.env,
@@ -187,7 +196,7 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BenchRow[]
   try {
     const raw = await rawPaging(sim.url, perS);
     progress('backfill: raw paging', { records: raw.records, perSecond: Math.round((raw.records / raw.ms) * 1000) });
-    const job = await backfillJob(o, sim.url, perS);
+    const job = await backfillJob(o, sim.url, perS, JOB_HEAP_CAP_MIB);
     progress('backfill: job', job);
     const rawPerS = Math.round((raw.records / raw.ms) * 1000);
     const jobPerS = Math.round((job.records / job.ms) * 1000);
@@ -211,7 +220,7 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BenchRow[]
 /** The same backfill at a large size (1M charges): its peak RSS, and whether RSS stays flat. */
 export async function benchBackfillRss(o: BackfillBenchOptions): Promise<BenchRow[]> {
   const perS = o.ratePerS ?? 100;
-  const cap = o.heapCapMiB === undefined ? 192 : o.heapCapMiB;
+  const cap = o.heapCapMiB === undefined ? JOB_HEAP_CAP_MIB : o.heapCapMiB;
   const sim = await startSimulator(o.charges);
   try {
     const job = await backfillJob(o, sim.url, perS, cap);

@@ -26,7 +26,9 @@ export function finish(
   const out = { date, machine, ...extra, rows };
   const dir = resolve('scripts/bench/results');
   mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, `${date}.json`);
+  // A partial run (BENCH_ONLY) must not overwrite the day's full run.
+  const only = process.env.BENCH_ONLY ? `-${process.env.BENCH_ONLY.replace(/[^a-z]+/g, '+')}` : '';
+  const file = resolve(dir, `${date}${only}.json`);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
   return file;
