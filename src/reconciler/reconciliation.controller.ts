@@ -12,14 +12,8 @@ import {
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse, ZodSerializerInterceptor } from 'nestjs-zod';
 import type { Request } from 'express';
-import { z } from 'zod';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
-import {
-  queryInput,
-  RequestValidationException,
-  RequestValidationPipe,
-  validationFailure,
-} from '../common/request.validation.js';
+import { RequestValidationPipe, validationFailure } from '../common/request.validation.js';
 import { ApiError, ApiIdempotencyKey, DATABASE_UNAVAILABLE, IDEMPOTENCY_KEY_ERRORS } from '../common/swagger.setup.js';
 import { TimeZoneCatalog, unknownZone } from '../common/time-zone.catalog.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
@@ -44,16 +38,7 @@ export class ReconciliationQueryPipe implements PipeTransform {
   constructor(private readonly zones: TimeZoneCatalog) {}
 
   async transform(value: unknown): Promise<ReconciliationQuery> {
-    const input = queryInput(value);
-    const parsed = QuerySchema.safeParse(input);
-    const issues: z.core.$ZodIssue[] = parsed.success ? [] : [...parsed.error.issues];
-    let tz: string | null = null;
-    if (typeof input.tz === 'string' && !issues.some((i) => i.path[0] === 'tz')) {
-      tz = await this.zones.canonical(input.tz);
-      if (tz === null) issues.push({ code: 'custom', path: ['tz'], message: unknownZone(input.tz), input: input.tz });
-    }
-    if (!parsed.success || issues.length) throw new RequestValidationException(new z.ZodError(issues), 'query');
-    const q = parsed.data;
+    const q = await this.zones.parseQuery(QuerySchema, value);
     if (q.startDate && q.endDate) {
       const days = dayCount(q.startDate, q.endDate);
       if (days > MAX_RECONCILE_DAYS) throw rangeTooLarge(days);
@@ -62,7 +47,7 @@ export class ReconciliationQueryPipe implements PipeTransform {
       source: q.source,
       startDate: q.startDate,
       endDate: q.endDate,
-      tz: tz ?? q.tz,
+      tz: q.tz,
       limit: q.limit,
       after: q.cursor,
     };

@@ -2,7 +2,6 @@ import { type ArgumentMetadata, Inject, Injectable, type PipeTransform } from '@
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { AppError, Errors } from '../common/app.errors.js';
-import { queryInput, RequestValidationException } from '../common/request.validation.js';
 import { daysInclusive } from './revenue.calendar.js';
 import {
   BreakdownQueryDto,
@@ -67,16 +66,7 @@ export class RevenueQueryPipe implements PipeTransform {
   async transform(value: unknown, { metatype }: ArgumentMetadata): Promise<AnyQuery> {
     const schema = this.schemas.get(metatype);
     if (!schema) throw new Error(`RevenueQueryPipe cannot parse ${metatype?.name ?? 'an untyped parameter'}`);
-    const input = queryInput(value);
-    const parsed = schema.safeParse(input);
-    const issues: z.core.$ZodIssue[] = parsed.success ? [] : [...parsed.error.issues];
-    let tz: string | null = null;
-    if (typeof input.tz === 'string' && !issues.some((i) => i.path[0] === 'tz')) {
-      tz = await this.zones.canonical(input.tz);
-      if (tz === null) issues.push({ code: 'custom', path: ['tz'], message: unknownZone(input.tz), input: input.tz });
-    }
-    if (!parsed.success || issues.length) throw new RequestValidationException(new z.ZodError(issues), 'query');
-    const q = { ...parsed.data, tz: tz ?? parsed.data.tz };
+    const q = await this.zones.parseQuery(schema, value);
     if ('startDate' in q) {
       const days = q.startDate && q.endDate ? daysInclusive(q.startDate, q.endDate) : 0;
       if (days > MAX_RANGE_DAYS) throw rangeTooLarge(days, MAX_RANGE_DAYS, RANGE_HINT);
