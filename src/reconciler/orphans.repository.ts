@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Sql } from '../database/database.sql.js';
 import { EventLinksRepository } from '../records/event-links.repository.js';
-import { PaymentLinksRepository } from '../records/payment-links.repository.js';
+import { PaymentLinksRepository, type UnlinkedChild } from '../records/payment-links.repository.js';
 
 export interface GivenUpOrphan {
   source: string;
@@ -50,14 +50,8 @@ export interface OrphanEvent {
   at: Date;
 }
 
-interface Child {
-  source: string;
-  externalId: string;
-  kind: string;
-  parentExternalId: string;
-  outboxId: string | null;
-  storedAt: Date;
-}
+/** A child without its parent, as the ledger's link repositories report it. */
+type Child = UnlinkedChild;
 
 const key = (source: string, externalId: string) => `${source}\u0000${externalId}`;
 /** Google Calendar children are keyed `<calendarId>/<eventId>`: event ids repeat across calendars. */
