@@ -35,9 +35,13 @@ function says(detail: (field: string) => string) {
 
 /** One text value (a repeated query parameter arrives as an array and is refused). */
 export function text(opts: { max: number; pattern?: RegExp; hint?: string }) {
-  const s = z.string({ error: says((f) => `${f} must be a single string value.`) }).max(opts.max, {
-    error: (iss) => `${fieldOf(iss)} is too long (max ${opts.max} characters).`,
-  });
+  const s = z
+    .string({ error: says((f) => `${f} must be a single string value.`) })
+    .max(opts.max, {
+      error: (iss) => `${fieldOf(iss)} is too long (max ${opts.max} characters).`,
+    })
+    // Postgres text cannot hold NUL: refused here, it would be a 500 from the driver.
+    .refine((v) => !v.includes('\u0000'), { error: (iss) => `${fieldOf(iss)} must not contain NUL characters.` });
   return opts.pattern
     ? s.regex(opts.pattern, { error: (iss) => `${fieldOf(iss)} ${opts.hint ?? 'has an invalid format'}.` })
     : s;

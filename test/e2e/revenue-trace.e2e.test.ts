@@ -298,5 +298,9 @@ describe('GET /records/payments/:source/:externalId', () => {
     const bad = await get('/records/payments/paypal/x');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: 'validation_failed', issues: [{ in: 'params', field: 'source' }] });
+    // Postgres text cannot hold NUL: a 400 from validation, not a 500 from the driver.
+    const nul = await get('/records/payments/stripe/ch_%00');
+    expect(nul.status).toBe(400);
+    expect(nul.body).toMatchObject({ error: 'validation_failed', issues: [{ in: 'params', field: 'externalId' }] });
   });
 });
