@@ -5,7 +5,7 @@
  * serving until Ctrl-C. Honours the same environment as `npm start`, generating only what is unset.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/app.bootstrap.js';
 import { ConfigError, loadConfig } from '../src/config/app.config.js';
 import { logger } from '../src/common/app.logger.js';
@@ -13,6 +13,7 @@ import { AlertsService } from '../src/alerts/alerts.service.js';
 import { generateStripeDataset, startStripeSimulator } from './sandbox/stripe/index.js';
 import { startGcalSimulator } from './sandbox/gcal/gcal-simulator.js';
 import { startDemoHubSpot } from './demo-hubspot.js';
+import { demoSecrets } from './demo.secrets.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (msg: string, fields: Record<string, unknown> = {}) => logger.info(`demo: ${msg}`, fields);
@@ -64,20 +65,9 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs =
 async function main() {
   const env = process.env;
   env.PORT = env.PORT ?? '3000';
-  const apiKey = setDefault(env, 'API_KEY', () => `demo-read-${randomBytes(12).toString('hex')}`)
-    .split(',')[0]
-    .trim();
-  const adminKey = setDefault(env, 'ADMIN_API_KEY', () => `demo-admin-${randomBytes(12).toString('hex')}`)
-    .split(',')[0]
-    .trim();
-  const stripeSecret = setDefault(env, 'STRIPE_WEBHOOK_SECRET', () => `whsec_demo${randomBytes(16).toString('hex')}`);
-  const stripeKey = setDefault(env, 'STRIPE_API_KEY', () => `sk_test_demo${randomBytes(12).toString('hex')}`);
-  const hubspotToken = setDefault(env, 'HUBSPOT_ACCESS_TOKEN', () => `demo-hubspot-${randomBytes(12).toString('hex')}`);
-  const hubspotSecret = setDefault(
-    env,
-    'HUBSPOT_CLIENT_SECRET',
-    () => `demo-hubspot-secret-${randomBytes(12).toString('hex')}`,
-  );
+  const secrets = demoSecrets(env);
+  for (const name of secrets.generated) generated.add(name);
+  const { apiKey, adminKey, stripeSecret, stripeKey, hubspotToken, hubspotSecret } = secrets;
   const base = `http://127.0.0.1:${env.PORT}`;
   // A short grace so the webhooks the demo drops show up as missed within seconds.
   const graceS = Number(setDefault(env, 'RECONCILE_GRACE_S', () => '5'));

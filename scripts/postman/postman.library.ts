@@ -68,6 +68,16 @@ const run = {
 };
 const statusCounts = { queued: 'count', running: 'count', done: 'count', error: 'count', dead: 'count', ignored: 'count' };
 
+/** A stored vendor event as the trace and the record endpoint list it (CONTRACT "Explain a figure"). */
+const traceEvent: Spec = {
+  outboxId: 'id',
+  origin: '=webhook|poll|replay',
+  vendorEventId: 'string?',
+  type: 'string',
+  receivedAt: 'datetime',
+  payloadKept: 'boolean',
+};
+
 export const SHAPES: Record<string, Spec> = {
   Error: {
     error: 'string',
@@ -162,16 +172,7 @@ export const SHAPES: Record<string, Spec> = {
         occurredAt: 'datetime',
         status: 'string',
         rawStatus: 'string?',
-        events: [
-          {
-            outboxId: 'id',
-            origin: '=webhook|poll|replay',
-            vendorEventId: 'string?',
-            type: 'string',
-            receivedAt: 'datetime',
-            payloadKept: 'boolean',
-          },
-        ],
+        events: [traceEvent],
       },
     ],
     nextCursor: 'string?',
@@ -195,16 +196,7 @@ export const SHAPES: Record<string, Spec> = {
     createdAt: 'datetime',
     updatedAt: 'datetime',
     versions: [{ at: 'datetime', rank: 'integer', tiebreak: 'string', won: 'boolean', current: 'boolean', outboxIds: ['id'] }],
-    events: [
-      {
-        outboxId: 'id',
-        origin: '=webhook|poll|replay',
-        vendorEventId: 'string?',
-        type: 'string',
-        receivedAt: 'datetime',
-        payloadKept: 'boolean',
-      },
-    ],
+    events: [traceEvent],
   },
   Reconciliation: {
     source: SOURCE,

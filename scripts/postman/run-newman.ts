@@ -9,7 +9,7 @@
  * Keys come from API_KEY, ADMIN_API_KEY, STRIPE_WEBHOOK_SECRET, HUBSPOT_CLIENT_SECRET when set.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { freePort } from '../../src/database/database.embedded.js';
 import { generateStripeDataset, startStripeSimulator } from '../sandbox/stripe/index.js';
 import { startGcalSimulator } from '../sandbox/gcal/gcal-simulator.js';
 import { startDemoHubSpot } from '../demo-hubspot.js';
+import { demoSecrets } from '../demo.secrets.js';
 
 const COLLECTION = resolve('postman/buffalo.postman_collection.json');
 const ENVIRONMENT = resolve('postman/buffalo.postman_environment.json');
@@ -54,11 +55,6 @@ interface Newman {
   ): { on(event: string, fn: (...args: unknown[]) => void): void };
 }
 const newman = createRequire(import.meta.url)('newman') as Newman;
-
-function setDefault(env: NodeJS.ProcessEnv, name: string, make: () => string): string {
-  if (!env[name]?.trim()) env[name] = make();
-  return env[name];
-}
 
 async function api(base: string, path: string, key: string, init: { method?: string; body?: unknown } = {}) {
   const admin = key.startsWith('admin:');
@@ -116,20 +112,7 @@ async function main(): Promise<number> {
   process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const apiKey = setDefault(env, 'API_KEY', () => `demo-read-${randomBytes(12).toString('hex')}`)
-    .split(',')[0]
-    .trim();
-  const adminKey = setDefault(env, 'ADMIN_API_KEY', () => `demo-admin-${randomBytes(12).toString('hex')}`)
-    .split(',')[0]
-    .trim();
-  const stripeSecret = setDefault(env, 'STRIPE_WEBHOOK_SECRET', () => `whsec_demo${randomBytes(16).toString('hex')}`);
-  const stripeKey = setDefault(env, 'STRIPE_API_KEY', () => `sk_test_demo${randomBytes(12).toString('hex')}`);
-  const hubspotToken = setDefault(env, 'HUBSPOT_ACCESS_TOKEN', () => `demo-hubspot-${randomBytes(12).toString('hex')}`);
-  const hubspotSecret = setDefault(
-    env,
-    'HUBSPOT_CLIENT_SECRET',
-    () => `demo-hubspot-secret-${randomBytes(12).toString('hex')}`,
-  );
+  const { apiKey, adminKey, stripeSecret, stripeKey, hubspotToken, hubspotSecret } = demoSecrets(env);
 
   const stripe = await startStripeSimulator({
     apiKey: stripeKey,

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { ALERT_CONDITIONS, ALERT_SEVERITIES, ALERT_STATES } from './alert.types.js';
 
 /** alerts: one row per firing of a condition for a subject, resolved in place (migration 20261205001000). */
 export const AlertEntity = defineEntity({
@@ -6,18 +7,10 @@ export const AlertEntity = defineEntity({
   tableName: 'alerts',
   properties: {
     id: p.bigint('string').primary(),
-    condition: p.enum([
-      'run_failed',
-      'dead_letters',
-      'outbox_lag',
-      'cursor_expired',
-      'orphan_given_up',
-      'missed_webhooks',
-      'metric_drift',
-    ]),
+    condition: p.enum([...ALERT_CONDITIONS]),
     subject: p.text(),
-    severity: p.enum(['warning', 'critical']),
-    state: p.enum(['firing', 'resolved']).default('firing'),
+    severity: p.enum([...ALERT_SEVERITIES]),
+    state: p.enum([...ALERT_STATES]).default('firing'),
     summary: p.text(),
     details: p.json<Record<string, unknown>>(),
     firedAt: p.datetime().defaultRaw('now()'),

@@ -438,15 +438,7 @@ export class LedgerFiguresRepository {
    * snapshot, off the request path.
    */
   async rollupMismatches(sql: Sql, limit: number): Promise<{ count: number; sample: RollupMismatch[] }> {
-    const rows = await sql.query<{
-      currency: string;
-      source: string;
-      grain: string;
-      slot: string;
-      ledger: string | null;
-      rollup: string | null;
-      total: number;
-    }>(
+    const rows = await sql.query<RollupMismatch & { total: number }>(
       `WITH ledger AS (${LEDGER_ROLLUP}), rollup AS (
          SELECT currency, source, grain, slot, gross_cents::text AS gross, refunds_cents::text AS refunds, gross_count AS count, refund_count
            FROM payment_rollups

@@ -10,6 +10,7 @@ import {
   type TestPayment,
 } from '../support/outbox-test-kit.js';
 import { OutboxRowError } from '../../src/outbox/outbox.failure.js';
+import type { SightingsRepository } from '../../src/reconciler/sightings.repository.js';
 import type { OutboxKind, OutboxRow } from '../../src/outbox/outbox.types.js';
 
 const charge = (i: number): TestPayment => ({
@@ -213,5 +214,24 @@ describe('outbox worker: failures, retries and dead letters', () => {
     expect(await w.sweepLeases()).toEqual({ requeued: 0, dead: 1, lockedBy: ['gone#1'] });
     const [r] = await outboxRows(t.db);
     expect(r).toMatchObject({ status: 'dead', failure_class: 'retries_exhausted', locked_by: null });
+  });
+
+  it('a failing webhook-sighting write (reconciliation bookkeeping) never holds the batch', async () => {
+    await insertOutbox(
+      t.db,
+      [charge(7), charge(8)].map((c) => ({ ...paymentInsert(c), origin: 'webhook' as const })),
+    );
+    let calls = 0;
+    const failing = {
+      recordClaimed: () => {
+        calls++;
+        return Promise.reject(new Error('sightings table unavailable'));
+      },
+    } as unknown as SightingsRepository;
+    const w = buildWorker(t, [new LedgerTestHandler()], {}, failing);
+    expect(await w.processBatch()).toMatchObject({ claimed: 2, processed: 2, failed: 0, dead: 0 });
+    expect(calls).toBe(1);
+    expect((await outboxRows(t.db)).map((r) => r.status)).toEqual(['done', 'done']);
+    expect(await ledger(t.db)).toHaveLength(2);
   });
 });

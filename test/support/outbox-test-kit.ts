@@ -9,6 +9,7 @@ import { OutboxInsertRepository } from '../../src/outbox/outbox-insert.repositor
 import { OutboxRepository } from '../../src/outbox/outbox.repository.js';
 import type { OutboxInsert, OutboxKind, OutboxRow, RowOutcome } from '../../src/outbox/outbox.types.js';
 import { OutboxWorker } from '../../src/outbox/outbox.worker.js';
+import type { SightingsRepository } from '../../src/reconciler/sightings.repository.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import type { PaymentRecord } from '../../src/records/record.types.js';
 
@@ -108,6 +109,7 @@ export function buildWorker(
   t: { db: Database; locks: PgLocks },
   handlers: OutboxHandler[],
   env: Record<string, string> = {},
+  sightings?: SightingsRepository,
 ): OutboxWorker {
   const registry = new OutboxHandlerRegistry();
   for (const h of handlers) registry.register(h);
@@ -119,6 +121,7 @@ export function buildWorker(
     t.locks,
     new HttpMetrics(),
     testConfig(env),
+    sightings,
   );
 }
 
