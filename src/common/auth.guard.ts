@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import { header, type HttpRequest } from './http.request.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { Errors } from './app.errors.js';
 import { errorContent } from './swagger.setup.js';
@@ -28,10 +28,10 @@ export function keyMatches(presented: string | undefined, keys: readonly string[
 export class ApiKeyGuard implements CanActivate {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
   canActivate(ctx: ExecutionContext): boolean {
-    const req = ctx.switchToHttp().getRequest<Request>();
-    const admin = req.header('x-admin-api-key');
+    const req = ctx.switchToHttp().getRequest<HttpRequest>();
+    const admin = header(req, 'x-admin-api-key');
     if (admin !== undefined && keyMatches(admin, this.config.adminApiKeys)) return true;
-    if (keyMatches(req.header('x-api-key'), [...this.config.apiKeys, ...this.config.adminApiKeys])) return true;
+    if (keyMatches(header(req, 'x-api-key'), [...this.config.apiKeys, ...this.config.adminApiKeys])) return true;
     throw Errors.unauthorized('invalid_api_key');
   }
 }
@@ -40,8 +40,8 @@ export class ApiKeyGuard implements CanActivate {
 export class AdminKeyGuard implements CanActivate {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
   canActivate(ctx: ExecutionContext): boolean {
-    const req = ctx.switchToHttp().getRequest<Request>();
-    if (keyMatches(req.header('x-admin-api-key'), this.config.adminApiKeys)) return true;
+    const req = ctx.switchToHttp().getRequest<HttpRequest>();
+    if (keyMatches(header(req, 'x-admin-api-key'), this.config.adminApiKeys)) return true;
     throw Errors.unauthorized('invalid_admin_key');
   }
 }

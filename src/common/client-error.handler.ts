@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { NextFunction, Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from './http.request.js';
 import { AppError } from './app.errors.js';
 
 const ANSWERS: Record<string, [number, string, string]> = {
@@ -11,7 +11,7 @@ const ANSWERS: Record<string, [number, string, string]> = {
 };
 
 /**
- * Requests Node's HTTP parser rejects never reach Express, and Node's own answer is a bare status
+ * Requests Node's HTTP parser rejects never reach Fastify, and Node's own answer is a bare status
  * line. This writes the contract's JSON error instead (with an x-request-id), then closes the
  * connection, as Node would.
  */
@@ -36,10 +36,10 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
 
 /**
  * HTTP/1.1 requires Host. Node refuses a request without it with a bare 400 of its own unless
- * server.requireHostHeader is off; with it off, this middleware refuses it with the JSON error.
+ * server.requireHostHeader is off; with it off, this onRequest hook refuses it with the JSON error.
  */
-export function requireHostHeader(req: Request, _res: Response, next: NextFunction): void {
-  if (req.httpVersion === '1.1' && req.headers.host === undefined)
-    return next(new AppError(400, 'bad_request', 'An HTTP/1.1 request must carry a Host header.'));
-  next();
+export function requireHostHeader(req: HttpRequest, _reply: HttpReply, done: (err?: Error) => void): void {
+  if (req.raw.httpVersion === '1.1' && req.headers.host === undefined)
+    return done(new AppError(400, 'bad_request', 'An HTTP/1.1 request must carry a Host header.'));
+  done();
 }

@@ -1,6 +1,7 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { header, type HttpReply, type HttpRequest } from '../common/http.request.js';
 import { AppError } from '../common/app.errors.js';
 import { DASHBOARD_CSP, loadDashboardAssets, type DashboardAsset } from './dashboard.assets.js';
 
@@ -22,27 +23,41 @@ export class DashboardController {
   })
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'The page' })
-  page(@Res() res: Response): void {
-    this.send(res, this.assets.get('index.html')!, 'no-cache');
+  page(@Req() req: HttpRequest, @Res() res: HttpReply): void {
+    this.send(req, res, this.assets.get('index.html')!, 'no-cache');
   }
 
   @Get('assets/:name')
   @ApiExcludeEndpoint()
-  asset(@Param('name') name: string, @Res() res: Response): void {
+  asset(@Param('name') name: string, @Req() req: HttpRequest, @Res() res: HttpReply): void {
     const asset = this.assets.get(name);
     if (!asset || name === 'index.html') {
       const path = `/dashboard/assets/${name}`;
       throw new AppError(404, 'not_found', `No route for GET ${path}.`, { path });
     }
     // Revalidated by ETag, so a redeploy shows at the next load without versioned file names.
-    this.send(res, asset, 'no-cache');
+    this.send(req, res, asset, 'no-cache');
   }
 
-  private send(res: Response, asset: DashboardAsset, cacheControl: string): void {
-    res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cache-Control', cacheControl);
-    res.type(asset.contentType).send(asset.body);
+  private readonly etags = new WeakMap<DashboardAsset, string>();
+
+  private send(req: HttpRequest, res: HttpReply, asset: DashboardAsset, cacheControl: string): void {
+    let etag = this.etags.get(asset);
+    if (!etag) {
+      etag = `"${createHash('sha256').update(asset.body).digest('base64url').slice(0, 27)}"`;
+      this.etags.set(asset, etag);
+    }
+    void res
+      .header('Content-Security-Policy', DASHBOARD_CSP)
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Referrer-Policy', 'no-referrer')
+      .header('Cache-Control', cacheControl)
+      .header('ETag', etag);
+    const known = header(req, 'if-none-match');
+    if (known && known.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+      void res.code(304).send();
+      return;
+    }
+    void res.type(asset.contentType).send(asset.body);
   }
 }

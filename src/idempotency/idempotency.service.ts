@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { IdempotentRequest } from './idempotent-request.decorator.js';
 import { AppError, Errors } from '../common/app.errors.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 
@@ -33,8 +33,8 @@ export function canonicalJson(v: unknown): string {
 export class IdempotencyService {
   constructor(private readonly repo: IdempotencyRepository) {}
 
-  async execute<T>(req: Request, successStatus: number, fn: () => Promise<T>): Promise<T> {
-    const key = req.header('idempotency-key');
+  async execute<T>(req: IdempotentRequest, successStatus: number, fn: () => Promise<T>): Promise<T> {
+    const key = req.idempotencyKey;
     if (key === undefined || key === '') {
       throw new AppError(400, 'idempotency_key_required', 'The Idempotency-Key header is required on this request.');
     }
@@ -70,7 +70,13 @@ export class IdempotencyService {
     return body;
   }
 
-  private async replay(req: Request, key: string, method: string, route: string, bodyHash: string): Promise<unknown> {
+  private async replay(
+    req: IdempotentRequest,
+    key: string,
+    method: string,
+    route: string,
+    bodyHash: string,
+  ): Promise<unknown> {
     const deadline = Date.now() + WAIT_MAX_MS;
     for (;;) {
       const row = await this.repo.find(key);
@@ -99,7 +105,7 @@ export class IdempotencyService {
           throw new AppError(status, error, message, extra, { [REPLAYED]: 'true' });
         }
         // Same route, so the same status as the route's @HttpCode; only the header is added here.
-        req.res?.setHeader(REPLAYED, 'true');
+        req.markReplayed();
         return row.responseBody;
       }
       if (Date.now() > deadline)

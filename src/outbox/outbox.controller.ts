@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import type { Request } from 'express';
+import { IdempotentCall, type IdempotentRequest } from '../idempotency/idempotent-request.decorator.js';
 import { AdminAuth } from '../common/auth.guard.js';
 import { Errors } from '../common/app.errors.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
@@ -69,7 +69,7 @@ export class OutboxController {
     message: 'No dead outbox event with id 1042.',
     id: '1042',
   })
-  async redrive(@Param() { id }: OutboxIdParamsDto, @Req() req: Request) {
+  async redrive(@Param() { id }: OutboxIdParamsDto, @IdempotentCall() req: IdempotentRequest) {
     return this.idempotency.execute(req, 200, async () => {
       if (!(await this.outbox.redrive(id))) {
         throw Errors.notFound('outbox_event_not_found', `No dead outbox event with id ${id}.`, { id });
@@ -94,7 +94,7 @@ export class OutboxController {
     ),
     ...IDEMPOTENCY_KEY_ERRORS,
   })
-  async replay(@Body() { source, since, until }: ReplayBodyDto, @Req() req: Request) {
+  async replay(@Body() { source, since, until }: ReplayBodyDto, @IdempotentCall() req: IdempotentRequest) {
     const end = until ?? new Date();
     return this.idempotency.execute(req, 200, async () => {
       const r = await this.outbox.replay(source, since, end);

@@ -1,17 +1,7 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Injectable,
-  type PipeTransform,
-  Post,
-  Query,
-  Req,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, Injectable, type PipeTransform, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse, ZodSerializerInterceptor } from 'nestjs-zod';
-import type { Request } from 'express';
+import { IdempotentCall, type IdempotentRequest } from '../idempotency/idempotent-request.decorator.js';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
 import { RequestValidationPipe, validationFailure } from '../common/request.validation.js';
 import { ApiError, ApiIdempotencyKey, DATABASE_UNAVAILABLE, IDEMPOTENCY_KEY_ERRORS } from '../common/swagger.setup.js';
@@ -133,7 +123,7 @@ export class ReconciliationController {
     validation_failed: validationFailure(SweepBodyDto.schema, { force: true }, 'body'),
   })
   @ApiError(503, 'PostgreSQL is unavailable (header Retry-After: 5)', DATABASE_UNAVAILABLE)
-  async sweep(@Body(RequestValidationPipe) _body: SweepBodyDto, @Req() req: Request) {
+  async sweep(@Body(RequestValidationPipe) _body: SweepBodyDto, @IdempotentCall() req: IdempotentRequest) {
     return this.idempotency.execute(req, 200, async () => {
       const r = await this.reconciler.sweep({ wait: true });
       // wait: true never skips; the null branch only satisfies the type.

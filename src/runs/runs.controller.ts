@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import type { Request } from 'express';
+import { IdempotentCall, type IdempotentRequest } from '../idempotency/idempotent-request.decorator.js';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
 import { Errors } from '../common/app.errors.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
@@ -68,7 +68,7 @@ export class RunsController {
   async trigger(
     @Param() { source, mode }: TriggerParamsDto,
     @Body() { entities }: TriggerBodyDto,
-    @Req() req: Request,
+    @IdempotentCall() req: IdempotentRequest,
   ) {
     return this.idempotency.execute(req, 202, async () => {
       const { runIds } = await this.runs.trigger(source, mode, { trigger: 'manual', entities });

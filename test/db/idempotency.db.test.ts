@@ -1,21 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Request } from 'express';
+import type { IdempotentRequest } from '../../src/idempotency/idempotent-request.decorator.js';
 import { openTestDb } from '../support/db.js';
 import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository.js';
 import { IdempotencyService } from '../../src/idempotency/idempotency.service.js';
 import { AppError } from '../../src/common/app.errors.js';
 
-/** A minimal express request stand-in (with the response headers it sets): the database underneath is real. */
+/** The request as handlers hand it to the service (with the replay mark it sets): the database underneath is real. */
 function req(key: string | undefined, path: string, body: unknown) {
-  const headers: Record<string, string> = {};
-  const r = {
-    header: (n: string) => (n.toLowerCase() === 'idempotency-key' ? key : undefined),
+  let replayed = false;
+  const r: IdempotentRequest = {
+    idempotencyKey: key,
     path,
     method: 'POST',
     body,
-    res: { setHeader: (k: string, v: string) => void (headers[k] = v) },
-  } as unknown as Request;
-  return Object.assign(r, { replayed: () => headers['Idempotent-Replayed'] === 'true' });
+    markReplayed: () => void (replayed = true),
+  };
+  return Object.assign(r, { replayed: () => replayed });
 }
 
 describe('idempotency (real Postgres)', () => {

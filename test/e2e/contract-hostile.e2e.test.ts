@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import request from 'supertest';
+import { gzipSync } from 'node:zlib';
 import net from 'node:net';
 import pg from 'pg';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
@@ -394,6 +395,49 @@ describe('hostile input over HTTP', () => {
       // Before auth, as before: a body error is reported even without a key.
       const anon = await request(t.url).post('/outbox/replay').set('content-type', 'text/plain').send('hello');
       expectContractError(anon, 415, 'unsupported_media_type');
+    });
+
+    it('bodies the framework would judge first get the contract answer (415, 413) from ours', async () => {
+      // fetch, not supertest: superagent would re-encode a Buffer body sent as application/json.
+      const post = async (headers: Record<string, string>, body: string | Buffer) => {
+        const r = await fetch(`${t.url}/outbox/replay`, {
+          method: 'POST',
+          headers: {
+            'x-admin-api-key': TEST_ADMIN_KEY,
+            'idempotency-key': `hostile-framework-${Object.values(headers).join('-')}`,
+            ...headers,
+          },
+          body,
+        });
+        return { status: r.status, headers: Object.fromEntries(r.headers), body: (await r.json()) as any };
+      };
+      // A Content-Type header that does not parse at all.
+      expectContractError(await post({ 'content-type': ';;;' }, '{}'), 415, 'unsupported_media_type');
+      expectContractError(
+        await post({ 'content-type': 'application/json; charset=latin1' }, '{}'),
+        415,
+        'unsupported_media_type',
+      );
+      expectContractError(
+        await post({ 'content-type': 'application/json', 'content-encoding': 'zstd' }, '{}'),
+        415,
+        'unsupported_media_type',
+      );
+      // 5 MB of spaces gzip to a few KB: the limit applies to what the body decodes to.
+      expectContractError(
+        await post(
+          { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          gzipSync(Buffer.alloc(5_000_000, 32)),
+        ),
+        413,
+        'payload_too_large',
+      );
+      // A correct gzip body is read like a plain one.
+      const ok = await post(
+        { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        gzipSync(Buffer.from('{"source":"stripe","since":"2026-01-01T00:00:00Z"}')),
+      );
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     });
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import request from 'supertest';
 import { bootTestApp, TEST_ADMIN_KEY, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { logger, NestJsonLogger } from '../../src/common/app.logger.js';
-import { AllExceptionsFilter } from '../../src/common/exception.filter.js';
+import { AllExceptionsFilter, errorIdOf } from '../../src/common/exception.filter.js';
 import {
   generateStripeDataset,
   signStripePayload,
@@ -202,27 +202,32 @@ describe('structured logs (pino)', () => {
 
   it('a 500 logs the errorId its response carries, on the error line and on the access line', () => {
     const res = {
-      locals: {} as Record<string, unknown>,
-      headersSent: false,
+      sent: false,
+      raw: { headersSent: false },
       body: undefined as any,
       statusCode: 0,
-      setHeader: () => undefined,
-      status(code: number) {
+      header() {
+        return this;
+      },
+      type() {
+        return this;
+      },
+      code(code: number) {
         this.statusCode = code;
         return this;
       },
-      json(b: unknown) {
+      send(b: unknown) {
         this.body = b;
         return this;
       },
     };
-    const req = { method: 'GET', path: '/boom', id: 'logs-e2e-500' };
+    const req = { method: 'GET', url: '/boom', id: 'logs-e2e-500' };
     const host = { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) };
     new AllExceptionsFilter().catch(new Error('kaboom'), host as any);
     expect(res.statusCode).toBe(500);
     const errorId = res.body.errorId;
     expect(errorId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(res.locals.errorId).toBe(errorId);
+    expect(errorIdOf(req as any)).toBe(errorId);
     expect(lines().find((l) => l.msg === 'unhandled error' && l.errorId === errorId)).toMatchObject({
       level: 'error',
       path: '/boom',

@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.bootstrap.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import { Database } from '../../src/database/database.sql.js';
@@ -8,7 +8,7 @@ export const TEST_API_KEY = 'test-read-key-0123456789';
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   url: string;
   config: AppConfig;
   db: Database;

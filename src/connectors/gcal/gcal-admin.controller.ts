@@ -1,7 +1,7 @@
-import { Body, Controller, Post, Req } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import type { Request } from 'express';
+import { IdempotentCall, type IdempotentRequest } from '../../idempotency/idempotent-request.decorator.js';
 import { AdminAuth } from '../../common/auth.guard.js';
 import { IdempotencyService } from '../../idempotency/idempotency.service.js';
 import { AppError, Errors } from '../../common/app.errors.js';
@@ -64,7 +64,7 @@ export class GcalAdminController {
     error: 'gcal_auth_failed',
     message: 'Google refused our credentials for sales@example.com: …',
   })
-  async watch(@Body() { calendarId }: WatchBodyDto, @Req() req: Request) {
+  async watch(@Body() { calendarId }: WatchBodyDto, @IdempotentCall() req: IdempotentRequest) {
     // Which calendars exist is configuration, not shape: checked here, reported like a schema issue.
     if (calendarId !== undefined && !this.connection.calendarIds.includes(calendarId)) {
       const message = `calendarId must be one of the configured calendars (GCAL_CALENDAR_IDS): ${this.connection.calendarIds.join(', ') || 'none'}.`;

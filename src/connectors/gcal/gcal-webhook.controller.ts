@@ -1,7 +1,7 @@
 import { Controller, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import type { Request } from 'express';
+import { header, type HttpRequest } from '../../common/http.request.js';
 import { z } from 'zod';
 import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
 import { Database } from '../../database/database.sql.js';
@@ -85,14 +85,14 @@ export class GcalWebhookController {
     ...DATABASE_UNAVAILABLE,
     message: 'The event could not be stored; retry later.',
   })
-  async receive(@Req() req: Request) {
+  async receive(@Req() req: HttpRequest) {
     if (!this.connection.enabled)
       throw Errors.notFound(
         'gcal_disabled',
         'Google Calendar is not enabled on this deployment (set GCAL_SERVICE_ACCOUNT_JSON and GCAL_CALENDAR_IDS).',
       );
-    const channelId = req.header('x-goog-channel-id');
-    const token = req.header('x-goog-channel-token');
+    const channelId = header(req, 'x-goog-channel-id');
+    const token = header(req, 'x-goog-channel-token');
     if (!channelId || !token)
       throw Errors.badRequest('missing_signature', 'X-Goog-Channel-ID and X-Goog-Channel-Token headers are required.');
 
@@ -100,7 +100,7 @@ export class GcalWebhookController {
     const tokenOk = channelTokenMatches(token, channel?.token ?? null);
     const live =
       channel !== null && channel.stoppedAt === null && channel.expiration.getTime() > Date.now() - EXPIRY_GRACE_MS;
-    const resourceId = req.header('x-goog-resource-id') ?? null;
+    const resourceId = header(req, 'x-goog-resource-id') ?? null;
     const sameResource = !resourceId || !channel?.resourceId || resourceId === channel.resourceId;
     if (!channel || !tokenOk || !live || !sameResource)
       throw Errors.badRequest('invalid_signature', 'Unknown, stopped or expired channel, or a wrong channel token.');
@@ -108,8 +108,8 @@ export class GcalWebhookController {
     const { 'X-Goog-Resource-State': state, 'X-Goog-Message-Number': messageNumber } = parseRequest(
       NotificationHeaders,
       {
-        'X-Goog-Resource-State': req.header('x-goog-resource-state'),
-        'X-Goog-Message-Number': req.header('x-goog-message-number'),
+        'X-Goog-Resource-State': header(req, 'x-goog-resource-state'),
+        'X-Goog-Message-Number': header(req, 'x-goog-message-number'),
       },
       'header',
     );
@@ -121,8 +121,8 @@ export class GcalWebhookController {
         resourceState: state,
         messageNumber,
         resourceId,
-        resourceUri: req.header('x-goog-resource-uri')?.slice(0, 2000) ?? null,
-        channelExpiration: req.header('x-goog-channel-expiration')?.slice(0, 100) ?? null,
+        resourceUri: header(req, 'x-goog-resource-uri')?.slice(0, 2000) ?? null,
+        channelExpiration: header(req, 'x-goog-channel-expiration')?.slice(0, 100) ?? null,
       }),
     ]);
   }

@@ -1,7 +1,7 @@
 import { Controller, Inject, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import type { Request } from 'express';
+import { header, type HttpRequest } from '../../common/http.request.js';
 import { ZodContract } from '../../common/request.validation.js';
 import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
 import { WebhookReceiptDto } from '../../webhooks/webhook.schemas.js';
@@ -87,15 +87,15 @@ export class HubspotWebhookController {
     ...DATABASE_UNAVAILABLE,
     message: 'The event could not be stored; retry later.',
   })
-  async receive(@Req() req: Request) {
+  async receive(@Req() req: HttpRequest) {
     const secret = this.config.hubspot.clientSecret;
     if (!secret)
       throw Errors.notFound(
         'hubspot_disabled',
         'HubSpot webhooks are not enabled on this deployment (set HUBSPOT_CLIENT_SECRET).',
       );
-    const signature = req.header('x-hubspot-signature-v3');
-    const timestamp = req.header('x-hubspot-request-timestamp');
+    const signature = header(req, 'x-hubspot-signature-v3');
+    const timestamp = header(req, 'x-hubspot-request-timestamp');
     if (!signature || !timestamp) {
       throw Errors.badRequest(
         'missing_signature',
@@ -125,11 +125,11 @@ export class HubspotWebhookController {
   }
 
   /** The URL HubSpot called, as HubSpot saw it: the configured public URL, else rebuilt behind any proxy. */
-  private signedUri(req: Request): string {
+  private signedUri(req: HttpRequest): string {
     if (this.config.hubspot.webhookUrl) return this.config.hubspot.webhookUrl;
     const first = (v: string | undefined) => v?.split(',')[0]?.trim() || undefined;
-    const proto = first(req.header('x-forwarded-proto')) ?? req.protocol;
-    const host = first(req.header('x-forwarded-host')) ?? req.header('host') ?? '';
-    return `${proto}://${host}${req.originalUrl}`;
+    const proto = first(header(req, 'x-forwarded-proto')) ?? req.protocol;
+    const host = first(header(req, 'x-forwarded-host')) ?? header(req, 'host') ?? '';
+    return `${proto}://${host}${req.url}`;
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Inject, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse } from 'nestjs-zod';
-import type { Request } from 'express';
+import { header, type HttpRequest } from '../../common/http.request.js';
 import { ZodContract } from '../../common/request.validation.js';
 import { ApiError, DATABASE_UNAVAILABLE } from '../../common/swagger.setup.js';
 import { WebhookReceiptDto } from '../../webhooks/webhook.schemas.js';
@@ -110,18 +110,18 @@ export class StripeWebhookController {
     ...DATABASE_UNAVAILABLE,
     message: 'The event could not be stored; retry later.',
   })
-  async receive(@Req() req: Request) {
+  async receive(@Req() req: HttpRequest) {
     const secrets = (this.config.stripe.webhookSecret ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
     if (secrets.length === 0)
       throw Errors.notFound('stripe_disabled', `Stripe webhooks are not enabled on this deployment (${SECRET_HINT}).`);
-    const header = req.header('stripe-signature')?.trim();
-    if (!header) throw Errors.badRequest('missing_signature', 'The Stripe-Signature header is required.');
+    const signature = header(req, 'stripe-signature')?.trim();
+    if (!signature) throw Errors.badRequest('missing_signature', 'The Stripe-Signature header is required.');
 
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = verifyStripeSignature(rawBody, header, secrets);
+    const verdict = verifyStripeSignature(rawBody, signature, secrets);
     if (verdict !== 'ok') {
       const why = {
         stale: `the timestamp is outside the 300 s tolerance`,

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
-import { requestIdOf } from './request-id.middleware.js';
+import { header, pathOf, type HttpReply, type HttpRequest } from './http.request.js';
 
 /**
  * Per-client token bucket for the API (in-process; each instance limits on its own). A client is
  * the key it presents (hashed, never stored in clear), else its address. Vendor webhooks and the
  * health/Prometheus probes are never limited: refusing a vendor only makes it retry harder.
  */
-const EXEMPT = /^\/(webhooks\/|healthz$|readyz$|metrics$)/i;
+const EXEMPT = /^\/(webhooks\/|healthz\/?$|readyz\/?$|metrics\/?$)/i;
 const MAX_CLIENTS = 10_000;
 
 interface Bucket {
@@ -15,11 +14,12 @@ interface Bucket {
   at: number;
 }
 
+/** An onRequest hook. */
 export function rateLimit(perS: number, burst: number) {
   const buckets = new Map<string, Bucket>();
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (perS <= 0 || EXEMPT.test(req.path)) return next();
-    const presented = req.header('x-admin-api-key') ?? req.header('x-api-key');
+  return (req: HttpRequest, reply: HttpReply, done: () => void): void => {
+    if (perS <= 0 || EXEMPT.test(pathOf(req))) return done();
+    const presented = header(req, 'x-admin-api-key') ?? header(req, 'x-api-key');
     const client = presented
       ? createHash('sha256').update(presented).digest('base64url').slice(0, 22)
       : `ip:${req.socket.remoteAddress ?? '?'}`;
@@ -34,15 +34,17 @@ export function rateLimit(perS: number, burst: number) {
     b.at = now;
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      return next();
+      return done();
     }
     const retryAfterS = Math.max(1, Math.ceil((1 - b.tokens) / perS));
-    res.setHeader('Retry-After', String(retryAfterS));
-    res.status(429).json({
-      error: 'rate_limited',
-      message: `Too many requests; retry in ${retryAfterS} s.`,
-      requestId: requestIdOf(req),
-      retryAfterS,
-    });
+    void reply
+      .code(429)
+      .header('Retry-After', String(retryAfterS))
+      .send({
+        error: 'rate_limited',
+        message: `Too many requests; retry in ${retryAfterS} s.`,
+        requestId: req.id,
+        retryAfterS,
+      });
   };
 }
