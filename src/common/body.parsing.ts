@@ -108,7 +108,7 @@ function readBody(
       payload.resume();
       reject(err);
     };
-    const source: Readable = decode ? (payload.pipe(decode)) : payload;
+    const source: Readable = decode ? payload.pipe(decode) : payload;
     source.on('data', (chunk: Buffer) => {
       if (settled) return;
       size += chunk.length;
