@@ -15,6 +15,7 @@
  *   BENCH_REVENUE_SCALES=100000,1000000,10000000    ledger sizes (default 100k and 1M; 10M takes ~15 min)
  *   BENCH_BACKFILL_CHARGES=1000000                  also the 1M-charge backfill with its peak RSS
  *   BENCH_SCALE=1                                   multiplies the ingest/processing/backfill sizes
+ *   BENCH_JOB_PROF=/tmp/prof                        CPU profiles of the backfill job processes, in that folder
  */
 import 'reflect-metadata';
 import { rmSync } from 'node:fs';

@@ -99,6 +99,7 @@ type JobRun = {
   /** RSS (MiB) sampled at 10 %, 25 %, 50 %, 75 % and 90 % of the run: flat means no growth with the data. */
   rssAlongMiB: number[];
   status: string;
+  runs: { entity: string; records: number; from_ms: number; to_ms: number }[];
 };
 
 /**
@@ -122,6 +123,7 @@ async function backfillJob(
       [
         // The ceiling `npm run job` itself runs with (package.json): the bench measures what ships.
         ...(heapCapMiB ? [`--max-old-space-size=${heapCapMiB}`] : []),
+        ...(process.env.BENCH_JOB_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_JOB_PROF}`] : []),
         fileURLToPath(new URL('../../src/job.js', import.meta.url)),
         'fetch',
         'stripe',
@@ -167,6 +169,16 @@ async function backfillJob(
         [before],
       )
     ).rows;
+    // Each entity's own run, relative to the first start: where the time between them goes.
+    const perRun = (
+      await db.query<{ entity: string; records: number; from_ms: number; to_ms: number }>(
+        `SELECT entity, records_fetched AS records,
+                round(extract(epoch FROM started_at - min(started_at) OVER ()) * 1000)::int AS from_ms,
+                round(extract(epoch FROM finished_at - min(started_at) OVER ()) * 1000)::int AS to_ms
+           FROM sync_runs WHERE id > $1::bigint AND source = 'stripe' ORDER BY started_at`,
+        [before],
+      )
+    ).rows;
     const t0 = samples[0]?.t ?? 0;
     const t1 = samples[samples.length - 1]?.t ?? 0;
     const at = (f: number) => {
@@ -179,6 +191,7 @@ async function backfillJob(
       peakRssMiB: Math.round(peak / 1024),
       rssAlongMiB: [0.1, 0.25, 0.5, 0.75, 0.9].map(at),
       status: r.statuses,
+      runs: perRun,
     };
   } finally {
     await db.end();

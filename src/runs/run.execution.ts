@@ -96,7 +96,7 @@ export class RunExecution {
       mode,
       cursor: cursor ?? null,
       signal: this.signal,
-      commitPage: (rows, nextCursor) => this.commitPage(rows, nextCursor),
+      commitPage: (rows, nextCursor, pages) => this.commitPage(rows, nextCursor, pages),
       saveCursor: (c) => this.fenced((sql) => this.repo.saveCursor(sql, source, entity, c, runId)),
       clearCursor: () => this.fenced((sql) => this.repo.deleteCursor(sql, source, entity)),
       markStaleCursor: () => {
@@ -116,7 +116,7 @@ export class RunExecution {
   }
 
   /** Rows, cursor and the run's counts in one transaction: a crash leaves all or none of them. */
-  private async commitPage(rows: OutboxInsert[], nextCursor?: unknown): Promise<PageCommit> {
+  private async commitPage(rows: OutboxInsert[], nextCursor?: unknown, pages = 1): Promise<PageCommit> {
     const { id: runId, source, entity } = this.run;
     const foreign = rows.find((r) => r.source !== source);
     if (foreign) throw new Error(`driver for ${source} produced a ${foreign.source} row`);
@@ -125,6 +125,7 @@ export class RunExecution {
       const ins = await this.outbox.insertMany(sql, tagged);
       if (nextCursor !== undefined) await this.repo.saveCursor(sql, source, entity, nextCursor, runId);
       const held = await this.repo.addPage(sql, runId, this.lease.token, this.lease.leaseMs, {
+        pages,
         fetched: rows.length,
         inserted: ins.inserted,
         duplicates: ins.duplicates,
@@ -134,7 +135,7 @@ export class RunExecution {
       if (!held) this.lost();
       return ins;
     });
-    this.pages++;
+    this.pages += pages;
     logger.debug('page committed', {
       source,
       entity,

@@ -212,15 +212,22 @@ export class RunsRepository {
     id: string,
     token: string,
     leaseMs: number,
-    page: { fetched: number; inserted: number; duplicates: number; failedTotal: number; unmapped: readonly string[] },
+    page: {
+      pages: number;
+      fetched: number;
+      inserted: number;
+      duplicates: number;
+      failedTotal: number;
+      unmapped: readonly string[];
+    },
   ): Promise<boolean> {
     const rows = await sql.query(
-      `UPDATE sync_runs SET pages_fetched = pages_fetched + 1, records_fetched = records_fetched + $2,
+      `UPDATE sync_runs SET pages_fetched = pages_fetched + $9, records_fetched = records_fetched + $2,
               records_upserted = records_upserted + $3, records_deduped = records_deduped + $4,
               records_failed = $5, unmapped_statuses_seen = $6::text[], heartbeat_at = now(),
               lease_until = now() + make_interval(secs => $8::float8 / 1000)
         WHERE id = $1::bigint AND status = 'running' AND lease_owner = $7 RETURNING id`,
-      [id, page.fetched, page.inserted, page.duplicates, page.failedTotal, page.unmapped, token, leaseMs],
+      [id, page.fetched, page.inserted, page.duplicates, page.failedTotal, page.unmapped, token, leaseMs, page.pages],
     );
     return rows.length === 1;
   }

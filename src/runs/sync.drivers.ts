@@ -39,11 +39,11 @@ export interface SyncContext {
   /** Aborted on shutdown: stop between pages. */
   readonly signal: AbortSignal;
   /**
-   * Commits one page: inserts the outbox rows and stores `nextCursor` (if not undefined) in ONE
-   * transaction, then bumps the run's counts (pagesFetched, recordsFetched = rows.length,
-   * recordsUpserted = inserted, recordsDeduped = duplicates).
+   * Commits one page (or `pages` consecutive pages together): inserts the outbox rows and stores
+   * `nextCursor` (if not undefined) in ONE transaction, then bumps the run's counts (pagesFetched
+   * by `pages`, recordsFetched = rows.length, recordsUpserted = inserted, recordsDeduped = duplicates).
    */
-  commitPage(rows: OutboxInsert[], nextCursor?: unknown): Promise<PageCommit>;
+  commitPage(rows: OutboxInsert[], nextCursor?: unknown, pages?: number): Promise<PageCommit>;
   /** Stores a cursor without rows (e.g. the final syncToken on an empty last page). */
   saveCursor(cursor: unknown): Promise<void>;
   /** Deletes the stored cursor (stale cursor → full resync). Never call it for auth errors. */

@@ -151,6 +151,7 @@ export const MODULES: Readonly<Record<string, ModuleSpec>> = {
     tables: ['sync_runs', 'sync_cursors'],
     publicSurface: [
       'job.cli.ts',
+      'page-commit.queue.ts',
       'run.errors.ts',
       'run.types.ts',
       'runs.module.ts',

@@ -11,6 +11,7 @@ import {
 } from '../../scripts/sandbox/stripe/index.js';
 import { openTestDb } from '../support/db.js';
 import { runsServiceFor } from '../support/runs-test-driver.js';
+import { MAX_PAGES_AHEAD } from '../../src/runs/page-commit.queue.js';
 
 const KEY = 'sk_test_sync_overlap_0123456789';
 const END = 1_790_000_000;
@@ -56,8 +57,8 @@ describe('stripe backfill: fetch overlaps commit, pages still commit in order', 
 
   const pageRequests = () => sim.requests.filter((r) => r.path === '/v1/charges' && r.status === 200);
 
-  it('the next page is fetched while the previous page is still committing', async () => {
-    // Every page commit takes at least 250 ms inside Postgres.
+  it('fetching never waits for a slow commit: pages that arrive meanwhile commit together, in order', async () => {
+    // Every commit takes at least 250 ms inside Postgres.
     await t.db.query(`CREATE FUNCTION slow_page() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END $$`);
     await t.db.query(
@@ -65,42 +66,60 @@ describe('stripe backfill: fetch overlaps commit, pages still commit in order', 
     );
     const r = await run();
     expect(r.status).toBe('succeeded');
-    const pages = await t.db.query<{ started: string }>(
-      `SELECT (extract(epoch FROM min(received_at)) * 1000)::text AS started FROM ingest_outbox GROUP BY run_id, received_at ORDER BY 1`,
+    const pagesNeeded = Math.ceil(charges / PAGE);
+    // Pages are counted as pages, however they were grouped into transactions.
+    expect(r.counts.pagesFetched).toBe(pagesNeeded);
+    expect(r.counts.recordsFetched).toBe(charges);
+    const commits = await t.db.query<{ started: string; n: string }>(
+      `SELECT (extract(epoch FROM received_at) * 1000)::text AS started, count(*)::text AS n
+         FROM ingest_outbox GROUP BY received_at ORDER BY received_at`,
     );
     const requests = pageRequests();
-    expect(pages.length).toBeGreaterThanOrEqual(4);
-    // Page k's transaction started at `started` and cannot commit before started + 250 ms; the
-    // request for page k + 1 was answered before that.
-    let overlapped = 0;
-    for (let k = 0; k + 1 < pages.length && k + 1 < requests.length; k++) {
-      if (requests[k + 1].at < Number(pages[k].started) + 250) overlapped++;
-    }
-    expect(overlapped).toBeGreaterThanOrEqual(pages.length - 2);
+    expect(requests).toHaveLength(pagesNeeded);
+    // The first commit holds one page; while it sleeps, every page up to MAX_PAGES_AHEAD more is
+    // fetched (none waits 250 ms for it) and they all go in the next transaction.
+    expect(Number(commits[0].n)).toBe(PAGE);
+    expect(commits.length).toBeLessThan(pagesNeeded);
+    const firstCommitDone = Number(commits[0].started) + 250;
+    const fetchedMeanwhile = requests.slice(1).filter((q) => q.at < firstCommitDone).length;
+    expect(fetchedMeanwhile).toBe(Math.min(pagesNeeded - 1, MAX_PAGES_AHEAD));
+    // Rows are stored in list order (Stripe lists newest first): outbox ids follow it across groups.
+    const stored = await t.db.query<{ created: string }>(
+      `SELECT payload->>'created' AS created FROM ingest_outbox WHERE kind = 'stripe.charge' ORDER BY id`,
+    );
+    expect(stored).toHaveLength(charges);
+    const created = stored.map((x) => Number(x.created));
+    expect(created).toEqual([...created].sort((a, b) => b - a));
   });
 
-  it('a failed page commit stops the run: no later page is committed, the cursor stays after the last committed page', async () => {
-    // The third page's INSERT fails (a sequence counts statements: it is not rolled back).
+  it('a failed commit stops the run: no later page is committed, the cursor stays after the last committed page', async () => {
+    // The first commit is slow, so the pages fetched meanwhile go together in the second, which
+    // fails (a sequence counts statements: it is not rolled back).
     await t.db.query(`CREATE SEQUENCE page_no`);
-    await t.db.query(`CREATE FUNCTION third_page_fails() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF nextval('page_no') = 3 THEN RAISE EXCEPTION 'disk full (test)'; END IF; RETURN NULL; END $$`);
+    await t.db.query(`CREATE FUNCTION second_commit_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE n bigint := nextval('page_no');
+      BEGIN
+        IF n = 1 THEN PERFORM pg_sleep(0.25); END IF;
+        IF n = 2 THEN RAISE EXCEPTION 'disk full (test)'; END IF;
+        RETURN NULL;
+      END $$`);
     await t.db.query(
-      `CREATE TRIGGER third_page_fails AFTER INSERT ON ingest_outbox FOR EACH STATEMENT EXECUTE FUNCTION third_page_fails()`,
+      `CREATE TRIGGER second_commit_fails AFTER INSERT ON ingest_outbox FOR EACH STATEMENT EXECUTE FUNCTION second_commit_fails()`,
     );
     const r = await run();
     expect(r.status).toBe('partial');
-    expect(r.counts.pagesFetched).toBe(2);
+    expect(r.counts.pagesFetched).toBe(1);
     const stored = await t.db.query<{ charge: string }>(
       `SELECT payload->>'id' AS charge FROM ingest_outbox WHERE kind = 'stripe.charge' ORDER BY id`,
     );
-    expect(stored).toHaveLength(2 * PAGE);
+    expect(stored).toHaveLength(PAGE);
     const [{ cursor }] = await t.db.query<{ cursor: { plan: { passes: { startingAfter: string | null }[] } } }>(
       `SELECT cursor FROM sync_cursors WHERE source = 'stripe' AND entity = 'charges'`,
     );
     expect(cursor.plan.passes[0].startingAfter).toBe(stored[stored.length - 1].charge);
 
     // The next run resumes from that cursor and stores every charge exactly once.
-    await t.db.query(`DROP TRIGGER third_page_fails ON ingest_outbox`);
+    await t.db.query(`DROP TRIGGER second_commit_fails ON ingest_outbox`);
     const again = await run();
     expect(again.status).toBe('succeeded');
     const [{ n, distinct }] = await t.db.query<{ n: string; distinct: string }>(

@@ -1,3 +1,4 @@
+import { PageCommitQueue } from '../../runs/page-commit.queue.js';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app.config.js';
 import type { OutboxInsert } from '../../outbox/outbox.types.js';
@@ -130,22 +131,18 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
   }
 
   /**
-   * Pages through every pass of the plan, committing rows + position per page; returns the final
-   * cursor. The next page is fetched while the previous one commits (the next request's position
-   * is known as soon as a page arrives), so a backfill runs at the vendor's pace, not at vendor
-   * plus database. At most one commit is in flight and commits keep page order, so a page's
-   * cursor still advances only with its rows; a failed commit stops the run before anything later
-   * is committed, and a failed fetch waits for the commit before it propagates.
+   * Pages through every pass of the plan, committing rows + position in page order; returns the
+   * final cursor. Fetching never waits for the database: pages that arrive while a commit is in
+   * flight are committed together by the next one (at most MAX_PAGES_AHEAD of them wait, which
+   * bounds memory), so a backfill runs at the vendor's pace, not at vendor plus database, and a
+   * slow fsync costs fewer, larger commits rather than idle requests. A group's cursor is its last
+   * page's, so the cursor still advances only with its rows; a failed commit stops the run before
+   * anything later is committed, and a failed fetch waits for the pages before it to commit.
    */
   private async runPlan(ctx: SyncContext, start: StripeCursor): Promise<StripeCursor> {
     let cursor = start;
     const pageSize = this.config.stripe.pageSize;
-    let committing: Promise<unknown> | null = null;
-    const settleCommit = async () => {
-      const c = committing;
-      committing = null;
-      if (c) await c;
-    };
+    const commits = new PageCommitQueue(ctx);
     try {
       while (cursor.plan) {
         if (ctx.signal.aborted) throw new SyncError('transient', 'stopped between pages by shutdown');
@@ -178,16 +175,12 @@ export class StripeSyncDriver implements SyncDriver, OnModuleInit {
           lastId: page.data.length ? String(page.data[page.data.length - 1].id) : null,
           hasMore: page.hasMore,
         });
-        await settleCommit();
-        const commit = ctx.commitPage(rows, next);
-        // Awaited before the next commit or on the way out; until then its failure is not "unhandled".
-        commit.catch(() => undefined);
-        committing = commit;
+        await commits.add(rows, next);
         cursor = next;
       }
     } finally {
-      // Also on a failed fetch: the page before it is committed (or its failure wins) first.
-      await settleCommit();
+      // Also on a failed fetch: the pages before it are committed (or a commit's failure wins) first.
+      await commits.drain();
     }
     return cursor;
   }
