@@ -280,3 +280,46 @@ describe('summary == sum(daily) == sum(weekly) == an independent computation, fo
     }
   });
 });
+
+describe('local midnight: the fast path agrees with the full search', () => {
+  // Zones whose clocks change at or near midnight, or by unusual amounts (Lord Howe's 30 minutes,
+  // Troll's 2 hours), over every day from 1970 to 2037.
+  const zones = [
+    'America/Havana',
+    'America/Santiago',
+    'America/Asuncion',
+    'America/Sao_Paulo',
+    'America/Scoresbysund',
+    'America/Nuuk',
+    'Asia/Beirut',
+    'Asia/Gaza',
+    'Asia/Tehran',
+    'Africa/Cairo',
+    'Atlantic/Azores',
+    'Australia/Lord_Howe',
+    'Antarctica/Troll',
+    'Europe/Chisinau',
+    'Pacific/Apia',
+  ];
+  it.each(zones)('%s', async (tz) => {
+    const days = await t.db.query<{ day: string }>(
+      `SELECT to_char(d, 'YYYY-MM-DD') AS day FROM generate_series(date '1970-01-01', date '2037-12-31', interval '1 day') AS d`,
+    );
+    const fast = await new LedgerFiguresRepository().localMidnights(
+      t.db,
+      tz,
+      days.map((d) => d.day),
+    );
+    // The definition itself: the earliest of Postgres's midnight and up to two hours before it
+    // (15-minute steps) whose local date is already the day.
+    const full = await t.db.query<{ at: string }>(
+      `SELECT to_char((SELECT min(c) FROM generate_series(0, 8) AS k,
+                        LATERAL (SELECT (d.day::timestamp AT TIME ZONE $2) - k * interval '15 minutes') AS x(c)
+                       WHERE (c AT TIME ZONE $2)::date >= d.day) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+         FROM unnest($1::date[]) WITH ORDINALITY AS d(day, i) ORDER BY d.i`,
+      [days.map((d) => d.day), tz],
+    );
+    const differ = fast.flatMap((at, i) => (at === full[i].at ? [] : [`${days[i].day}: ${at} vs ${full[i].at}`]));
+    expect(differ).toEqual([]);
+  });
+});
