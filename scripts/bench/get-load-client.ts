@@ -2,7 +2,7 @@
  * GET load with headers (the revenue bench; ingest has load-client.ts).
  * A load generator in its own process (the server under test never measures itself): issues
  * `total` requests with `concurrency` in flight and prints one JSON line of latency stats.
- * Usage: node load-client.js '<json spec>' with { url, total, concurrency, method?, headers?, bodies? }.
+ * Usage: node load-client.js '<json spec>' with { url, total, concurrency, method?, headers?, bodies?, warmup? }.
  * `bodies` (optional) is a list of { body, headers } cycled per request (e.g. pre-signed webhooks).
  */
 import { stats } from './measure.js';
@@ -15,6 +15,11 @@ interface Spec {
   headers?: Record<string, string>;
   bodies?: { body: string; headers?: Record<string, string> }[];
   expectStatus?: number;
+  /**
+   * Untimed requests first (default 5). A fresh load process opens its connection and compiles its
+   * fetch path on the first requests; with 30–60 timed samples, those few would be the p95.
+   */
+  warmup?: number;
 }
 
 async function main() {
@@ -23,6 +28,15 @@ async function main() {
   let next = 0;
   let errors = 0;
   let firstError: string | null = null;
+  for (let i = 0; i < (spec.warmup ?? 5); i++) {
+    const b = spec.bodies?.[i % spec.bodies.length];
+    const r = await fetch(spec.url, {
+      method: spec.method ?? 'GET',
+      headers: { ...spec.headers, ...b?.headers },
+      body: b?.body,
+    });
+    await r.text();
+  }
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(spec.concurrency, spec.total) }, async () => {

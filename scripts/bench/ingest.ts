@@ -11,6 +11,8 @@ export interface IngestBenchOptions {
   concurrency?: number;
   /** Unique per call: event ids must be new. */
   prefix?: string;
+  /** Postgres's processes (backends and background), whose CPU is reported beside the server's. */
+  postgresPids?: number[];
 }
 
 /**
@@ -20,12 +22,21 @@ export interface IngestBenchOptions {
  * re-sends the previous event id, usually inside the same group commit: the run fails unless every
  * one of them is answered duplicate:true.
  */
+/** Where the ingest's CPU went: machine busy share and CPU µs per request of each process group. */
+function cpuNote(r: LoadResult): string {
+  if (!r.cpu) return '';
+  const perReq = (s: number) => Math.round((s * 1e6) / r.total);
+  const parts = Object.entries(r.cpu.seconds).map(([k, s]) => `${k} ${perReq(s)} µs`);
+  return `; CPU per webhook: ${parts.join(', ')}; machine ${Math.round(r.cpu.machineBusy * 100)} % busy`;
+}
+
 export async function benchIngest(opts: IngestBenchOptions): Promise<BenchRow[]> {
   const total = opts.total ?? 20_000;
   const concurrency = opts.concurrency ?? 32;
   // Untimed first: 3,000 requests bring the JIT and the pools to steady state (with 500 the
   // framework floor measured 1.1k/s where a warmed server answers 2.6–3k/s).
-  const common = { url: opts.baseUrl, total, concurrency, warmup: Math.min(3_000, total) };
+  const cpu = { server: [process.pid], postgres: opts.postgresPids ?? [] };
+  const common = { url: opts.baseUrl, total, concurrency, warmup: Math.min(3_000, total), cpu };
   const health = await runChild<LoadResult>('./load-client.js', {
     ...common,
     kind: 'get',
@@ -46,7 +57,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<BenchRow[]>
     throw new Error(
       `webhook ingest: ${ingest.duplicatesSent} duplicates sent, ${ingest.duplicatesAnswered} answered duplicate:true`,
     );
-  const healthNote = `GET /healthz ${fmt(health.perSecond)}/s, p99 ${health.latencyMs.p99} ms`;
+  const healthNote = `GET /healthz ${fmt(health.perSecond)}/s, p99 ${health.latencyMs.p99} ms${cpuNote(ingest)}`;
   return [
     {
       name: `webhook ingest, ${concurrency} in flight (separate load process)`,

@@ -14,6 +14,7 @@ import { Agent, request } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { stats } from './measure.js';
 import { chargeEvent } from './fixtures.js';
+import { cpuStart, type CpuGroups, type CpuWindow } from './cpu.js';
 
 export interface LoadSpec {
   url: string;
@@ -29,6 +30,8 @@ export interface LoadSpec {
   duplicateEvery?: number;
   /** Untimed requests first (JIT, connections). */
   warmup?: number;
+  /** Processes whose CPU time over the timed window is reported (the load client is added as `client`). */
+  cpu?: CpuGroups;
 }
 
 export interface LoadResult {
@@ -39,6 +42,7 @@ export interface LoadResult {
   statuses: Record<string, number>;
   duplicatesAnswered: number;
   duplicatesSent: number;
+  cpu?: CpuWindow;
 }
 
 function sign(body: string, secret: string): string {
@@ -103,11 +107,16 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let duplicatesAnswered = 0;
   let next = 0;
   let t0 = 0;
+  let cpuEnd: (() => CpuWindow) | null = null;
+  const startClock = () => {
+    t0 = performance.now();
+    if (spec.cpu) cpuEnd = cpuStart({ ...spec.cpu, client: [process.pid] });
+  };
   const worker = async () => {
     for (;;) {
       const i = next++;
       if (i >= n) return;
-      if (i === warm) t0 = performance.now();
+      if (i === warm) startClock();
       const s = performance.now();
       const r = await send(i);
       if (i < warm) continue;
@@ -116,9 +125,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (r.duplicate) duplicatesAnswered++;
     }
   };
-  if (warm === 0) t0 = performance.now();
+  if (warm === 0) startClock();
   await Promise.all(Array.from({ length: Math.min(spec.concurrency, n) }, worker));
   const wallMs = performance.now() - t0;
+  const cpu = (cpuEnd as (() => CpuWindow) | null)?.() ?? undefined;
   agent.destroy();
   return {
     total: spec.total,
@@ -128,6 +138,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     statuses,
     duplicatesAnswered,
     duplicatesSent,
+    ...(cpu ? { cpu } : {}),
   };
 }
 
