@@ -120,17 +120,19 @@ function readBody(
       settled = true;
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     });
-    source.on('error', (err: Error) =>
+    // A decoder's error is the body's fault (400); the socket's (the client went away) is an abort.
+    const aborted = () => new AppError(400, 'request_aborted', 'The request was aborted.');
+    source.on('error', () =>
       fail(
-        decode && source === decode
+        decode
           ? invalid(
               'The request body could not be decoded with its Content-Encoding.',
               'The request body could not be decoded with its Content-Encoding.',
             )
-          : err,
+          : aborted(),
       ),
     );
-    if (decode) payload.on('error', (err) => fail(err));
-    payload.on('aborted', () => fail(new AppError(400, 'request_aborted', 'The request was aborted.')));
+    if (decode) payload.on('error', () => fail(aborted()));
+    payload.on('aborted', () => fail(aborted()));
   });
 }

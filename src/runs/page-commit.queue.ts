@@ -9,7 +9,7 @@ export const MAX_PAGES_AHEAD = 4;
  * pages added while a commit is in flight wait and then go together in the next transaction
  * (their rows in page order, the last page's cursor). `add` returns at once unless
  * MAX_PAGES_AHEAD pages already wait; it throws the first commit failure, after which nothing more
- * is committed. `drain` waits for everything added to be committed (or for that failure).
+ * is committed (a failed group is retried page by page first, so the pages before a bad one stay). `drain` waits for everything added to be committed (or for that failure).
  */
 export class PageCommitQueue {
   private waiting: { rows: OutboxInsert[]; cursor: unknown }[] = [];
@@ -35,8 +35,7 @@ export class PageCommitQueue {
     if (this.inFlight || this.failure || this.waiting.length === 0) return;
     const group = this.waiting;
     this.waiting = [];
-    const rows = group.length === 1 ? group[0].rows : group.flatMap((p) => p.rows);
-    this.inFlight = this.ctx.commitPage(rows, group[group.length - 1].cursor, group.length).then(
+    this.inFlight = this.commitGroup(group).then(
       () => {
         this.inFlight = null;
         this.kick();
@@ -47,6 +46,26 @@ export class PageCommitQueue {
         this.waiting = [];
       },
     );
+  }
+
+  /**
+   * One transaction for the group; if it fails, its pages one by one, so a page that cannot be
+   * stored stops the run exactly where it would have without grouping: every page before it kept.
+   */
+  private async commitGroup(group: { rows: OutboxInsert[]; cursor: unknown }[]): Promise<void> {
+    if (group.length === 1) {
+      await this.ctx.commitPage(group[0].rows, group[0].cursor, 1);
+      return;
+    }
+    try {
+      await this.ctx.commitPage(
+        group.flatMap((p) => p.rows),
+        group[group.length - 1].cursor,
+        group.length,
+      );
+    } catch {
+      for (const page of group) await this.ctx.commitPage(page.rows, page.cursor, 1);
+    }
   }
 
   private throwIfFailed(): void {

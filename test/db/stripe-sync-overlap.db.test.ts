@@ -7,6 +7,7 @@ import type { SyncRun } from '../../src/runs/run.types.js';
 import {
   generateStripeDataset,
   startStripeSimulator,
+  type StripeCharge,
   type StripeSimulator,
 } from '../../scripts/sandbox/stripe/index.js';
 import { openTestDb } from '../support/db.js';
@@ -92,34 +93,37 @@ describe('stripe backfill: fetch overlaps commit, pages still commit in order', 
     expect(created).toEqual([...created].sort((a, b) => b - a));
   });
 
-  it('a failed commit stops the run: no later page is committed, the cursor stays after the last committed page', async () => {
-    // The first commit is slow, so the pages fetched meanwhile go together in the second, which
-    // fails (a sequence counts statements: it is not rolled back).
-    await t.db.query(`CREATE SEQUENCE page_no`);
-    await t.db.query(`CREATE FUNCTION second_commit_fails() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE n bigint := nextval('page_no');
+  it('a page that cannot be stored stops the run: the pages before it are kept, none after it, the cursor stays after the last kept page', async () => {
+    // The first commit is slow, so the pages fetched meanwhile go together in the second; one
+    // charge of the third page cannot be stored, so that group fails and is retried page by page.
+    const newestFirst = sim.state.list<StripeCharge>('charges').map((c) => c.id);
+    const poison = newestFirst[2 * PAGE + 5];
+    await t.db.query(`CREATE SEQUENCE commit_no`);
+    await t.db.query(`CREATE FUNCTION third_page_poisoned() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF n = 1 THEN PERFORM pg_sleep(0.25); END IF;
-        IF n = 2 THEN RAISE EXCEPTION 'disk full (test)'; END IF;
+        IF nextval('commit_no') = 1 THEN PERFORM pg_sleep(0.25); END IF;
+        IF EXISTS (SELECT 1 FROM new_rows WHERE payload->>'id' = '${poison}') THEN RAISE EXCEPTION 'disk full (test)'; END IF;
         RETURN NULL;
       END $$`);
     await t.db.query(
-      `CREATE TRIGGER second_commit_fails AFTER INSERT ON ingest_outbox FOR EACH STATEMENT EXECUTE FUNCTION second_commit_fails()`,
+      `CREATE TRIGGER third_page_poisoned AFTER INSERT ON ingest_outbox REFERENCING NEW TABLE AS new_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION third_page_poisoned()`,
     );
     const r = await run();
     expect(r.status).toBe('partial');
-    expect(r.counts.pagesFetched).toBe(1);
+    // Pages 1 and 2 are kept, exactly as if every page had had its own commit.
+    expect(r.counts.pagesFetched).toBe(2);
     const stored = await t.db.query<{ charge: string }>(
       `SELECT payload->>'id' AS charge FROM ingest_outbox WHERE kind = 'stripe.charge' ORDER BY id`,
     );
-    expect(stored).toHaveLength(PAGE);
+    expect(stored).toHaveLength(2 * PAGE);
     const [{ cursor }] = await t.db.query<{ cursor: { plan: { passes: { startingAfter: string | null }[] } } }>(
       `SELECT cursor FROM sync_cursors WHERE source = 'stripe' AND entity = 'charges'`,
     );
     expect(cursor.plan.passes[0].startingAfter).toBe(stored[stored.length - 1].charge);
 
     // The next run resumes from that cursor and stores every charge exactly once.
-    await t.db.query(`DROP TRIGGER second_commit_fails ON ingest_outbox`);
+    await t.db.query(`DROP TRIGGER third_page_poisoned ON ingest_outbox`);
     const again = await run();
     expect(again.status).toBe('succeeded');
     const [{ n, distinct }] = await t.db.query<{ n: string; distinct: string }>(

@@ -67,4 +67,24 @@ describe('PageCommitQueue (backfill pages committed behind the fetcher)', () => 
     await expect(q.drain()).rejects.toThrow('disk full');
     expect(c.commits).toHaveLength(1);
   });
+
+  it('a failed group is retried page by page: the pages before the bad one are kept, the bad one stops the run', async () => {
+    const c = controlledCommits();
+    const q = new PageCommitQueue(c);
+    await q.add([row('a')], 'a');
+    await q.add([row('b')], 'b');
+    await q.add([row('c')], 'c');
+    c.commits[0].done();
+    await tick();
+    expect(c.commits[1]).toMatchObject({ keys: ['b', 'c'], pages: 2 });
+    c.commits[1].fail(new Error('c cannot be stored'));
+    await tick();
+    expect(c.commits[2]).toMatchObject({ keys: ['b'], cursor: 'b', pages: 1 });
+    c.commits[2].done();
+    await tick();
+    expect(c.commits[3]).toMatchObject({ keys: ['c'], cursor: 'c', pages: 1 });
+    c.commits[3].fail(new Error('c cannot be stored'));
+    await expect(q.drain()).rejects.toThrow('c cannot be stored');
+    expect(c.commits).toHaveLength(4);
+  });
 });
