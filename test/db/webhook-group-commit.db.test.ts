@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import net from 'node:net';
+import { quietPort } from '../support/ports.js';
 import pg from 'pg';
 import { openTestDb } from '../support/db.js';
 import { Database } from '../../src/database/database.sql.js';
@@ -99,10 +99,7 @@ describe('webhook group commit', () => {
   });
 
   it('when the database is unavailable every caller of the batch gets 503 database_unavailable', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await quietPort();
     const orm = await createOrm(`postgres://buffalo:buffalo@127.0.0.1:${port}/buffalo`, 2, 500);
     try {
       const down = new WebhookReceiver(new Database(orm), new OutboxInsertRepository(), new HttpMetrics());

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { quietPort } from '../support/ports.js';
 import request from 'supertest';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AlertsService } from '../../src/alerts/alerts.service.js';
 import { AlertsRepository } from '../../src/alerts/alerts.repository.js';
 import { OutboxInsertRepository } from '../../src/outbox/outbox-insert.repository.js';
@@ -33,11 +33,7 @@ class Receiver {
   constructor(readonly port: number) {}
 
   static async onFreePort(): Promise<Receiver> {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((r) => probe.close(() => r()));
-    return new Receiver(port);
+    return new Receiver(await quietPort());
   }
 
   get url(): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quietPort } from '../support/ports.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { ConfigError, loadConfig } from '../../src/config/app.config.js';
 import { StripeGateway } from '../../src/connectors/stripe/stripe.gateway.js';
 import { vendorLimiter } from '../../src/common/vendor.limiter.js';
@@ -19,14 +19,6 @@ if (!hasRedis) {
   console.warn(`\n!!! SKIPPED: ${msg}\n`);
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 const PER_S = 20;
 const RUN_MS = 3_200;
 
@@ -35,7 +27,7 @@ describe.skipIf(!hasRedis)('shared vendor budgets through Redis (Bottleneck clus
   let url = '';
 
   beforeAll(async () => {
-    const port = await freePort();
+    const port = await quietPort();
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
