@@ -41,6 +41,21 @@ describe('health and docs', () => {
     expect(res.body.paths['/readyz']).toBeDefined();
   });
 
+  it('serves Swagger UI with every file its page loads', async () => {
+    const page = await fetch(`${t.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).filter((u) => !/^https?:/.test(u));
+    expect(refs.length).toBeGreaterThan(2);
+    for (const ref of refs) {
+      // Resolved against the page's own URL, as a browser does.
+      const url = new URL(ref, `${t.url}/docs`);
+      const res = await fetch(url);
+      expect(res.status, url.pathname).toBe(200);
+      expect((await res.arrayBuffer()).byteLength, url.pathname).toBeGreaterThan(0);
+    }
+  });
+
   it('GET /metrics is Prometheus text', async () => {
     const res = await request(t.url).get('/metrics');
     expect(res.status).toBe(200);
