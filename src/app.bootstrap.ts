@@ -6,7 +6,7 @@ import type { AppConfig } from './config/app.config.js';
 import { BodyErrorGuard } from './common/body-error.guard.js';
 import { bodyParser } from './common/body.parsing.js';
 import { answerClientError, requireHostHeader } from './common/client-error.handler.js';
-import { AllExceptionsFilter, sendError } from './common/exception.filter.js';
+import { AllExceptionsFilter, knownRoutes, sendError } from './common/exception.filter.js';
 import { NestJsonLogger } from './common/app.logger.js';
 import { requestIdFor, requestIdHook } from './common/request-id.hook.js';
 import { httpAccess, markStart } from './common/http.access.js';
@@ -47,6 +47,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', bodyParser(config.limits));
+  // Before Nest registers its routes (at init): the filter tells a bad parameter from no route.
+  fastify.addHook('onRoute', (route) => knownRoutes.add(route.method, route.url));
   const access = httpAccess(app.get(HttpMetrics));
   fastify.addHook('onRequest', markStart);
   fastify.addHook('onRequest', requestIdHook);

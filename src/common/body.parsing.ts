@@ -2,7 +2,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { AppError } from './app.errors.js';
 import { deferBodyError } from './body-error.guard.js';
-import { header, pathOf, type HttpRequest } from './http.request.js';
+import { header, routedPath, type HttpRequest } from './http.request.js';
 
 export interface BodyLimits {
   jsonBodyBytes: number;
@@ -27,12 +27,14 @@ export function bodyParser(limits: BodyLimits) {
       done(null, undefined);
     };
     // An empty body is no body: no media type is demanded of it (a POST without one is common).
-    if (header(req, 'content-length') === '0' && header(req, 'transfer-encoding') === undefined) {
+    // Without Content-Length and Transfer-Encoding an HTTP/1.1 request has no body either.
+    const length = header(req, 'content-length');
+    if ((length === undefined || length === '0') && header(req, 'transfer-encoding') === undefined) {
       payload.resume();
       return done(null, undefined);
     }
     // Express routed case-insensitively and so do we: /Webhooks/Stripe reaches the Stripe controller.
-    const webhook = /^\/webhooks\//i.test(pathOf(req));
+    const webhook = /^\/webhooks\//i.test(routedPath(req));
     if (!webhook) {
       const type = header(req, 'content-type') ?? '';
       if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {

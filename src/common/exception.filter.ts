@@ -7,7 +7,7 @@ import { AppError, Errors } from './app.errors.js';
 import { logger } from './app.logger.js';
 import { issuesOf, RequestValidationException } from './request.validation.js';
 import { requestIdOf } from './request-id.hook.js';
-import { pathOf, type HttpReply, type HttpRequest } from './http.request.js';
+import { pathOf, RoutePatterns, type HttpReply, type HttpRequest } from './http.request.js';
 import { isDbUnavailable } from '../database/database.sql.js';
 
 const ERROR_ID = Symbol('errorId');
@@ -36,15 +36,19 @@ function fromHttpLayer(err: unknown): AppError | null {
 }
 
 /**
- * Fastify's router answers a parameter it cannot percent-decode (/runs/%E0%A4%A) as no match; the
- * client's mistake is the encoding, so it gets the 400 that says so rather than a 404.
+ * Fastify's router answers a parameter it cannot percent-decode (/runs/%E0%A4%A) as no match. When
+ * the path does fit a route's pattern, the client's mistake is the encoding and it gets the 400 that
+ * says so; a path that fits no route stays a 404.
  */
-function badPercentEncoding(path: string): boolean {
+const routes = new RoutePatterns();
+export const knownRoutes = routes;
+
+function badParameterEncoding(method: string, path: string): boolean {
   try {
     decodeURIComponent(path);
     return false;
   } catch {
-    return true;
+    return routes.matches(method, path);
   }
 }
 
@@ -59,7 +63,7 @@ export function toAppError(exception: unknown, req: HttpRequest): AppError {
   let err: AppError;
   // An unknown route answers 404 whatever its body or Content-Type (as BodyErrorGuard ensures for routed ones).
   const httpLayer = req.is404
-    ? badPercentEncoding(path)
+    ? badParameterEncoding(req.method, path)
       ? fromHttpLayer(new URIError())
       : null
     : (fromHttpLayer(exception) ?? fromHttpLayer((exception as { cause?: unknown } | null)?.cause));

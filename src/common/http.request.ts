@@ -27,3 +27,39 @@ export function pathOf(req: { url?: string }): string {
 export function routeOf(req: HttpRequest): string {
   return req.is404 ? 'unmatched' : (req.routeOptions?.url ?? 'unmatched');
 }
+
+/** The path as the router matches it: percent-decoded (left as sent when the encoding is broken). */
+export function routedPath(req: { url?: string }): string {
+  const raw = pathOf(req);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * The route patterns registered with Fastify (its onRoute hook feeds them), so an error raised
+ * before routing can tell "no such route" from "a route whose parameter could not be decoded".
+ */
+export class RoutePatterns {
+  private readonly patterns: { method: string; re: RegExp }[] = [];
+  private readonly seen = new Set<string>();
+
+  add(method: string | string[], url: string): void {
+    const key = `${String(method)} ${url}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const source = url
+      .replace(/\/+$/, '')
+      .split('/')
+      .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    for (const m of Array.isArray(method) ? method : [method])
+      this.patterns.push({ method: m.toUpperCase(), re: new RegExp(`^${source}/?$`, 'i') });
+  }
+
+  matches(method: string, path: string): boolean {
+    return this.patterns.some((p) => p.method === method.toUpperCase() && p.re.test(path));
+  }
+}

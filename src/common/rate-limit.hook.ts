@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { header, pathOf, type HttpReply, type HttpRequest } from './http.request.js';
+import { header, routedPath, type HttpReply, type HttpRequest } from './http.request.js';
 
 /**
  * Per-client token bucket for the API (in-process; each instance limits on its own). A client is
@@ -18,7 +18,7 @@ interface Bucket {
 export function rateLimit(perS: number, burst: number) {
   const buckets = new Map<string, Bucket>();
   return (req: HttpRequest, reply: HttpReply, done: () => void): void => {
-    if (perS <= 0 || EXEMPT.test(pathOf(req))) return done();
+    if (perS <= 0 || EXEMPT.test(routedPath(req))) return done();
     const presented = header(req, 'x-admin-api-key') ?? header(req, 'x-api-key');
     const client = presented
       ? createHash('sha256').update(presented).digest('base64url').slice(0, 22)

@@ -61,11 +61,12 @@ function stripeEvent(id: string, extra: Record<string, unknown> = {}) {
 }
 
 /** Sends raw bytes over TCP and returns the parsed status line, headers and body. */
-function rawHttp(url: string, bytes: string): Promise<Res> {
+/** `keepOpen`: write without half-closing, as curl does, and wait for the server to close. */
+function rawHttp(url: string, bytes: string, keepOpen = false): Promise<Res> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const sock = net.connect(Number(port), hostname, () => sock.end(bytes));
+    const sock = net.connect(Number(port), hostname, () => (keepOpen ? sock.write(bytes) : sock.end(bytes)));
     sock.on('data', (c) => chunks.push(c));
     sock.on('error', reject);
     sock.on('close', () => {
@@ -495,6 +496,30 @@ describe('hostile input over HTTP', () => {
     const res = await postStripe(body, undefined, '/Webhooks/Stripe');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(await outboxRows('evt_mixed_case_path')).toHaveLength(1);
+  });
+
+  it('a percent-encoded webhook path is routed decoded, so it gets the raw bytes too', async () => {
+    const body = JSON.stringify(stripeEvent('evt_encoded_path'));
+    const res = await postStripe(body, undefined, '/%77ebhooks/stripe');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(await outboxRows('evt_encoded_path')).toHaveLength(1);
+  });
+
+  it('bad percent-encoding in a path no route fits is still 404 not_found', async () => {
+    for (const path of ['/nope/%ZZ', '/%']) {
+      const res = await request(t.url).get(path).set('x-api-key', TEST_API_KEY);
+      expectContractError(res, 404, 'not_found');
+    }
+  });
+
+  it('a POST with a Content-Type but neither Content-Length nor Transfer-Encoding has no body: no 415', async () => {
+    const res = await rawHttp(
+      t.url,
+      `POST /reconciliation/sweep HTTP/1.1\r\nHost: x\r\nX-Admin-Api-Key: ${TEST_ADMIN_KEY}\r\n` +
+        `Idempotency-Key: hostile-no-length\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n`,
+      true,
+    );
+    expect(res.status, res.text).toBe(200);
   });
 });
 
