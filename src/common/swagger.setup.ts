@@ -45,6 +45,13 @@ export const errorBody = (error: string, message: string, extra: Record<string, 
   ...extra,
 });
 
+/** The body an AppError answers with (requestId aside), as an OpenAPI example of that very error. */
+export const errorExample = (e: { code: string; message: string; extra: Record<string, unknown> }): ErrorExample => ({
+  error: e.code,
+  message: e.message,
+  ...e.extra,
+});
+
 /** A response content entry: the shared Error schema with one example. */
 export const errorContent = (error: string, message: string, extra: Record<string, unknown> = {}) => ({
   content: {

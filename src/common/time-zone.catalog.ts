@@ -20,6 +20,13 @@ const NOT_PLACES = /^(factory|localtime|posixrules)$|^(posix|right|systemv)\//i;
 
 export const unknownZone = (raw: string) => `tz must be an IANA time zone name such as Europe/Paris (got "${raw}").`;
 
+/** The 400 a zone Postgres does not know gets (`tz=UTC+3`), as an OpenAPI example. */
+export const UNKNOWN_ZONE_EXAMPLE = {
+  error: 'validation_failed',
+  message: unknownZone('UTC+3'),
+  issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }],
+};
+
 @Injectable()
 export class TimeZoneCatalog {
   private names: Promise<Map<string, string>> | null = null;

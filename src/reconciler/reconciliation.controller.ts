@@ -4,8 +4,14 @@ import { ZodResponse, ZodSerializerInterceptor } from 'nestjs-zod';
 import { IdempotentCall, type IdempotentRequest } from '../idempotency/idempotent-request.decorator.js';
 import { AdminAuth, ReadAuth } from '../common/auth.guard.js';
 import { RequestValidationPipe, validationFailure } from '../common/request.validation.js';
-import { ApiError, ApiIdempotencyKey, DATABASE_UNAVAILABLE, IDEMPOTENCY_KEY_ERRORS } from '../common/swagger.setup.js';
-import { TimeZoneCatalog, unknownZone } from '../common/time-zone.catalog.js';
+import {
+  ApiError,
+  ApiIdempotencyKey,
+  DATABASE_UNAVAILABLE,
+  errorExample,
+  IDEMPOTENCY_KEY_ERRORS,
+} from '../common/swagger.setup.js';
+import { TimeZoneCatalog, UNKNOWN_ZONE_EXAMPLE } from '../common/time-zone.catalog.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { dayCount, ReconciliationService, type ReconciliationQuery } from './reconciliation.service.js';
@@ -82,12 +88,8 @@ export class ReconciliationController {
     ),
     badCursor: validationFailure(ReconciliationQueryDto.schema, { source: 'stripe', cursor: 'abc' }, 'query'),
     limitTooLarge: validationFailure(ReconciliationQueryDto.schema, { source: 'stripe', limit: '1001' }, 'query'),
-    unknownZone: {
-      error: 'validation_failed',
-      message: unknownZone('UTC+3'),
-      issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }],
-    },
-    tooLarge: (({ code, message, extra }) => ({ error: code, message, ...extra }))(rangeTooLarge(3701)),
+    unknownZone: UNKNOWN_ZONE_EXAMPLE,
+    tooLarge: errorExample(rangeTooLarge(3701)),
   })
   @ApiError(503, 'PostgreSQL is unavailable (header Retry-After: 5)', DATABASE_UNAVAILABLE)
   async report(@Query(ReconciliationQueryPipe) query: ReconciliationQueryDto) {

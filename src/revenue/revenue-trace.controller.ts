@@ -4,7 +4,8 @@ import { ZodResponse, ZodSerializerInterceptor } from 'nestjs-zod';
 import { ReadAuth } from '../common/auth.guard.js';
 import { RequestValidationPipe, validationFailure } from '../common/request.validation.js';
 import { ApiError, DATABASE_UNAVAILABLE } from '../common/swagger.setup.js';
-import { RevenueQueryPipe, unknownZone } from './revenue.query.js';
+import { RevenueQueryPipe } from './revenue.query.js';
+import { UNKNOWN_ZONE_EXAMPLE } from '../common/time-zone.catalog.js';
 import { MAX_TRACE_LIMIT, TraceQueryDto } from './revenue.schemas.js';
 import { PaymentRecordDto, RecordParamsDto, TraceDto } from './revenue-trace.schemas.js';
 import { RevenueTraceService } from './revenue-trace.service.js';
@@ -40,11 +41,7 @@ export class RevenueTraceController {
       { startDate: '2026-06-02', endDate: '2026-06-01' },
       'query',
     ),
-    unknownZone: {
-      error: 'validation_failed',
-      message: unknownZone('UTC+3'),
-      issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }],
-    },
+    unknownZone: UNKNOWN_ZONE_EXAMPLE,
   })
   @ApiError(500, 'A single-page trace did not add up to its figure (never expected; logged)', {
     error: 'metric_drift',

@@ -3,8 +3,9 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodResponse, ZodSerializerInterceptor } from 'nestjs-zod';
 import { ReadAuth } from '../common/auth.guard.js';
 import { RequestValidationPipe, validationFailure } from '../common/request.validation.js';
-import { ApiError, DATABASE_UNAVAILABLE } from '../common/swagger.setup.js';
-import { RANGE_HINT, rangeTooLarge, RevenueQueryPipe, unknownZone, V1_HINT } from './revenue.query.js';
+import { ApiError, DATABASE_UNAVAILABLE, errorExample } from '../common/swagger.setup.js';
+import { UNKNOWN_ZONE_EXAMPLE } from '../common/time-zone.catalog.js';
+import { RANGE_HINT, rangeTooLarge, RevenueQueryPipe, V1_HINT } from './revenue.query.js';
 import {
   BreakdownDto,
   BreakdownQueryDto,
@@ -43,13 +44,6 @@ const V1 =
   'charges/deals. One currency (`currency`, added in v2, default REPORTING_CURRENCY, echoed); without `source` a plain sum across vendors. ' +
   `Windows over ${MAX_V1_DAYS} days → 400 date_range_too_large.`;
 
-const body = (e: ReturnType<typeof rangeTooLarge>) => ({ error: e.code, message: e.message, ...e.extra });
-const zoneExample = {
-  error: 'validation_failed',
-  message: unknownZone('UTC+3'),
-  issues: [{ in: 'query', field: 'tz', message: unknownZone('UTC+3') }],
-};
-
 const rangeErrors = () =>
   ApiError(400, 'Invalid parameters, or a range that is too large', {
     invalidDate: validationFailure(RangeQueryDto.schema, { startDate: '2026-02-30' }, 'query'),
@@ -59,16 +53,16 @@ const rangeErrors = () =>
       'query',
     ),
     unknownSourceAndCurrency: validationFailure(RangeQueryDto.schema, { source: 'paypal', currency: 'ABC' }, 'query'),
-    unknownZone: zoneExample,
+    unknownZone: UNKNOWN_ZONE_EXAMPLE,
     unknownParameter: validationFailure(RangeQueryDto.schema, { start_date: '2026-06-01' }, 'query'),
-    tooLarge: body(rangeTooLarge(3701, MAX_RANGE_DAYS, RANGE_HINT)),
+    tooLarge: errorExample(rangeTooLarge(3701, MAX_RANGE_DAYS, RANGE_HINT)),
   });
 
 const v1Errors = (schema: typeof CollectedQueryDto.schema) =>
   ApiError(400, 'Invalid parameters, or a window that is too large', {
     missingOffset: validationFailure(schema, { from: '2026-06-01T00:00:00', to: '2026-07-01T00:00:00Z' }, 'query'),
     toNotAfterFrom: validationFailure(schema, { from: '2026-06-01T00:00:00Z', to: '2026-06-01T00:00:00Z' }, 'query'),
-    tooLarge: body(rangeTooLarge(400, MAX_V1_DAYS, V1_HINT)),
+    tooLarge: errorExample(rangeTooLarge(400, MAX_V1_DAYS, V1_HINT)),
   });
 
 const drift = () =>

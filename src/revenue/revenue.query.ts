@@ -13,7 +13,7 @@ import {
   TraceQueryDto,
   type RevenueQuerySchemas,
 } from './revenue.schemas.js';
-import { TimeZoneCatalog, unknownZone } from '../common/time-zone.catalog.js';
+import { TimeZoneCatalog } from '../common/time-zone.catalog.js';
 
 export { GRANULARITIES, MAX_RANGE_DAYS, MAX_V1_DAYS } from './revenue.schemas.js';
 
@@ -37,8 +37,6 @@ export function rangeTooLarge(days: number, maxDays: number, hint: string): AppE
 
 export const RANGE_HINT = 'Split the request into smaller ranges.';
 export const V1_HINT = `Split the request into windows of at most ${MAX_V1_DAYS} days.`;
-
-export { unknownZone };
 
 /**
  * Turns a revenue query string into a typed query, or one 400 listing every bad field: the DTO's

@@ -1,26 +1,18 @@
-import { PaymentLinksRepository } from '../../src/records/payment-links.repository.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDb } from '../support/db.js';
 import { toRecord, type TestPayment } from '../support/outbox-test-kit.js';
-import { HttpMetrics } from '../../src/common/http.metrics.js';
+import { charge, openReconcilerDb, refund } from '../support/reconciler-kit.js';
 import { PaymentsRepository } from '../../src/records/payments.repository.js';
 import { OrphansRepository } from '../../src/reconciler/orphans.repository.js';
 import { ReconcilerService } from '../../src/reconciler/reconciler.service.js';
 import { lockKey } from '../../src/database/database.locks.js';
 
-const base = { currency: 'usd', created: 1_780_000_000, status: 'succeeded' as const, version: 1 };
-const charge = (id: string): TestPayment => ({ ...base, id, kind: 'charge', amount: 5000 });
-const refund = (id: string, parent: string): TestPayment => ({ ...base, id, kind: 'refund', amount: 1000, parent });
-
 describe('reconciler: refunds and disputes without their charge', () => {
-  let t: Awaited<ReturnType<typeof openTestDb>>;
+  let t: Awaited<ReturnType<typeof openReconcilerDb>>['t'];
   let reconciler: ReconcilerService;
   let orphans: OrphansRepository;
   const payments = new PaymentsRepository();
   beforeAll(async () => {
-    t = await openTestDb();
-    orphans = new OrphansRepository(t.db, new PaymentLinksRepository());
-    reconciler = new ReconcilerService(t.db, orphans, new HttpMetrics());
+    ({ t, orphans, reconciler } = await openReconcilerDb());
   });
   afterAll(async () => t?.close());
   beforeEach(async () => {
