@@ -164,12 +164,17 @@ export class OutboxRepository {
 
   /**
    * Keeps a slow batch's lease alive while its worker is demonstrably still working on it. An
-   * already expired lease is not revived: the rows are up for grabs by then.
+   * already expired lease is not revived: the rows are up for grabs by then. Rows locked right
+   * now are skipped, never waited for: the heartbeat fires while the same batch is being settled,
+   * and the settle and this update took the batch's row locks in different orders (a deadlock CI
+   * hit). A row being settled needs no longer lease, and one the sweeper holds is lost anyway.
    */
   async extendLease(token: string, leaseMs: number): Promise<number> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE ingest_outbox SET lease_until = now() + $2::bigint * interval '1 millisecond'
-        WHERE status = 'running' AND locked_by = $1 AND lease_until >= now()
+        WHERE id IN (SELECT id FROM ingest_outbox
+                      WHERE status = 'running' AND locked_by = $1 AND lease_until >= now()
+                      FOR UPDATE SKIP LOCKED)
        RETURNING id`,
       [token, leaseMs],
     );
